@@ -1,0 +1,50 @@
+"""Activity inputs and results (plain pydantic models; table objects never cross Temporal)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from domain.cases import CaseFacts
+from domain.timeline import TimelineEvent
+
+
+class SignatureInput(BaseModel):
+    party: str
+    document_id: str
+    document_sha256: str
+    principal_id: str
+    signer_name: str = ""
+    ip: str = ""
+    user_agent: str = ""
+    signed_at: str
+
+
+class RecordInput(BaseModel):
+    facts: CaseFacts
+    events: list[TimelineEvent]
+    signature: SignatureInput | None = None
+
+
+class RenderInput(BaseModel):
+    facts: CaseFacts
+    version: int
+    issued_on: str  # the draft's date (UTC, ISO), fixed by the workflow so a retry renders alike
+
+
+class LinkInput(BaseModel):
+    case_id: str
+    action: str  # the one action the token allows (snake_case)
+    party: str
+    purpose: str  # unique per case, e.g. "sign:v2"
+    expires_at: str
+    title: str
+    recipient_name: str
+    recipient_email: str
+    document_id: str | None = None
+
+
+class LinkResult(BaseModel):
+    """Never the token itself: it must not land in workflow history."""
+
+    token_hash_prefix: str
+    delivered_to: str

@@ -1,0 +1,181 @@
+"""Deterministic rendering of docx agreement templates (pure helpers, no Temporal).
+
+``render_docx`` fills a docxtpl template with a context dict and returns bytes that
+depend only on the template and the inputs: jinja never evaluates values, autoescape
+keeps ``<`` and ``&`` in values from corrupting the XML, a missing variable raises
+``RenderError``, and the package is rewritten with fixed zip timestamps, entry order,
+compression and core-properties dates so the same inputs always give the same SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.table import Table
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "agreements"
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""Timestamp written on every zip entry (the earliest a zip can hold)."""
+
+ZIP_COMPRESSION = zipfile.ZIP_DEFLATED
+ZIP_COMPRESSLEVEL = 9
+
+CONTENT_TYPES = "[Content_Types].xml"
+
+# Characters XML 1.0 cannot carry (docxtpl also turns \a and \f into structure).
+_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
+
+
+class RenderError(Exception):
+    """A template could not be rendered: a missing variable, a broken template or bad input."""
+
+
+def template_path(name: str) -> Path:
+    """Path of the named template in ``TEMPLATES_DIR`` (``name`` without ``.docx``)."""
+    return TEMPLATES_DIR / f"{name}.docx"
+
+
+def sha256_hex(data: bytes) -> str:
+    """Lower-case hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def normalise_docx(data: bytes) -> bytes:
+    """Rewrite a .docx package so its bytes depend only on the content of its parts.
+
+    Every entry gets the same timestamp (1980-01-01 00:00:00), the same attributes and
+    the same compression; ``[Content_Types].xml`` comes first, then the other entries
+    sorted by name. The parts themselves are copied unchanged.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as src:
+            entries = {info.filename: src.read(info) for info in src.infolist()}
+    except zipfile.BadZipFile as exc:
+        raise RenderError(f"not a docx (zip) package: {exc}") from exc
+    if CONTENT_TYPES not in entries:
+        raise RenderError(f"not a docx package: {CONTENT_TYPES} is missing")
+
+    names = [CONTENT_TYPES, *sorted(n for n in entries if n != CONTENT_TYPES)]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.create_system = 0
+            info.create_version = 20
+            info.extract_version = 20
+            info.external_attr = 0
+            info.compress_type = ZIP_COMPRESSION
+            dst.writestr(info, entries[name], compresslevel=ZIP_COMPRESSLEVEL)
+    return out.getvalue()
+
+
+def render_docx(template_path: Path, context: dict[str, Any], *, fixed_time: datetime) -> bytes:
+    """Render a docxtpl template with ``context`` into deterministic .docx bytes.
+
+    Values are inserted literally (autoescaped, never evaluated); a variable the template
+    uses but ``context`` lacks raises ``RenderError`` naming it. The core properties get
+    created = modified = last printed = ``fixed_time`` (a naive time is taken as UTC),
+    last modified by ``dihflow`` and revision 1.
+    """
+    template_path = Path(template_path)
+    if not template_path.is_file():
+        raise RenderError(f"template not found: {template_path}")
+    _check_values(context, "context")
+
+    env = Environment(undefined=StrictUndefined, autoescape=True)
+    tpl = DocxTemplate(template_path)
+    try:
+        tpl.render(context, jinja_env=env, autoescape=True)
+    except UndefinedError as exc:
+        raise RenderError(
+            f"missing template variable {_undefined_name(exc)!r} in {template_path.name}: {exc}"
+        ) from exc
+    except TemplateSyntaxError as exc:
+        raise RenderError(
+            f"broken template {template_path.name} (line {exc.lineno}): {exc.message}"
+        ) from exc
+    except TemplateError as exc:
+        raise RenderError(f"cannot render template {template_path.name}: {exc}") from exc
+
+    stamp = _utc_naive(fixed_time)
+    core = tpl.docx.core_properties
+    core.created = stamp
+    core.modified = stamp
+    core.last_printed = stamp
+    core.last_modified_by = "dihflow"
+    core.revision = 1
+
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return normalise_docx(buf.getvalue())
+
+
+def docx_text(data: bytes) -> str:
+    """All paragraph and table-cell text of a .docx, one line per paragraph.
+
+    Body content comes in document order (tables row by row, cell by cell), followed by
+    the text of the section headers and footers.
+    """
+    document = docx.Document(io.BytesIO(data))
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        lines.extend(_block_text(block))
+    seen: set[int] = set()
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            if part.is_linked_to_previous or id(part.part) in seen:
+                continue
+            seen.add(id(part.part))
+            for block in part.iter_inner_content():
+                lines.extend(_block_text(block))
+    return "\n".join(lines)
+
+
+def _block_text(block: Any) -> Iterator[str]:
+    if isinstance(block, Table):
+        for row in block.rows:
+            for cell in row.cells:
+                for inner in cell.iter_inner_content():
+                    yield from _block_text(inner)
+    else:
+        yield block.text
+
+
+def _utc_naive(value: datetime) -> datetime:
+    """python-docx writes the wall-clock time with a ``Z`` suffix: give it UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def _undefined_name(exc: UndefinedError) -> str:
+    match = _UNDEFINED_NAME.search(str(exc))
+    if match is None:
+        return str(exc)
+    return match.group(1) or match.group(2)
+
+
+def _check_values(value: Any, where: str) -> None:
+    """Refuse strings that XML cannot carry, anywhere in the context."""
+    if isinstance(value, str):
+        bad = _XML_FORBIDDEN.search(value)
+        if bad is not None:
+            raise RenderError(f"{where} contains a control character {bad.group()!r}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(item, f"{where}[{key!r}]")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_values(item, f"{where}[{index}]")

@@ -1,0 +1,92 @@
+"""Taking a human step: pre-check against the store, send the update, map the outcome.
+
+Used by the hub-facing action route and by the link routes for external parties, so both
+answer with the same statuses (DESIGN.md's precedence) and the same bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlmodel import Session
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import ApiError
+from domain.actions import allowed_actions, check_action, snake
+from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts
+from domain.errors import ActionRefused, DomainError
+from store.models import Case
+from store.queries import case_facts
+
+UPDATE_TIMEOUT_SECONDS = 60
+
+
+def workflow_id(case_id: str) -> str:
+    return f"case-{case_id}"
+
+
+def already_signed(facts: CaseFacts, caller: Caller, action: str, body: dict[str, Any]) -> bool:
+    """The same signature twice is a 200 that records nothing (checked before the lifecycle,
+    since the last signature moves the case on)."""
+    from domain.actions import _signer_party
+
+    if action != "sign" or facts.draft is None:
+        return False
+    party = _signer_party(facts, caller)
+    sha = body.get("document_sha256")
+    return party is not None and sha == facts.signatures.get(party)
+
+
+async def perform_action(
+    session: Session,
+    client: Client,
+    case: Case,
+    action_name: str,
+    caller: Caller,
+    body: dict[str, Any] | None,
+    ip: str = "",
+    user_agent: str = "",
+) -> ActionResult:
+    action = snake(action_name)
+    body = body or {}
+    facts = case_facts(case)
+    if already_signed(facts, caller, action, body):
+        return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
+    check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
+    request = ActionRequest(caller=caller, body=body, ip=ip, user_agent=user_agent)
+    handle = client.get_workflow_handle(workflow_id(case.id))
+    try:
+        result = await asyncio.wait_for(
+            handle.execute_update(action, request, result_type=ActionResult),
+            UPDATE_TIMEOUT_SECONDS,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise _refusal(exc, facts, caller) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            if "completed" in str(exc).lower():
+                raise ApiError(
+                    409, "the case has ended", allowed_actions=allowed_actions(facts, caller)
+                ) from None
+            raise ApiError(404, f"case {case.id} has no running workflow") from None
+        raise ApiError(503, "the workflow engine did not accept the step; retry") from None
+    except TimeoutError:
+        raise ApiError(504, "the step was sent but not confirmed in time; read the case") from None
+    return result  # type: ignore[no-any-return]
+
+
+def _refusal(exc: WorkflowUpdateFailedError, facts: CaseFacts, caller: Caller) -> DomainError:
+    cause = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    if isinstance(cause, ApplicationError) and cause.type == "ActionRefused" and cause.details:
+        return ActionRefused.from_dict(dict(cause.details[0]))
+    return ActionRefused(
+        "Action refused",
+        str(cause or exc),
+        status=409,
+        allowed_actions=allowed_actions(facts, caller),
+    )

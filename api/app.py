@@ -1,0 +1,40 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.deps import TemporalClients
+from api.routes import cases, links, system
+from dihflow.settings import Settings
+from store.db import migrate
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            migrate(settings.database_url)
+        yield
+
+    app = FastAPI(
+        title="dihflow",
+        version="0.1.0",
+        summary="Collaboration workflows between AI Digital Innovation Hubs",
+        lifespan=lifespan,
+        docs_url=None,  # the Swagger page loads assets from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.temporal = TemporalClients(settings)
+    problems.install(app)
+    app.include_router(system.router)
+    app.include_router(cases.router)
+    app.include_router(links.router)
+    return app

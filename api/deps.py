@@ -1,0 +1,74 @@
+"""Dependencies: settings, a store session, the Temporal client, and the calling principal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from temporalio.client import Client
+
+from api.problems import ApiError
+from dihflow.settings import Settings
+from domain.cases import Caller, Role
+from store.db import get_engine
+from store.records import principal_for_key
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(get_engine(request.app.state.settings.database_url)) as session:
+        yield session
+
+
+class TemporalClients:
+    """One client per process, connected on first use (reads work with Temporal down)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    from dihflow.engine import connect
+
+                    try:
+                        self._client = await asyncio.wait_for(connect(self.settings), 10)
+                    except Exception as exc:
+                        raise ApiError(503, "the workflow engine is not reachable now") from exc
+        return self._client
+
+
+async def get_temporal(request: Request) -> Client:
+    return await request.app.state.temporal.get()  # type: ignore[no-any-return]
+
+
+def get_caller(request: Request, session: Annotated[Session, Depends(get_session)]) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            401,
+            "send an API key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = principal_for_key(session, key.strip())
+    if principal is None:
+        raise ApiError(
+            401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return Caller(principal_id=principal.id, role=Role(principal.role), hub_id=principal.hub_id)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -1,0 +1,316 @@
+"""Case routes: start, list, read, timeline, human steps, documents."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+
+from api.actions import perform_action, workflow_id
+from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
+from api.problems import ApiError, Problem
+from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
+from domain.cases import HUB_ROLES, CaseFacts, CaseStart, ClientInfo, Role, Scenario, TaskSpec
+from domain.timeline import canonical_json
+from store.models import Document, Hub, IdempotencyRecord
+from store.queries import CaseFilter, list_cases, timeline, visible_case
+from workflows.case import SA_LEAD_HUB, SA_SCENARIO, SA_STATE, CollaborationCaseWorkflow
+
+log = logging.getLogger("dihflow.api")
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 409, 422, 503)
+}
+SUPPORTED_SCENARIOS = {Scenario.joint_service}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "scenario": "joint_service",
+                "title": "AI quality inspection for a cork producer",
+                "need": "Detect surface defects on cork stoppers with computer vision.",
+                "client": {
+                    "name": "Cortiça Exemplo Lda",
+                    "country": "PT",
+                    "email": "ops@cork.example",
+                },
+                "invited_hub_ids": ["po-valley-ai"],
+            }
+        },
+    )
+
+    scenario: Scenario
+    title: str = Field(min_length=1, max_length=200)
+    need: str = Field(min_length=1, max_length=5000)
+    scope: str | None = Field(default=None, min_length=1, max_length=5000)
+    lead_hub_id: str | None = Field(default=None, max_length=64)
+    client: ClientInfo
+    invited_hub_ids: list[str] = Field(default=[], max_length=20)
+    tasks: list[TaskSpec] | None = Field(default=None, max_length=50)
+    start_date: date | None = None
+    end_date: date | None = None
+    partnering_days: int | None = Field(default=None, ge=1, le=365)
+    review_days: int | None = Field(default=None, ge=1, le=365)
+
+
+def _check_create(session: Any, caller: Any, body: CaseCreate) -> str:
+    """The lead hub id, or a 403/422 naming what is wrong."""
+    if body.scenario not in SUPPORTED_SCENARIOS:
+        raise ApiError(
+            422,
+            f"scenario {body.scenario.value!r} cannot be started yet",
+            errors=[{"field": "scenario", "message": "supported: joint_service"}],
+        )
+    if caller.role in HUB_ROLES:
+        if body.lead_hub_id not in (None, caller.hub_id):
+            raise ApiError(403, "a hub starts cases as their lead hub only")
+        lead = caller.hub_id
+    elif caller.role == Role.back_office:
+        if not body.lead_hub_id:
+            raise ApiError(
+                422,
+                "the back office names the lead hub",
+                errors=[{"field": "lead_hub_id", "message": "required for the back office"}],
+            )
+        lead = body.lead_hub_id
+    else:
+        raise ApiError(403, "only hubs and the back office start cases")
+    errors = []
+    if session.get(Hub, lead) is None:
+        errors.append({"field": "lead_hub_id", "message": f"unknown hub {lead!r}"})
+    for i, hub_id in enumerate(body.invited_hub_ids):
+        if hub_id == lead:
+            errors.append(
+                {"field": f"invited_hub_ids.{i}", "message": "the lead hub cannot be invited"}
+            )
+        elif session.get(Hub, hub_id) is None:
+            errors.append({"field": f"invited_hub_ids.{i}", "message": f"unknown hub {hub_id!r}"})
+    start = body.start_date or datetime.now(UTC).date()
+    if body.end_date is not None and body.end_date <= start:
+        errors.append({"field": "end_date", "message": "must be after start_date"})
+    if errors:
+        raise ApiError(422, "the case cannot be started as asked", errors=errors)
+    return lead  # type: ignore[no-any-return]
+
+
+@router.post("", status_code=201, response_model=CaseView, responses=ERRORS)
+async def create_case(
+    body: CaseCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CaseView:
+    """Start a case. Answers once the case and its first timeline event are in the store."""
+    lead = _check_create(session, caller, body)
+    request_sha = hashlib.sha256(canonical_json(body.model_dump(mode="json"))).hexdigest()
+    case_id = f"c-{secrets.token_hex(5)}"
+    if idempotency_key:
+        case_id = _claim_idempotency_key(
+            session, caller.principal_id, idempotency_key, request_sha, case_id
+        )
+    now = datetime.now(UTC)
+    start_date = body.start_date or now.date()
+    facts = CaseFacts(
+        case_id=case_id,
+        scenario=body.scenario,
+        title=body.title,
+        need=body.need,
+        scope=body.scope or body.need,
+        lead_hub_id=lead,
+        client=body.client,
+        tasks=body.tasks or [],
+        start_date=start_date.isoformat(),
+        end_date=(body.end_date or start_date + timedelta(days=180)).isoformat(),
+        partnering_days=body.partnering_days or settings.partnering_days,
+        review_days=body.review_days or settings.review_days,
+        link_days=settings.link_ttl_days,
+        created_at=now.isoformat(timespec="seconds"),
+    )
+    start = CaseStart(
+        facts=facts,
+        invited_hub_ids=body.invited_hub_ids,
+        requested_by=caller,
+        activity_timeout_seconds=settings.activity_timeout_seconds,
+    )
+    operation = WithStartWorkflowOperation(
+        CollaborationCaseWorkflow.run,
+        start,
+        id=workflow_id(case_id),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=_search_attributes(facts),
+    )
+    try:
+        await client.execute_update_with_start_workflow(
+            CollaborationCaseWorkflow.open_case, start_workflow_operation=operation
+        )
+    except Exception as exc:
+        raise ApiError(
+            503, "the case could not be started now; retry with the same Idempotency-Key"
+        ) from exc
+    session.expire_all()
+    case = visible_case(session, case_id, caller)
+    if case is None:  # pragma: no cover - open_case returns after the projection
+        raise ApiError(503, "the case was started but is not readable yet")
+    response.headers["Location"] = f"/v1/cases/{case_id}"
+    return case_view(session, case, caller, settings)
+
+
+def _search_attributes(facts: CaseFacts) -> Any:
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SA_SCENARIO, facts.scenario.value),
+            SearchAttributePair(SA_STATE, facts.state),
+            SearchAttributePair(SA_LEAD_HUB, facts.lead_hub_id),
+        ]
+    )
+
+
+def _claim_idempotency_key(
+    session: Any, principal_id: str, key: str, request_sha: str, case_id: str
+) -> str:
+    """The case id this key stands for: a new one, or the first request's (same body only)."""
+    existing = session.get(IdempotencyRecord, (principal_id, key))
+    if existing is None:
+        session.add(
+            IdempotencyRecord(
+                principal_id=principal_id, key=key, request_sha256=request_sha, case_id=case_id
+            )
+        )
+        try:
+            session.commit()
+            return case_id
+        except IntegrityError:  # a concurrent request with the same key won
+            session.rollback()
+            existing = session.get(IdempotencyRecord, (principal_id, key))
+    if existing.request_sha256 != request_sha:
+        raise ApiError(
+            422,
+            "this Idempotency-Key was used with another request body",
+            errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        )
+    return existing.case_id  # type: ignore[no-any-return]
+
+
+@router.get("", response_model=CaseList, responses=ERRORS)
+def get_cases(
+    session: SessionDep,
+    caller: CallerDep,
+    scenario: Scenario | None = None,
+    state: Annotated[str | None, Query(max_length=20, pattern=r"^[a-z_]+$")] = None,
+    hub: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool | None = None,
+    text: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CaseList:
+    """Cases from the read model, newest first; a hub sees only cases it is part of."""
+    flt = CaseFilter(scenario=scenario, state=state, hub=hub, overdue=overdue, text=text)
+    try:
+        rows, next_cursor = list_cases(session, caller, flt, limit, cursor)
+    except ValueError:
+        raise ApiError(
+            422,
+            "the cursor is not one this API gave out",
+            errors=[{"field": "cursor", "message": "invalid cursor"}],
+        ) from None
+    return CaseList(items=[summary(c) for c in rows], next_cursor=next_cursor)
+
+
+def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
+    case = visible_case(session, case_id, caller)
+    if case is None:
+        raise ApiError(404, f"no case {case_id!r}")
+    return case
+
+
+@router.get("/{case_id}", response_model=CaseView, responses=ERRORS)
+def get_case(
+    case_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
+) -> CaseView:
+    """One case with the actions the caller can take now."""
+    return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+
+
+@router.get("/{case_id}/timeline", response_model=Timeline, responses=ERRORS)
+def get_timeline(case_id: str, session: SessionDep, caller: CallerDep) -> Timeline:
+    """The case's events, oldest first, each with its hash and the previous one's."""
+    case = _case_or_404(session, case_id, caller)
+    return timeline_view(case, timeline(session, case_id))
+
+
+@router.post("/{case_id}/actions/{action}", response_model=CaseView, responses=ERRORS)
+async def take_action(
+    case_id: str,
+    action: str,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> CaseView:
+    """A human step. 409 lists the caller's allowed actions; 403 when not the caller's."""
+    case = _case_or_404(session, case_id, caller)
+    await perform_action(
+        session,
+        client,
+        case,
+        action,
+        caller,
+        body,
+        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
+    session.expire_all()
+    return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+
+
+@router.get(
+    "/{case_id}/documents/{doc_id}",
+    response_class=FileResponse,
+    responses={**ERRORS, 200: {"content": {DOCX: {}}}},
+)
+def get_document(
+    case_id: str, doc_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
+) -> FileResponse:
+    """Download a generated document (.docx)."""
+    _case_or_404(session, case_id, caller)
+    return document_file(session, settings, case_id, doc_id)
+
+
+def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> FileResponse:
+    doc = session.get(Document, doc_id)
+    if doc is None or doc.case_id != case_id:
+        raise ApiError(404, f"no document {doc_id!r} in case {case_id!r}")
+    path = Path(settings.documents_dir) / doc.path
+    if not path.exists():
+        raise ApiError(404, f"the file of document {doc_id!r} is missing from the document store")
+    return FileResponse(
+        path,
+        media_type=DOCX,
+        filename=f"{doc_id}.docx",
+        headers={"X-Document-SHA256": doc.sha256},
+    )

@@ -1,0 +1,139 @@
+"""One-time links for external parties (the client): what is asked, the document, doing it.
+
+A token allows one action on one case, is stored hashed, and is refused after use or expiry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from api.actions import perform_action
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.problems import ApiError
+from api.routes.cases import ERRORS, document_file
+from domain.actions import PAYLOADS, kebab
+from domain.cases import Caller
+from store.db import as_utc
+from store.models import Case, LinkToken, utcnow
+from store.queries import case_facts, hub_names
+from store.records import find_link
+
+router = APIRouter(prefix="/v1/links", tags=["links"])
+LINK_ERRORS = {**ERRORS, 410: ERRORS[404]}
+
+
+class LinkDocument(BaseModel):
+    id: str
+    version: int
+    sha256: str
+    download_url: str
+
+
+class LinkInfo(BaseModel):
+    case_id: str
+    title: str
+    action: str
+    party: str
+    asked_by: str
+    state: str
+    expires_at: datetime
+    document: LinkDocument | None
+    fields: dict[str, Any]
+
+
+def _usable_link(session: Any, token: str) -> tuple[LinkToken, Case]:
+    link = find_link(session, token)
+    if link is None:
+        raise ApiError(404, "this link is not known")
+    if link.used_at is not None:
+        raise ApiError(410, "this link has been used already", title="Link used")
+    if as_utc(link.expires_at) <= utcnow():  # type: ignore[operator]
+        raise ApiError(
+            410, "this link has expired; ask the lead hub for a new one", title="Link expired"
+        )
+    case = session.get(Case, link.case_id)
+    assert case is not None
+    return link, case
+
+
+def link_caller(link: LinkToken) -> Caller:
+    return Caller(
+        principal_id=f"link-{link.token_hash[:12]}",
+        role="link",
+        party=link.party,
+        link_action=link.action,
+    )
+
+
+def link_info(session: Any, link: LinkToken, case: Case, token: str) -> LinkInfo:
+    facts = case_facts(case)
+    lead = hub_names(session, [facts.lead_hub_id]).get(facts.lead_hub_id, facts.lead_hub_id)
+    doc = None
+    if facts.draft is not None:
+        doc = LinkDocument(
+            id=facts.draft.document_id,
+            version=facts.draft.version,
+            sha256=facts.draft.sha256,
+            download_url=f"/v1/links/{token}/document",
+        )
+    return LinkInfo(
+        case_id=case.id,
+        title=case.title,
+        action=kebab(link.action),
+        party=link.party,
+        asked_by=lead,
+        state=case.state,
+        expires_at=as_utc(link.expires_at),  # type: ignore[arg-type]
+        document=doc,
+        fields=PAYLOADS[link.action].model_json_schema(),
+    )
+
+
+@router.get("/{token}", response_model=LinkInfo, responses=LINK_ERRORS)
+def get_link(token: str, session: SessionDep) -> LinkInfo:
+    """What the link asks, by whom, and the document to read first."""
+    link, case = _usable_link(session, token)
+    return link_info(session, link, case, token)
+
+
+@router.get("/{token}/document", response_class=FileResponse, responses=LINK_ERRORS)
+def get_link_document(token: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
+    link, case = _usable_link(session, token)
+    facts = case_facts(case)
+    if facts.draft is None:
+        raise ApiError(404, "there is no document to read for this link")
+    return document_file(session, settings, case.id, facts.draft.document_id)
+
+
+@router.post("/{token}", response_model=LinkInfo, responses=LINK_ERRORS)
+async def use_link(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    client: TemporalDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> LinkInfo:
+    """Do what the link asks (e.g. sign with the document's SHA-256, or give the review)."""
+    link, case = _usable_link(session, token)
+    await perform_action(
+        session,
+        client,
+        case,
+        link.action,
+        link_caller(link),
+        body,
+        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
+    link.used_at = utcnow()
+    session.add(link)
+    session.commit()
+    session.expire_all()
+    refreshed = session.get(Case, case.id)
+    assert refreshed is not None
+    return link_info(session, link, refreshed, token)

@@ -1,0 +1,204 @@
+"""Response models and how a stored case becomes one (for a given caller)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from activities.cases import outbox_links
+from dihflow.settings import Settings
+from domain.actions import allowed_actions
+from domain.cases import Caller, Role
+from store.db import as_utc
+from store.models import Case, TimelineEntry
+from store.queries import case_facts, documents, hub_names, signatures
+
+
+class HubRef(BaseModel):
+    id: str
+    name: str
+
+
+class PartyView(BaseModel):
+    hub_id: str
+    name: str
+    role: str  # lead, partner, invited (pending), declined, lapsed
+
+
+class DocumentView(BaseModel):
+    id: str
+    version: int
+    template: str
+    template_version: str
+    sha256: str
+    size: int
+    created_at: datetime
+    download_url: str
+
+
+class SignatureView(BaseModel):
+    party: str
+    document_id: str
+    document_sha256: str
+    signed_at: datetime
+
+
+class DeliverableView(BaseModel):
+    hub_id: str
+    status: str
+    summary: str
+    reason: str
+
+
+class LinkView(BaseModel):
+    action: str
+    url: str
+
+
+class CaseSummary(BaseModel):
+    id: str
+    scenario: str
+    state: str
+    outcome: str | None
+    title: str
+    lead_hub_id: str
+    next_deadline: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseList(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class CaseView(CaseSummary):
+    need: str
+    scope: str
+    lead_hub: HubRef
+    client: dict[str, str]
+    parties: list[PartyView]
+    deadlines: dict[str, str]
+    draft: dict[str, Any] | None
+    changes_requested: str
+    documents: list[DocumentView]
+    signatures: list[SignatureView]
+    awaiting_signatures: list[str]
+    deliverables: list[DeliverableView]
+    review: dict[str, Any] | None
+    end_reason: str
+    allowed_actions: list[str]
+    links: list[LinkView]
+    seq: int
+    head_hash: str
+
+
+class TimelineEventView(BaseModel):
+    seq: int
+    type: str
+    actor: str
+    at: str
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+
+class Timeline(BaseModel):
+    case_id: str
+    head_hash: str
+    items: list[TimelineEventView]
+
+
+def summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        id=case.id,
+        scenario=case.scenario,
+        state=case.state,
+        outcome=case.outcome,
+        title=case.title,
+        lead_hub_id=case.lead_hub_id,
+        next_deadline=as_utc(case.next_deadline),
+        created_at=as_utc(case.created_at),  # type: ignore[arg-type]
+        updated_at=as_utc(case.updated_at),  # type: ignore[arg-type]
+    )
+
+
+def case_view(session: Session, case: Case, caller: Caller, settings: Settings) -> CaseView:
+    facts = case_facts(case)
+    ids = [facts.lead_hub_id, *(i.hub_id for i in facts.invitations)]
+    names = hub_names(session, ids)
+    parties = [
+        PartyView(hub_id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, ""), role="lead")
+    ]
+    parties += [
+        PartyView(
+            hub_id=i.hub_id,
+            name=names.get(i.hub_id, ""),
+            role={"accepted": "partner", "pending": "invited"}.get(i.status, i.status),
+        )
+        for i in facts.invitations
+    ]
+    is_lead = caller.hub_id == facts.lead_hub_id and caller.role != "link"
+    insider = is_lead or caller.role in (Role.back_office, Role.legal)
+    client = {"name": facts.client.name, "country": facts.client.country}
+    if insider:  # contact details are for the lead and the network staff only
+        client |= {"contact_name": facts.client.contact_name, "email": facts.client.email}
+    links = []
+    if is_lead or caller.role == Role.back_office:
+        links = [
+            LinkView(**{k: v for k, v in x.items() if k != "file"})
+            for x in outbox_links(settings.outbox_dir, case.id)
+        ]
+    base = summary(case)
+    return CaseView(
+        **base.model_dump(),
+        need=facts.need,
+        scope=facts.scope,
+        lead_hub=HubRef(id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, "")),
+        client=client,
+        parties=parties,
+        deadlines=facts.deadlines,
+        draft=facts.draft.model_dump() if facts.draft else None,
+        changes_requested=facts.changes_requested,
+        documents=[
+            DocumentView(
+                id=d.id,
+                version=d.version,
+                template=d.template,
+                template_version=d.template_version,
+                sha256=d.sha256,
+                size=d.size,
+                created_at=as_utc(d.created_at),  # type: ignore[arg-type]
+                download_url=f"/v1/cases/{case.id}/documents/{d.id}",
+            )
+            for d in documents(session, case.id)
+        ],
+        signatures=[
+            SignatureView(
+                party=s.party,
+                document_id=s.document_id,
+                document_sha256=s.document_sha256,
+                signed_at=as_utc(s.signed_at),  # type: ignore[arg-type]
+            )
+            for s in signatures(session, case.id)
+        ],
+        awaiting_signatures=facts.unsigned if facts.state == "signing" else [],
+        deliverables=[DeliverableView(**d.model_dump()) for d in facts.deliverables],
+        review=facts.review.model_dump() if facts.review else None,
+        end_reason=facts.end_reason,
+        allowed_actions=allowed_actions(facts, caller),
+        links=links,
+        seq=case.seq,
+        head_hash=case.head_hash,
+    )
+
+
+def timeline_view(case: Case, rows: list[TimelineEntry]) -> Timeline:
+    return Timeline(
+        case_id=case.id,
+        head_hash=case.head_hash,
+        items=[TimelineEventView(**r.model_dump(exclude={"case_id"})) for r in rows],
+    )

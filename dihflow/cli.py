@@ -1,0 +1,92 @@
+"""The ``dihflow`` command for operators.
+
+dihflow dev                      the embedded stack (dev server, worker, API)
+dihflow worker                   a worker (needs DIHFLOW_TEMPORAL_ADDRESS)
+dihflow api                      the API (needs DIHFLOW_TEMPORAL_ADDRESS)
+dihflow seed                     load the demo network (idempotent)
+dihflow keys create --role ROLE [--hub HUB]    print a new API key (shown once)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import gc
+import sys
+
+from dihflow.settings import Settings, SettingsError
+from domain.cases import Role
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dihflow", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the embedded stack")
+    dev.add_argument("--temporal-port", type=int, default=7233)
+    dev.add_argument("--no-ui", action="store_true", help="start the dev server without its Web UI")
+    sub.add_parser("worker", help="run a worker")
+    sub.add_parser("api", help="run the API")
+    sub.add_parser("seed", help="load the demo network of 30 hubs")
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--hub", default=None, help="the hub of a hub_member or hub_signatory")
+    create.add_argument("--label", default="", help="a note on whom the key is for")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    atexit.register(gc.collect)  # see TEMPORAL.md: avoids an abort at interpreter exit
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _say(f"error: {exc}")
+        return 2
+    if args.command == "dev":
+        from dihflow.devstack import run_dev
+
+        if settings.temporal_address:
+            _say("error: `dihflow dev` starts its own engine; unset DIHFLOW_TEMPORAL_ADDRESS")
+            return 2
+        asyncio.run(run_dev(settings, args.temporal_port, _say, ui=not args.no_ui))
+    elif args.command == "worker":
+        from worker import run_worker
+
+        if settings.embedded:
+            _say("error: set DIHFLOW_TEMPORAL_ADDRESS (or use `dihflow dev`)")
+            return 2
+        asyncio.run(run_worker(settings))
+    elif args.command == "api":
+        import uvicorn
+
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    elif args.command == "seed":
+        from dihflow.seed import seed_demo_network
+
+        _say(f"demo network: {seed_demo_network(settings.database_url)} new hubs")
+    elif args.command == "keys":
+        from dihflow.seed import create_key
+        from store.db import migrate
+
+        migrate(settings.database_url)
+        try:
+            key = create_key(settings.database_url, Role(args.role), args.hub, args.label)
+        except ValueError as exc:
+            _say(f"error: {exc}")
+            return 2
+        _say(key)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

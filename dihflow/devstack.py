@@ -1,0 +1,81 @@
+"""``dihflow dev``: the embedded stack in one process tree.
+
+The Temporal dev server (child process, state in ``var/temporal.db``, Web UI), one worker and
+the API, with a SQLite store and documents under ``var/``. Ctrl-C stops all of it; the next
+start finds every case where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import uvicorn
+
+from api.app import create_app
+from dihflow.engine import DevServer, connect
+from dihflow.seed import ensure_dev_keys, seed_demo_network
+from dihflow.settings import Settings
+from worker import build_worker
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the stack stops as one."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_dev(
+    settings: Settings, temporal_port: int, say: Callable[[str], None], ui: bool = True
+) -> None:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    server = DevServer(
+        settings.var_dir / "temporal.db",
+        port=temporal_port,
+        ui_port=settings.temporal_ui_port if ui else None,
+    )
+    say(f"starting the Temporal dev server on {server.address} ...")
+    await server.start()
+    try:
+        settings = replace(settings, temporal_address=server.address)
+        new_hubs = seed_demo_network(settings.database_url)
+        if new_hubs:
+            say(f"seeded the demo network: {new_hubs} hubs")
+        keys = ensure_dev_keys(settings.database_url, settings.var_dir / "dev-keys.json")
+        say(f"dev API keys (also in {settings.var_dir / 'dev-keys.json'}):")
+        for k in keys:
+            say(f"  {k['role']:<14} {k['hub'] or '':<14} {k['key']}")
+        client = await connect(settings)
+        api = _Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+            )
+        )
+        with ThreadPoolExecutor(max_workers=16) as executor:
+            async with build_worker(client, settings, executor):
+                api_task = asyncio.create_task(api.serve())
+                if ui:
+                    say(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}")
+                say(f"API: {settings.public_url}  (Ctrl-C stops everything)")
+                stop_task = asyncio.create_task(stop.wait())
+                await asyncio.wait({api_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+                api.should_exit = True
+                await api_task
+                stop_task.cancel()
+    finally:
+        server.stop()
+        say("stopped")

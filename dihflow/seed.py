@@ -1,0 +1,57 @@
+"""The demo network (30 hubs) and the dev API keys of the embedded default."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from domain.cases import Role
+from domain.hubs import load_demo_network
+from store.db import migrate, session_scope
+from store.records import create_principal, upsert_hub
+
+# Hubs that get a member and a signatory key in the embedded default (complementary services).
+DEMO_KEY_HUBS = ("tagus-ai", "po-valley-ai", "spree-trust", "vistula-ai")
+
+
+def seed_demo_network(database_url: str) -> int:
+    """Insert or refresh the 30 demo hubs; returns how many were new (0 on a second run)."""
+    migrate(database_url)
+    with session_scope(database_url) as session:
+        return sum(upsert_hub(session, profile) for profile in load_demo_network())
+
+
+def create_key(database_url: str, role: Role, hub_id: str | None, label: str = "") -> str:
+    from store.models import Hub
+
+    if role in (Role.hub_member, Role.hub_signatory) and not hub_id:
+        raise ValueError(f"a {role.value} key needs --hub")
+    if role in (Role.back_office, Role.legal) and hub_id:
+        raise ValueError(f"a {role.value} key belongs to no hub; drop --hub")
+    with session_scope(database_url) as session:
+        if hub_id and session.get(Hub, hub_id) is None:
+            raise ValueError(f"unknown hub {hub_id!r} (see GET /v1/hubs or run `dihflow seed`)")
+        _, raw = create_principal(session, role.value, hub_id, label)
+        return raw
+
+
+def ensure_dev_keys(database_url: str, path: Path) -> list[dict[str, str | None]]:
+    """The embedded default's keys: made once and kept in ``path`` (mode 0600)."""
+    if path.exists():
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    keys: list[dict[str, str | None]] = []
+    for role in (Role.back_office, Role.legal):
+        keys.append(
+            {"role": role.value, "hub": None, "key": create_key(database_url, role, None, "dev")}
+        )
+    for hub in DEMO_KEY_HUBS:
+        for role in (Role.hub_member, Role.hub_signatory):
+            keys.append(
+                {"role": role.value, "hub": hub, "key": create_key(database_url, role, hub, "dev")}
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(keys, fh, indent=2)
+    return keys

@@ -1,0 +1,113 @@
+"""One settings object, read from environment variables (all prefixed ``DIHFLOW_``).
+
+The README has the table. An unset ``DIHFLOW_TEMPORAL_ADDRESS`` means "start the embedded
+Temporal dev server" (only ``dihflow dev`` does that); every other process needs an address.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"DIHFLOW_{name}")
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"DIHFLOW_{name} must be an integer, got {raw!r}") from exc
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path = DEFAULT_VAR_DIR
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_api_key: str | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_ui_port: int = 8233
+    task_queue: str = "dihflow"
+    database_url: str = ""
+    documents_dir: Path = field(default=DEFAULT_VAR_DIR / "documents")
+    outbox_dir: Path = field(default=DEFAULT_VAR_DIR / "outbox")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    link_ttl_days: int = 14
+    partnering_days: int = 14
+    review_days: int = 30
+    activity_timeout_seconds: int = 30
+
+    @property
+    def embedded(self) -> bool:
+        """True when this process may start its own Temporal dev server."""
+        return self.temporal_address is None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        var_dir = Path(_env("VAR_DIR", str(DEFAULT_VAR_DIR)) or DEFAULT_VAR_DIR)
+        api_host = _env("API_HOST", "127.0.0.1") or "127.0.0.1"
+        api_port = _int("API_PORT", 8000)
+        tls_cert = _env("TEMPORAL_TLS_CERT")
+        tls_key = _env("TEMPORAL_TLS_KEY")
+        settings = cls(
+            var_dir=var_dir,
+            temporal_address=_env("TEMPORAL_ADDRESS"),
+            temporal_namespace=_env("TEMPORAL_NAMESPACE", "default") or "default",
+            temporal_tls=(_env("TEMPORAL_TLS", "false") or "").lower() in ("1", "true", "yes"),
+            temporal_api_key=_env("TEMPORAL_API_KEY"),
+            temporal_tls_cert=Path(tls_cert) if tls_cert else None,
+            temporal_tls_key=Path(tls_key) if tls_key else None,
+            temporal_ui_port=_int("TEMPORAL_UI_PORT", 8233),
+            task_queue=_env("TASK_QUEUE", "dihflow") or "dihflow",
+            database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'dihflow.db'}") or "",
+            documents_dir=Path(_env("DOCUMENTS_DIR", str(var_dir / "documents")) or ""),
+            outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox")) or ""),
+            api_host=api_host,
+            api_port=api_port,
+            public_url=_env("PUBLIC_URL", f"http://{api_host}:{api_port}") or "",
+            secret_key=_env("SECRET_KEY", "") or "",
+            link_ttl_days=_int("LINK_TTL_DAYS", 14),
+            partnering_days=_int("PARTNERING_DAYS", 14),
+            review_days=_int("REVIEW_DAYS", 30),
+            activity_timeout_seconds=_int("ACTIVITY_TIMEOUT_SECONDS", 30),
+        )
+        return settings.with_secret()
+
+    def with_secret(self) -> Settings:
+        """Fill ``secret_key``: from the environment, else from ``var/secret.key`` (made once).
+
+        The secret derives link tokens, so a retried activity finds the same token. A deployment
+        with several machines must set ``DIHFLOW_SECRET_KEY`` to the same value everywhere.
+        """
+        if self.secret_key:
+            return self
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process of the stack made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_hex(32))
+        return replace(self, secret_key=path.read_text().strip())

@@ -1,0 +1,181 @@
+"""Case types shared by the workflow, the activities and the API (pure pydantic, no I/O).
+
+``CaseFacts`` is everything a case knows; the workflow owns it and the projection activity
+writes a snapshot of it to the read model, so the API computes ``allowed_actions`` from the
+store with the same code the workflow's validators use.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.timeline import GENESIS
+
+
+class Scenario(StrEnum):
+    joint_service = "joint_service"
+    co_development = "co_development"
+    matchmaking = "matchmaking"
+
+
+class Role(StrEnum):
+    hub_member = "hub_member"
+    hub_signatory = "hub_signatory"
+    back_office = "back_office"
+    legal = "legal"
+
+
+HUB_ROLES = frozenset({Role.hub_member, Role.hub_signatory})
+CLIENT = "client"  # the party id of a joint service's client
+SYSTEM = "system"  # the actor of timers, reminders and automatic steps
+OPEN_ENDINGS = ("closed", "rejected", "cancelled", "expired")
+
+
+class Caller(BaseModel):
+    """Who asks: a principal with a role (and a hub for hub roles), or a link holder."""
+
+    model_config = ConfigDict(frozen=True)
+
+    principal_id: str
+    role: Role | Literal["link"]
+    hub_id: str | None = None
+    party: str | None = None  # for a link holder: the party it acts for (e.g. "client")
+    link_action: str | None = None  # for a link holder: the one action its token allows
+
+    @property
+    def actor(self) -> str:
+        """How the timeline names this caller (ids only, never personal data)."""
+        if self.role == "link":
+            return f"link:{self.party}"
+        return f"principal:{self.principal_id}"
+
+
+class ClientInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    contact_name: str = Field(default="", max_length=200)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+
+
+class Invitation(BaseModel):
+    hub_id: str
+    status: Literal["pending", "accepted", "declined", "lapsed"] = "pending"
+    reason: str = ""
+
+
+class TaskSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hub_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=2000)
+    cost_share_pct: float = Field(ge=0, le=100)
+
+
+class Draft(BaseModel):
+    version: int
+    document_id: str
+    sha256: str
+    template: str
+    template_version: str
+
+
+class Deliverable(BaseModel):
+    hub_id: str
+    status: Literal["pending", "submitted", "accepted", "rejected"] = "pending"
+    summary: str = ""
+    reason: str = ""
+
+
+class Review(BaseModel):
+    rating: int
+    comment: str = ""
+
+
+class CaseFacts(BaseModel):
+    """The whole state of one case; ``state`` is the lifecycle's current state value."""
+
+    case_id: str
+    scenario: Scenario
+    state: str = "requested"
+    outcome: str | None = None
+    title: str
+    need: str
+    scope: str
+    lead_hub_id: str
+    client: ClientInfo
+    invitations: list[Invitation] = []
+    tasks: list[TaskSpec] = []
+    changes_requested: str = ""
+    draft: Draft | None = None
+    signatures: dict[str, str] = {}  # party id -> SHA-256 it signed, for the current draft
+    deliverables: list[Deliverable] = []
+    review: Review | None = None
+    end_reason: str = ""
+    deadlines: dict[str, str] = {}  # name -> UTC ISO 8601 instant
+    start_date: str
+    end_date: str
+    partnering_days: int
+    review_days: int
+    link_days: int = 14
+    created_at: str
+    seq: int = 0
+    head_hash: str = GENESIS
+
+    # -- derived views used by guards, permissions and pages ---------------------------------
+    def invitation(self, hub_id: str | None) -> Invitation | None:
+        return next((i for i in self.invitations if i.hub_id == hub_id), None)
+
+    @property
+    def partner_ids(self) -> list[str]:
+        return [i.hub_id for i in self.invitations if i.status == "accepted"]
+
+    @property
+    def party_hub_ids(self) -> list[str]:
+        return [self.lead_hub_id, *self.partner_ids]
+
+    @property
+    def signers(self) -> list[str]:
+        """Every party whose signature the current draft needs: each hub, then the client."""
+        return [*self.party_hub_ids, CLIENT]
+
+    @property
+    def unsigned(self) -> list[str]:
+        current = self.draft.sha256 if self.draft else None
+        return [p for p in self.signers if self.signatures.get(p) != current]
+
+    def deliverable(self, hub_id: str | None) -> Deliverable | None:
+        return next((d for d in self.deliverables if d.hub_id == hub_id), None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in OPEN_ENDINGS
+
+
+class CaseStart(BaseModel):
+    """What a workflow starts with (its facts are carried over on continue-as-new)."""
+
+    facts: CaseFacts
+    invited_hub_ids: list[str] = []
+    requested_by: Caller
+    activity_timeout_seconds: int = 30
+
+
+class ActionRequest(BaseModel):
+    """One human step sent to a case workflow as the update named after the action."""
+
+    caller: Caller
+    body: dict[str, Any] = {}
+    ip: str = ""
+    user_agent: str = ""
+
+
+class ActionResult(BaseModel):
+    state: str
+    outcome: str | None = None
+    seq: int
+    changed: bool = True

@@ -1,0 +1,132 @@
+"""The read model and registry tables (SQLModel). Schema changes go through Alembic
+migrations in ``store/migrations``; never edit a database by hand.
+
+Personal data (client contacts, signer names, IPs) lives in these rows, never inside the
+hash-chained timeline content.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+
+
+class Hub(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    country: str = Field(max_length=2, index=True)
+    profile: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Principal(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    role: str = Field(max_length=20)
+    hub_id: str | None = Field(default=None, foreign_key="hub.id", max_length=64)
+    label: str = Field(default="", max_length=200)
+    key_prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class Case(SQLModel, table=True):
+    __table_args__ = (Index("ix_case_state_updated", "state", "updated_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    scenario: str = Field(max_length=20, index=True)
+    state: str = Field(max_length=20)
+    outcome: str | None = Field(default=None, max_length=20)
+    title: str = Field(max_length=200)
+    lead_hub_id: str = Field(foreign_key="hub.id", max_length=64, index=True)
+    facts: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    seq: int = 0
+    head_hash: str = Field(max_length=64)
+    next_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class CaseParty(SQLModel, table=True):
+    """A hub's place in a case (lead, invited, partner, declined, lapsed): who may read it."""
+
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
+    hub_id: str = Field(primary_key=True, foreign_key="hub.id", max_length=64, index=True)
+    role: str = Field(max_length=20)
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "version", "template"),)
+
+    id: str = Field(primary_key=True, max_length=80)
+    case_id: str | None = Field(default=None, foreign_key="case.id", max_length=40, index=True)
+    version: int = 1
+    template: str = Field(max_length=80)
+    template_version: str = Field(max_length=20)
+    template_sha256: str = Field(max_length=64)
+    variables_sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)
+    path: str = Field(max_length=300)
+    size: int
+    created_at: datetime = _ts()
+
+
+class Signature(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "document_sha256", "party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", max_length=40, index=True)
+    document_id: str = Field(foreign_key="document.id", max_length=80)
+    document_sha256: str = Field(max_length=64)
+    party: str = Field(max_length=64)
+    principal_id: str = Field(max_length=40)
+    signer_name: str = Field(default="", max_length=200)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    signed_at: datetime = _ts()
+
+
+class LinkToken(SQLModel, table=True):
+    token_hash: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(foreign_key="case.id", max_length=40, index=True)
+    action: str = Field(max_length=40)
+    party: str = Field(max_length=64)
+    purpose: str = Field(max_length=80)  # e.g. "sign:v2": one token per purpose per case
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "timeline_event"
+
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
+    seq: int = Field(primary_key=True)
+    type: str = Field(max_length=40)
+    actor: str = Field(max_length=80)
+    at: str = Field(max_length=40)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_key"
+
+    principal_id: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=200)
+    request_sha256: str = Field(max_length=64)
+    case_id: str = Field(max_length=40)
+    created_at: datetime = _ts()

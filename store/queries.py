@@ -1,0 +1,124 @@
+"""Reads from the store for the API (the read model; never the workflow)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from domain.cases import Caller, CaseFacts, Role
+from store.db import as_utc
+from store.models import Case, CaseParty, Document, Hub, Signature, TimelineEntry, utcnow
+
+
+def sees_everything(caller: Caller) -> bool:
+    return caller.role in (Role.back_office, Role.legal)
+
+
+def visible_case(session: Session, case_id: str, caller: Caller) -> Case | None:
+    """The case, or None when it does not exist *or* the caller may not see it (both 404)."""
+    case = session.get(Case, case_id)
+    if case is None or sees_everything(caller):
+        return case
+    if caller.role == "link":
+        return None
+    party = session.get(CaseParty, (case_id, caller.hub_id))
+    return case if party is not None else None
+
+
+@dataclass
+class CaseFilter:
+    scenario: str | None = None
+    state: str | None = None
+    hub: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{as_utc(case.created_at).isoformat()}|{case.id}"  # type: ignore[union-attr]
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises ValueError on a cursor this API did not hand out."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    created, case_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
+    return datetime.fromisoformat(created), case_id
+
+
+def list_cases(
+    session: Session, caller: Caller, flt: CaseFilter, limit: int, cursor: str | None
+) -> tuple[list[Case], str | None]:
+    """Newest first, ``limit`` at a time; the cursor continues after the last row returned."""
+    query = select(Case)
+    if not sees_everything(caller):
+        mine = select(CaseParty.case_id).where(CaseParty.hub_id == caller.hub_id)
+        query = query.where(col(Case.id).in_(mine))
+    if flt.scenario:
+        query = query.where(Case.scenario == flt.scenario)
+    if flt.state:
+        query = query.where(Case.state == flt.state)
+    if flt.hub:
+        query = query.where(
+            col(Case.id).in_(select(CaseParty.case_id).where(CaseParty.hub_id == flt.hub))
+        )
+    if flt.overdue is not None:
+        late = and_(col(Case.next_deadline).is_not(None), col(Case.next_deadline) < utcnow())
+        query = query.where(late if flt.overdue else ~late)
+    if flt.text:
+        query = query.where(col(Case.title).ilike(f"%{flt.text}%"))
+    if cursor:
+        created, case_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(Case.created_at) < created,
+                and_(col(Case.created_at) == created, col(Case.id) < case_id),
+            )
+        )
+    rows = list(
+        session.exec(
+            query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
+        )
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+
+def case_facts(case: Case) -> CaseFacts:
+    return CaseFacts.model_validate(case.facts)
+
+
+def timeline(session: Session, case_id: str) -> list[TimelineEntry]:
+    return list(
+        session.exec(
+            select(TimelineEntry)
+            .where(TimelineEntry.case_id == case_id)
+            .order_by(col(TimelineEntry.seq))
+        )
+    )
+
+
+def documents(session: Session, case_id: str) -> list[Document]:
+    return list(
+        session.exec(
+            select(Document).where(Document.case_id == case_id).order_by(col(Document.version))
+        )
+    )
+
+
+def signatures(session: Session, case_id: str) -> list[Signature]:
+    return list(
+        session.exec(
+            select(Signature).where(Signature.case_id == case_id).order_by(col(Signature.id))
+        )
+    )
+
+
+def hub_names(session: Session, hub_ids: list[str]) -> dict[str, str]:
+    rows = session.exec(select(Hub).where(col(Hub.id).in_(hub_ids)))
+    return {h.id: h.name for h in rows}

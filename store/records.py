@@ -1,0 +1,178 @@
+"""Writes to the store. Every function here is idempotent: activities retry them freely."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from domain.cases import CaseFacts
+from domain.hubs import HubProfile
+from domain.timeline import TimelineEvent
+from store.models import (
+    Case,
+    CaseParty,
+    Hub,
+    LinkToken,
+    Principal,
+    Signature,
+    TimelineEntry,
+    utcnow,
+)
+
+KEY_PREFIX = "dfk"
+
+
+def hash_secret(raw: str) -> str:
+    """API keys and link tokens are long random strings: a plain SHA-256 is enough to store."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# -- hubs ----------------------------------------------------------------------------------
+def upsert_hub(session: Session, profile: HubProfile) -> bool:
+    """Insert or update a hub from its profile; True when it was new."""
+    row = session.get(Hub, profile.id)
+    data = profile.model_dump(mode="json")
+    if row is None:
+        session.add(Hub(id=profile.id, name=profile.name, country=profile.country, profile=data))
+        return True
+    if row.profile != data:
+        row.name, row.country, row.profile, row.updated_at = (
+            profile.name,
+            profile.country,
+            data,
+            utcnow(),
+        )
+        session.add(row)
+    return False
+
+
+# -- principals and keys -------------------------------------------------------------------
+def create_principal(
+    session: Session, role: str, hub_id: str | None = None, label: str = ""
+) -> tuple[Principal, str]:
+    """A new principal and its API key (the key is returned once and stored hashed)."""
+    principal_id = uuid.uuid4().hex[:12]
+    raw = f"{KEY_PREFIX}_{principal_id}_{secrets.token_urlsafe(32)}"
+    principal = Principal(
+        id=principal_id,
+        role=role,
+        hub_id=hub_id,
+        label=label,
+        key_prefix=raw[: len(KEY_PREFIX) + 13],
+        key_hash=hash_secret(raw),
+    )
+    session.add(principal)
+    return principal, raw
+
+
+def principal_for_key(session: Session, raw: str) -> Principal | None:
+    row = session.exec(select(Principal).where(Principal.key_hash == hash_secret(raw))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return row
+
+
+# -- the case projection -------------------------------------------------------------------
+def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]) -> None:
+    """Write ``events`` (those not yet stored) and the case snapshot if it is newer.
+
+    Keyed by (case id, event seq): a retried or replayed projection changes nothing.
+    """
+    stored = {
+        seq
+        for seq in session.exec(
+            select(TimelineEntry.seq).where(
+                TimelineEntry.case_id == facts.case_id,
+                TimelineEntry.seq.in_([e.seq for e in events]),  # type: ignore[attr-defined]
+            )
+        )
+    }
+    case = session.get(Case, facts.case_id)
+    if case is None:
+        case = Case(
+            id=facts.case_id,
+            scenario=facts.scenario,
+            state=facts.state,
+            title=facts.title,
+            lead_hub_id=facts.lead_hub_id,
+            facts={},
+            head_hash=facts.head_hash,
+            seq=-1,
+        )
+        session.add(case)
+        session.flush()
+    for e in events:
+        if e.seq not in stored:
+            session.add(TimelineEntry(case_id=facts.case_id, **e.model_dump()))
+    if facts.seq > case.seq:
+        case.state, case.outcome, case.title = facts.state, facts.outcome, facts.title
+        case.facts = facts.model_dump(mode="json")
+        case.seq, case.head_hash, case.updated_at = facts.seq, facts.head_hash, utcnow()
+        deadlines = [datetime.fromisoformat(d) for d in facts.deadlines.values()]
+        case.next_deadline = min(deadlines) if deadlines else None
+        session.add(case)
+        _sync_parties(session, facts)
+
+
+def _sync_parties(session: Session, facts: CaseFacts) -> None:
+    roles = {facts.lead_hub_id: "lead"}
+    for inv in facts.invitations:
+        roles.setdefault(inv.hub_id, "partner" if inv.status == "accepted" else inv.status)
+    session.exec(delete(CaseParty).where(CaseParty.case_id == facts.case_id))  # type: ignore[call-overload]
+    for hub_id, role in roles.items():
+        session.add(CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role))
+
+
+def record_signature(session: Session, row: Signature) -> None:
+    exists = session.exec(
+        select(Signature).where(
+            Signature.case_id == row.case_id,
+            Signature.document_sha256 == row.document_sha256,
+            Signature.party == row.party,
+        )
+    ).first()
+    if exists is None:
+        session.add(row)
+
+
+# -- link tokens ---------------------------------------------------------------------------
+def derive_link_token(secret_key: str, case_id: str, purpose: str) -> str:
+    """The token for one purpose on one case: the same on a retried activity, secret without
+    the key, and stored only as its hash."""
+    digest = hashlib.blake2b(
+        f"{case_id}|{purpose}".encode(), key=secret_key.encode()[:64], digest_size=24
+    )
+    return digest.hexdigest()
+
+
+def ensure_link(
+    session: Session,
+    token: str,
+    case_id: str,
+    action: str,
+    party: str,
+    purpose: str,
+    expires_at: datetime,
+) -> LinkToken:
+    token_hash = hash_secret(token)
+    row = session.get(LinkToken, token_hash)
+    if row is None:
+        row = LinkToken(
+            token_hash=token_hash,
+            case_id=case_id,
+            action=action,
+            party=party,
+            purpose=purpose,
+            expires_at=expires_at,
+        )
+        session.add(row)
+    return row
+
+
+def find_link(session: Session, token: str) -> LinkToken | None:
+    return session.get(LinkToken, hash_secret(token))

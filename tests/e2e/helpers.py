@@ -1,0 +1,66 @@
+"""Small HTTP helpers shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Stack
+
+CLIENT = {
+    "name": "Cortiça Exemplo Lda",
+    "country": "PT",
+    "contact_name": "Ana Ribeiro",
+    "email": "ana@cortica.example",
+}
+LEAD, PARTNER = "tagus-ai", "po-valley-ai"
+
+
+async def start_case(
+    stack: Stack, who: str = f"hub_member:{LEAD}", **overrides: Any
+) -> dict[str, Any]:
+    body = {
+        "scenario": "joint_service",
+        "title": "Computer-vision quality control for cork stoppers",
+        "need": "Detect surface defects on cork stoppers before shipping.",
+        "scope": "Data audit, a proof-of-concept classifier and a test-before-invest run.",
+        "client": CLIENT,
+        "invited_hub_ids": [PARTNER],
+        **overrides,
+    }
+    r = await stack.http.post("/v1/cases", json=body, headers=stack.auth(who))
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def act(
+    stack: Stack, who: str, case_id: str, action: str, body: dict[str, Any] | None = None
+):  # type: ignore[no-untyped-def]
+    return await stack.http.post(
+        f"/v1/cases/{case_id}/actions/{action}", json=body, headers=stack.auth(who)
+    )
+
+
+async def read(stack: Stack, who: str, case_id: str) -> dict[str, Any]:
+    r = await stack.http.get(f"/v1/cases/{case_id}", headers=stack.auth(who))
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def link_token(case: dict[str, Any], action: str) -> str:
+    urls = [link["url"] for link in case["links"] if link["action"] == action]
+    assert urls, f"no {action} link on the case: {case['links']}"
+    return urls[-1].rsplit("/", 1)[-1]
+
+
+async def save_history(stack: Stack, case_id: str, name: str) -> None:
+    """With DIHFLOW_SAVE_HISTORIES=1, keep this run's history for the replay tests."""
+    if not os.environ.get("DIHFLOW_SAVE_HISTORIES"):
+        return
+    from dihflow.engine import connect
+
+    client = await connect(stack.settings)
+    history = await client.get_workflow_handle(f"case-{case_id}").fetch_history()
+    out = Path(__file__).resolve().parent.parent / "workflows" / "histories" / f"{name}.json"
+    out.write_text(history.to_json())

@@ -1,0 +1,66 @@
+"""The worker: polls the task queue and runs the case workflows and their activities.
+
+``python worker.py`` or ``dihflow worker`` (needs ``DIHFLOW_TEMPORAL_ADDRESS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import gc
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.cases import CaseActivities
+from dihflow.settings import Settings
+from workflows import WORKFLOWS
+
+# Pure project modules and heavy libraries go through the sandbox untouched: re-importing them
+# per workflow run costs CPU and memory (see TEMPORAL.md), and python-statemachine cannot be
+# imported inside the sandbox at all.
+PASSTHROUGH = ("domain", "activities", "pydantic", "pydantic_core", "statemachine", "yaml")
+
+
+def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
+    acts = CaseActivities(settings)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[acts.record_case, acts.render_agreement, acts.issue_link],
+        activity_executor=executor,
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    from dihflow.engine import connect
+    from store.db import migrate
+
+    migrate(settings.database_url)
+    client = await connect(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, settings, executor)
+        async with worker:
+            await stop.wait()
+
+
+def main() -> None:
+    atexit.register(gc.collect)  # see TEMPORAL.md: avoids an abort at interpreter exit
+    asyncio.run(run_worker(Settings.from_env()))
+
+
+if __name__ == "__main__":
+    main()

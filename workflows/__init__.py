@@ -1,0 +1,5 @@
+"""Workflows registered by the worker."""
+
+from workflows.case import CollaborationCaseWorkflow
+
+WORKFLOWS = [CollaborationCaseWorkflow]

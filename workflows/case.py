@@ -1,0 +1,269 @@
+"""CollaborationCaseWorkflow: one durable workflow per case (workflow id ``case-<id>``).
+
+Updates
+    ``open_case``      records the request (sent with the start: update-with-start), so the
+                       API answers 201 only once the case is in the store.
+    one per action     every action of ``domain.actions`` is an update of the same snake_case
+                       name (``accept_invitation``, ``sign``, ...), handled by one dynamic
+                       handler whose validator asks the lifecycle and the permission rules.
+Queries
+    ``facts``          the case as the workflow holds it (diagnostics; reads use the store).
+Timers
+    every entry of ``facts.deadlines`` (partnering deadline, review window): a
+    ``wait_condition`` against the earliest one; when it passes, ``domain.actions.on_deadline``.
+
+Every accepted step is written to the read model by ``record_case`` before the update returns.
+Versioning: guard control-flow changes with ``workflow.patched("<id>")`` and keep the saved
+histories under ``tests/workflows/histories`` replaying (see README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.payloads import LinkInput, RecordInput, RenderInput, SignatureInput
+    from domain.actions import Outcome, Sign, _signer_party, apply_action, check_action, on_deadline
+    from domain.cases import SYSTEM, ActionRequest, ActionResult, CaseFacts, CaseStart, Draft
+    from domain.errors import ActionRefused
+    from domain.lifecycle import fire
+    from domain.timeline import TimelineEvent, chain_event
+
+SA_SCENARIO = SearchAttributeKey.for_keyword("DihflowScenario")
+SA_STATE = SearchAttributeKey.for_keyword("DihflowState")
+SA_LEAD_HUB = SearchAttributeKey.for_keyword("DihflowLeadHub")
+SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB)
+
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+HISTORY_LIMIT = 2_000  # continue-as-new past this many events, facts carried over
+
+
+def _refusal(exc: ActionRefused) -> ApplicationError:
+    return ApplicationError(exc.detail, exc.to_dict(), type="ActionRefused", non_retryable=True)
+
+
+@workflow.defn(name="CollaborationCase")
+class CollaborationCaseWorkflow:
+    @workflow.init
+    def __init__(self, start: CaseStart) -> None:
+        self.start = start
+        self.facts: CaseFacts = start.facts
+        self.lock = asyncio.Lock()
+        self.steps = 0
+
+    # -- run: open the case, then sleep until a step or the earliest deadline ---------------
+    @workflow.run
+    async def run(self, start: CaseStart) -> CaseFacts:
+        async with self.lock:
+            await self._open()
+        while self.facts.is_open:
+            seen = self.steps
+            timeout = self._until_next_deadline()
+            try:
+                await workflow.wait_condition(lambda seen=seen: self.steps != seen, timeout=timeout)
+            except TimeoutError:
+                async with self.lock:
+                    await self._fire_due_deadlines()
+            if workflow.info().is_continue_as_new_suggested() or (
+                workflow.info().get_current_history_length() > HISTORY_LIMIT
+            ):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    self.start.model_copy(update={"facts": self.facts, "invited_hub_ids": []})
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.facts
+
+    def _until_next_deadline(self) -> timedelta | None:
+        if not self.facts.deadlines:
+            return None
+        earliest = min(datetime.fromisoformat(d) for d in self.facts.deadlines.values())
+        return max(earliest - workflow.now(), timedelta(seconds=1))
+
+    async def _fire_due_deadlines(self) -> None:
+        now = workflow.now()
+        for name, at in sorted(self.facts.deadlines.items(), key=lambda kv: kv[1]):
+            if datetime.fromisoformat(at) <= now and self.facts.is_open:
+                work = self.facts.model_copy(deep=True)
+                await self._carry_out(work, on_deadline(work, name), None)
+
+    # -- opening ----------------------------------------------------------------------------
+    @workflow.update(name="open_case")
+    async def open_case(self) -> ActionResult:
+        async with self.lock:
+            await self._open()
+        return self._result()
+
+    async def _open(self) -> None:
+        if self.facts.seq > 0:
+            return
+        work = self.facts.model_copy(deep=True)
+        out = Outcome()
+        out.event(
+            "case_requested",
+            self.start.requested_by.actor,
+            scenario=work.scenario.value,
+            lead_hub_id=work.lead_hub_id,
+        )
+        if self.start.invited_hub_ids:
+            try:
+                payload = check_action(
+                    work,
+                    "invite_partners",
+                    self.start.requested_by,
+                    {"hub_ids": self.start.invited_hub_ids},
+                )
+            except ActionRefused as exc:
+                raise _refusal(exc) from None
+            more = apply_action(
+                work, "invite_partners", self.start.requested_by, payload, workflow.now()
+            )
+            out.events.extend(more.events)
+        await self._carry_out(work, out, None)
+
+    # -- human steps ------------------------------------------------------------------------
+    @workflow.update(dynamic=True)
+    async def action(self, name: str, args: Sequence[RawValue]) -> ActionResult:
+        request = self._decode(args)
+        async with self.lock:
+            if self._repeated_signature(name, request):
+                return self._result(changed=False)
+            # Work on a copy: a step that fails half-way leaves the case as it was.
+            work = self.facts.model_copy(deep=True)
+            try:  # re-check inside the lock: another step may have run since the validator
+                payload = check_action(work, name, request.caller, request.body)
+                out = apply_action(work, name, request.caller, payload, workflow.now())
+            except ActionRefused as exc:
+                raise _refusal(exc) from None
+            except Exception as exc:  # never let a handler wedge the workflow (TEMPORAL.md)
+                workflow.logger.exception("step %s failed", name)
+                raise ApplicationError(
+                    f"{name} could not be applied", type="StepFailed", non_retryable=True
+                ) from exc
+            signature = None
+            if isinstance(payload, Sign) and work.draft is not None:
+                signature = SignatureInput(
+                    party=out.events[0][2]["party"],
+                    document_id=work.draft.document_id,
+                    document_sha256=payload.document_sha256,
+                    principal_id=request.caller.principal_id,
+                    signer_name=payload.signer_name,
+                    ip=request.ip,
+                    user_agent=request.user_agent,
+                    signed_at=workflow.now().isoformat(),
+                )
+            await self._carry_out(work, out, signature)
+        return self._result()
+
+    @action.validator
+    def validate_action(self, name: str, args: Sequence[RawValue]) -> None:
+        request = self._decode(args)
+        if self._repeated_signature(name, request):
+            return
+        try:
+            check_action(self.facts, name, request.caller, request.body)
+        except ActionRefused as exc:
+            raise _refusal(exc) from None
+
+    @workflow.query(name="facts")
+    def query_facts(self) -> CaseFacts:
+        return self.facts
+
+    def _decode(self, args: Sequence[RawValue]) -> ActionRequest:
+        if len(args) != 1:
+            raise ApplicationError("an action takes one ActionRequest", non_retryable=True)
+        value = workflow.payload_converter().from_payload(args[0].payload, ActionRequest)
+        return value  # type: ignore[no-any-return]
+
+    def _repeated_signature(self, name: str, request: ActionRequest) -> bool:
+        """The same signature twice is answered like the first and records nothing new."""
+        if name != "sign" or self.facts.draft is None:
+            return False
+        party = _signer_party(self.facts, request.caller)
+        sha = (request.body or {}).get("document_sha256")
+        return party is not None and sha == self.facts.draft.sha256 == self.facts.signatures.get(
+            party
+        )
+
+    # -- carrying out an outcome: effects through activities, then one projection -----------
+    async def _carry_out(
+        self, work: CaseFacts, out: Outcome, signature: SignatureInput | None
+    ) -> None:
+        """Run the effects, chain and record the events, then make ``work`` the case."""
+        for effect in out.effects:
+            if effect == "render_draft":
+                await self._render_draft(work, out)
+            elif effect.startswith("issue_link:"):
+                await self._issue_link(work, effect.split(":", 1)[1])
+        events: list[TimelineEvent] = []
+        at = workflow.now().isoformat()
+        for type_, actor, data in out.events:
+            event = chain_event(work.seq, work.head_hash, type_, actor, at, data)
+            work.seq, work.head_hash = event.seq, event.hash
+            events.append(event)
+        await workflow.execute_activity(
+            "record_case",
+            RecordInput(facts=work, events=events, signature=signature),
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+        self.facts = work
+        workflow.upsert_search_attributes([SA_STATE.value_set(work.state)])
+        self.steps += 1
+
+    async def _render_draft(self, work: CaseFacts, out: Outcome) -> None:
+        version = work.draft.version + 1 if work.draft else 1
+        draft = await workflow.execute_activity(
+            "render_agreement",
+            RenderInput(facts=work, version=version, issued_on=workflow.now().isoformat()),
+            result_type=Draft,
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+        work.draft = draft
+        work.signatures = {}  # signatures over an earlier version are void
+        work.changes_requested = ""
+        fire(work, "draft_ready")
+        out.event(
+            "draft_rendered",
+            SYSTEM,
+            version=version,
+            document_id=draft.document_id,
+            sha256=draft.sha256,
+        )
+
+    async def _issue_link(self, f: CaseFacts, action: str) -> None:
+        version = f.draft.version if f.draft else 0
+        await workflow.execute_activity(
+            "issue_link",
+            LinkInput(
+                case_id=f.case_id,
+                action=action,
+                party="client",
+                purpose=f"{action}:v{version}",
+                expires_at=(workflow.now() + timedelta(days=f.link_days)).isoformat(),
+                title=f.title,
+                recipient_name=f.client.contact_name or f.client.name,
+                recipient_email=f.client.email,
+                document_id=f.draft.document_id if f.draft else None,
+            ),
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+
+    @property
+    def _timeout(self) -> timedelta:
+        return timedelta(seconds=self.start.activity_timeout_seconds)
+
+    def _result(self, changed: bool = True) -> ActionResult:
+        return ActionResult(
+            state=self.facts.state, outcome=self.facts.outcome, seq=self.facts.seq, changed=changed
+        )
