@@ -15,6 +15,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import SandboxImportNotificationPolicy
 
 from activities.cases import CaseActivities
 from dihflow.settings import Settings
@@ -26,6 +27,18 @@ from workflows import WORKFLOWS
 PASSTHROUGH = ("domain", "activities", "pydantic", "pydantic_core", "statemachine", "yaml")
 
 
+def sandbox_runner(strict: bool = False) -> SandboxedWorkflowRunner:
+    """The sandbox with our passthrough list; ``strict`` (the replay tests) raises on a module
+    passed through by accident and warns on an import made after the workflow loaded."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    if strict:
+        restrictions = restrictions.with_import_notification_policy(
+            SandboxImportNotificationPolicy.RAISE_ON_UNINTENTIONAL_PASSTHROUGH
+            | SandboxImportNotificationPolicy.WARN_ON_DYNAMIC_IMPORT
+        )
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
     acts = CaseActivities(settings)
     return Worker(
@@ -34,9 +47,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         workflows=WORKFLOWS,
         activities=[acts.record_case, acts.render_agreement, acts.issue_link],
         activity_executor=executor,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=sandbox_runner(),
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

@@ -134,6 +134,7 @@ class CollaborationCaseWorkflow:
     async def action(self, name: str, args: Sequence[RawValue]) -> ActionResult:
         request = self._decode(args)
         async with self.lock:
+            await self._open()  # a step may arrive in the same activation as the start
             if self._repeated_signature(name, request):
                 return self._result(changed=False)
             # Work on a copy: a step that fails half-way leaves the case as it was.
@@ -166,8 +167,8 @@ class CollaborationCaseWorkflow:
     @action.validator
     def validate_action(self, name: str, args: Sequence[RawValue]) -> None:
         request = self._decode(args)
-        if self._repeated_signature(name, request):
-            return
+        if self.facts.seq == 0 or self._repeated_signature(name, request):
+            return  # not opened yet: the handler opens the case, then checks inside the lock
         try:
             check_action(self.facts, name, request.caller, request.body)
         except ActionRefused as exc:

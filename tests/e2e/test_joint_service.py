@@ -215,6 +215,7 @@ async def test_requested_changes_give_a_new_version_and_void_signatures(stack: S
     case = r.json()
     assert case["state"] == "legal_review" and case["draft"]["version"] == 2
     assert len({d["sha256"] for d in case["documents"]}) == 2
+    await save_history(stack, cid, "joint_service_changes_requested")
 
 
 async def test_idempotency_key_returns_the_same_case(stack: Stack) -> None:
@@ -252,3 +253,23 @@ async def test_list_shows_a_hub_only_its_cases(stack: Stack) -> None:
         headers=stack.auth("back_office"),
     )
     assert nxt.json()["items"][0]["id"] != page.json()["items"][0]["id"]
+
+
+async def test_lead_cancels_with_a_reason_and_nothing_more_is_allowed(stack: Stack) -> None:
+    case = await start_case(stack)
+    cid = case["id"]
+    await act(stack, PARTNER_MEMBER, cid, "accept-invitation")
+    r = await act(stack, LEAD_MEMBER, cid, "cancel", {"reason": "The client withdrew its request."})
+    assert r.status_code == 200 and r.json()["state"] == "cancelled", r.text
+    assert r.json()["end_reason"] == "The client withdrew its request."
+    r = await act(stack, "legal", cid, "approve-draft")
+    assert r.status_code == 409 and r.json()["allowed_actions"] == []
+    await save_history(stack, cid, "joint_service_cancelled")
+
+
+async def test_back_office_rejects_a_request(stack: Stack) -> None:
+    case = await start_case(stack, invited_hub_ids=[])
+    assert case["state"] == "requested"
+    assert case["allowed_actions"] == ["invite-partners", "cancel"]
+    r = await act(stack, "back_office", case["id"], "reject-request", {"reason": "Out of scope"})
+    assert r.status_code == 200 and r.json()["state"] == "rejected", r.text

@@ -1,0 +1,207 @@
+"""Deadline timers of the case workflow under the time-skipping test server.
+
+Days of deadlines pass in well under a second of test time. The activities are stand-ins
+registered under the real names (workflow logic only; the end-to-end tests run the real ones).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio import activity
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.payloads import LinkInput, LinkResult, RecordInput, RenderInput
+from dihflow.engine import find_binary
+from domain.cases import (
+    ActionRequest,
+    ActionResult,
+    Caller,
+    CaseFacts,
+    CaseStart,
+    ClientInfo,
+    Draft,
+    Role,
+)
+from worker import sandbox_runner
+from workflows import WORKFLOWS
+from workflows.case import SEARCH_ATTRIBUTES
+
+LEAD = Caller(principal_id="p-lead", role=Role.hub_member, hub_id="tagus-ai")
+PARTNER = Caller(principal_id="p-partner", role=Role.hub_member, hub_id="po-valley-ai")
+
+
+class StandIns:
+    """Activities by name that remember what the workflow asked of them."""
+
+    def __init__(self) -> None:
+        self.records: list[RecordInput] = []
+        self.links: list[LinkInput] = []
+
+    @activity.defn(name="record_case")
+    async def record_case(self, data: RecordInput) -> None:
+        self.records.append(data)
+
+    @activity.defn(name="render_agreement")
+    async def render_agreement(self, data: RenderInput) -> Draft:
+        return Draft(
+            version=data.version,
+            document_id=f"{data.facts.case_id}-v{data.version}",
+            sha256=f"{data.version:064x}",
+            template="specific_collaboration_agreement",
+            template_version="1",
+        )
+
+    @activity.defn(name="issue_link")
+    async def issue_link(self, data: LinkInput) -> LinkResult:
+        self.links.append(data)
+        return LinkResult(token_hash_prefix="x", delivered_to="outbox")
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e.type for r in self.records for e in r.events]
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=find_binary("temporal-test-server"),
+    )
+    # the time-skipping server learns custom search attributes through the operator service
+    await environment.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=environment.client.namespace,
+            search_attributes={
+                k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+    yield environment
+    await environment.shutdown()
+
+
+def _facts(**overrides: object) -> CaseFacts:
+    base = dict(
+        case_id=f"t-{uuid.uuid4().hex[:8]}",
+        scenario="joint_service",
+        title="Timer case",
+        need="n",
+        scope="s",
+        lead_hub_id="tagus-ai",
+        client=ClientInfo(name="Client", country="PT", email="c@client.example"),
+        start_date="2026-01-01",
+        end_date="2026-06-30",
+        partnering_days=14,
+        review_days=30,
+        created_at=datetime.now(UTC).isoformat(),
+    )
+    return CaseFacts.model_validate(base | overrides)
+
+
+async def _start(client: Client, start: CaseStart, queue: str) -> WorkflowHandle:
+    return await client.start_workflow(
+        "CollaborationCase",
+        start,
+        id=f"case-{start.facts.case_id}",
+        task_queue=queue,
+        result_type=CaseFacts,
+    )
+
+
+async def _run(env: WorkflowEnvironment, start: CaseStart, steps) -> tuple[CaseFacts, StandIns]:  # type: ignore[no-untyped-def]
+    acts = StandIns()
+    queue = f"tq-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        activities=[acts.record_case, acts.render_agreement, acts.issue_link],
+        workflow_runner=sandbox_runner(),
+    ):
+        handle = await _start(env.client, start, queue)
+        await steps(handle)
+        facts = await handle.result()
+    return facts, acts
+
+
+async def _step(handle: WorkflowHandle, name: str, caller: Caller, **body: object) -> ActionResult:
+    return await handle.execute_update(
+        name, ActionRequest(caller=caller, body=dict(body)), result_type=ActionResult
+    )
+
+
+async def test_partnering_deadline_without_answer_expires_the_case(
+    env: WorkflowEnvironment,
+) -> None:
+    start = CaseStart(facts=_facts(), invited_hub_ids=["po-valley-ai"], requested_by=LEAD)
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await env.sleep(timedelta(days=15))
+
+    facts, acts = await _run(env, start, steps)
+    assert facts.state == "expired"
+    assert facts.invitations[0].status == "lapsed"
+    assert acts.event_types[-1] == "expired"
+
+
+async def test_partnering_deadline_with_a_partner_moves_on_to_legal_review(
+    env: WorkflowEnvironment,
+) -> None:
+    start = CaseStart(
+        facts=_facts(), invited_hub_ids=["po-valley-ai", "spree-trust"], requested_by=LEAD
+    )
+
+    async def steps(handle: WorkflowHandle) -> None:
+        result = await _step(handle, "accept_invitation", PARTNER)
+        assert result.state == "partnering"  # spree-trust has not answered yet
+        await env.sleep(timedelta(days=15))
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert facts.state == "legal_review"
+        assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
+        await _step(handle, "cancel", LEAD, reason="test over")
+
+    facts, acts = await _run(env, start, steps)
+    assert "partnering_closed" in acts.event_types and "draft_rendered" in acts.event_types
+
+
+async def test_review_window_closing_without_review_closes_as_no_review(
+    env: WorkflowEnvironment,
+) -> None:
+    now = datetime.now(UTC)
+    facts = _facts(
+        state="review",
+        seq=1,
+        deadlines={"review": (now + timedelta(days=30)).isoformat()},
+    )
+    start = CaseStart(facts=facts, requested_by=LEAD)
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await env.sleep(timedelta(days=31))
+
+    result, acts = await _run(env, start, steps)
+    assert result.state == "closed" and result.outcome == "no_review"
+    assert acts.event_types == ["closed"]
+
+
+async def test_back_office_extends_the_partnering_deadline(env: WorkflowEnvironment) -> None:
+    start = CaseStart(facts=_facts(), invited_hub_ids=["po-valley-ai"], requested_by=LEAD)
+    office = Caller(principal_id="p-office", role=Role.back_office)
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await _step(handle, "extend_deadline", office, deadline="partnering", days=10)
+        await env.sleep(timedelta(days=15))
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert facts.state == "partnering"  # 14 + 10 days: not yet
+        await env.sleep(timedelta(days=10))
+
+    facts, _ = await _run(env, start, steps)
+    assert facts.state == "expired"
