@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.policy
 import hashlib
 from datetime import date, datetime
+from decimal import Decimal
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
@@ -168,7 +169,7 @@ def _agreement_variables(
             AgreementTask(
                 party=hubs[t.hub_id].name,
                 description=t.description,
-                cost_share_pct=t.cost_share_pct,
+                cost_share_pct=Decimal(str(t.cost_share_pct)),
             )
             for t in tasks
         ],

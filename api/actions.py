@@ -79,9 +79,9 @@ async def perform_action(
 
 
 def _refusal(exc: WorkflowUpdateFailedError, facts: CaseFacts, caller: Caller) -> DomainError:
-    cause = exc.cause
+    cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
+        cause = cause.__cause__
     if isinstance(cause, ApplicationError) and cause.type == "ActionRefused" and cause.details:
         return ActionRefused.from_dict(dict(cause.details[0]))
     return ActionRefused(

@@ -399,18 +399,20 @@ def apply_action(
         fire(facts, action)
         out.event("signature_declined", who, party=party, version=facts.draft.version)
     elif isinstance(payload, SubmitDeliverable):
-        d = facts.deliverable(caller.hub_id)
-        assert d is not None
+        owed = facts.deliverable(caller.hub_id)
+        assert owed is not None
         fire(facts, action)
-        d.status, d.summary, d.reason = "submitted", payload.summary, ""
-        out.event("deliverable_submitted", who, hub_id=d.hub_id)
+        owed.status, owed.summary, owed.reason = "submitted", payload.summary, ""
+        out.event("deliverable_submitted", who, hub_id=owed.hub_id)
     elif isinstance(payload, DeliverableDecision):
-        d = facts.deliverable(payload.hub_id)
-        assert d is not None
+        decided = facts.deliverable(payload.hub_id)
+        assert decided is not None
         accepted = action == "accept_deliverable"
         fire(facts, action)
-        d.status, d.reason = ("accepted", "") if accepted else ("rejected", payload.reason)
-        out.event(f"deliverable_{d.status}", who, hub_id=d.hub_id)
+        decided.status, decided.reason = (
+            ("accepted", "") if accepted else ("rejected", payload.reason)
+        )
+        out.event(f"deliverable_{decided.status}", who, hub_id=decided.hub_id)
         if all(x.status == "accepted" for x in facts.deliverables):
             fire(facts, "delivery_complete")
             facts.deadlines["review"] = _iso(now + timedelta(days=facts.review_days))

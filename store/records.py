@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.cases import CaseFacts
 from domain.hubs import HubProfile
@@ -123,7 +123,7 @@ def _sync_parties(session: Session, facts: CaseFacts) -> None:
     roles = {facts.lead_hub_id: "lead"}
     for inv in facts.invitations:
         roles.setdefault(inv.hub_id, "partner" if inv.status == "accepted" else inv.status)
-    session.exec(delete(CaseParty).where(CaseParty.case_id == facts.case_id))  # type: ignore[call-overload]
+    session.exec(delete(CaseParty).where(col(CaseParty.case_id) == facts.case_id))  # type: ignore[call-overload]
     for hub_id, role in roles.items():
         session.add(CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey
@@ -68,7 +69,7 @@ class CollaborationCaseWorkflow:
             seen = self.steps
             timeout = self._until_next_deadline()
             try:
-                await workflow.wait_condition(lambda seen=seen: self.steps != seen, timeout=timeout)
+                await workflow.wait_condition(partial(self._stepped_since, seen), timeout=timeout)
             except TimeoutError:
                 async with self.lock:
                     await self._fire_due_deadlines()
@@ -81,6 +82,9 @@ class CollaborationCaseWorkflow:
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.facts
+
+    def _stepped_since(self, seen: int) -> bool:
+        return self.steps != seen
 
     def _until_next_deadline(self) -> timedelta | None:
         if not self.facts.deadlines:

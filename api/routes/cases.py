@@ -161,7 +161,7 @@ async def create_case(
         search_attributes=_search_attributes(facts),
     )
     try:
-        await client.execute_update_with_start_workflow(
+        _ = await client.execute_update_with_start_workflow(
             CollaborationCaseWorkflow.open_case, start_workflow_operation=operation
         )
     except Exception as exc:
