@@ -570,6 +570,7 @@ def test_on_deadline_closes_with_no_review_when_review_window_ends() -> None:
 
     assert (facts.state, facts.outcome) == ("closed", "no_review")
     assert [(type_, actor) for type_, actor, _ in out.events] == [("closed", "system")]
+    assert facts.deadlines == {}
 
 
 def test_on_deadline_changes_nothing_when_case_has_moved_on() -> None:
@@ -601,6 +602,59 @@ def test_extend_deadline_counts_from_now_when_deadline_has_passed() -> None:
     _take(facts, "extend_deadline", BACK_OFFICE, {"deadline": "review", "days": 5})
 
     assert datetime.fromisoformat(facts.deadlines["review"]) == NOW + timedelta(days=5)
+
+
+STALE_DEADLINE = (
+    "domain bug: a case ended by a human step keeps its deadline. apply_action('review') and "
+    "apply_action('cancel') never pop facts.deadlines (on_deadline does), so a closed or "
+    "cancelled case keeps next_deadline in the store and GET /v1/cases?overdue=true lists it "
+    "once that date passes"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_DEADLINE)
+@pytest.mark.parametrize(
+    ("arrange", "action", "caller", "body"),
+    [
+        (_review, "review", CLIENT_REVIEW_LINK, {"rating": 5}),
+        (_review, "cancel", BACK_OFFICE, {"reason": "Client went bankrupt"}),
+        (_partnering, "cancel", LEAD_MEMBER, {"reason": "Client withdrew"}),
+    ],
+    ids=["reviewed", "cancelled-in-review", "cancelled-in-partnering"],
+)
+def test_apply_action_clears_deadlines_when_action_ends_the_case(
+    arrange: Callable[[], CaseFacts], action: str, caller: Caller, body: dict[str, Any]
+) -> None:
+    facts = arrange()
+
+    _take(facts, action, caller, body)
+
+    assert not facts.is_open
+    assert facts.deadlines == {}
+
+
+FOREIGN_DEADLINE = (
+    "domain bug: extend-deadline accepts a deadline the case does not have in its state and "
+    "creates it (now + days): 'review' while partnering, 'partnering' while in review. The "
+    "bogus entry becomes the store's next_deadline (overdue filter, back office) and no timer "
+    "acts on it; expected a refusal (ActionRefused, e.g. 422 on field 'deadline')"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=FOREIGN_DEADLINE)
+@pytest.mark.parametrize(
+    ("arrange", "deadline"),
+    [(_partnering, "review"), (_review, "partnering")],
+    ids=["review-while-partnering", "partnering-while-in-review"],
+)
+def test_check_action_refuses_extend_deadline_when_case_has_no_such_deadline(
+    arrange: Callable[[], CaseFacts], deadline: str
+) -> None:
+    facts = arrange()
+    assert deadline not in facts.deadlines
+
+    with pytest.raises(ActionRefused):
+        check_action(facts, "extend_deadline", BACK_OFFICE, {"deadline": deadline, "days": 5})
 
 
 # -- default tasks -------------------------------------------------------------------------

@@ -22,6 +22,22 @@ async def timeline(stack: Stack, case_id: str) -> list[TimelineEvent]:
     return [TimelineEvent(**e) for e in r.json()["items"]]
 
 
+async def assert_projected(stack: Stack, response, expected_last_event: str) -> dict:  # type: ignore[no-untyped-def]
+    """After a step: the answer is the stored case, and its timeline ends with the step."""
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert case == await read(stack, "back_office", case["id"]) | {
+        "allowed_actions": case["allowed_actions"],
+        "links": case["links"],
+        "client": case["client"],
+    }
+    events = await timeline(stack, case["id"])
+    assert verify_chain(events) == []
+    assert events[-1].hash == case["head_hash"] and events[-1].seq == case["seq"]
+    assert events[-1].type == expected_last_event
+    return case  # type: ignore[no-any-return]
+
+
 async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     case = await start_case(stack)
     cid = case["id"]
@@ -30,8 +46,7 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     assert "accept-invitation" in (await read(stack, PARTNER_MEMBER, cid))["allowed_actions"]
 
     r = await act(stack, PARTNER_MEMBER, cid, "accept-invitation")
-    assert r.status_code == 200, r.text
-    case = r.json()
+    case = await assert_projected(stack, r, "draft_rendered")
     assert case["state"] == "legal_review"  # partnering closed, draft v1 rendered
     draft = case["draft"]
     assert draft["version"] == 1 and len(case["documents"]) == 1
@@ -61,14 +76,17 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     assert "{{" not in text and "{%" not in text
 
     r = await act(stack, "legal", cid, "approve-draft")
-    assert r.status_code == 200 and r.json()["state"] == "signing", r.text
+    assert (await assert_projected(stack, r, "draft_approved"))["state"] == "signing"
     assert r.json()["awaiting_signatures"] == [LEAD, PARTNER, "client"]
 
     sign = {"document_sha256": draft["sha256"]}
     r = await act(stack, LEAD_SIGNATORY, cid, "sign", sign)
-    assert r.status_code == 200 and r.json()["awaiting_signatures"] == [PARTNER, "client"], r.text
+    assert (await assert_projected(stack, r, "signed"))["awaiting_signatures"] == [
+        PARTNER,
+        "client",
+    ]
     r = await act(stack, PARTNER_SIGNATORY, cid, "sign", sign)
-    assert r.status_code == 200 and r.json()["awaiting_signatures"] == ["client"], r.text
+    assert (await assert_projected(stack, r, "signed"))["awaiting_signatures"] == ["client"]
 
     # the client acts through its one-time link: read what is asked, fetch the document, sign
     token = link_token(await read(stack, LEAD_MEMBER, cid), "sign")
@@ -120,6 +138,24 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     # no personal data inside hashed content
     assert all(CLIENT["email"] not in str(e.data) and "Ana" not in str(e.data) for e in events)
     await save_history(stack, cid, "joint_service_completed")
+    await assert_listed_in_temporal_visibility(stack, cid)
+
+
+async def assert_listed_in_temporal_visibility(stack: Stack, case_id: str) -> None:
+    """The search attributes are registered: the Web UI can filter cases by state and hub."""
+    import asyncio
+
+    from dihflow.engine import connect
+
+    client = await connect(stack.settings)
+    query = (
+        f"DihflowState = 'closed' AND DihflowLeadHub = '{LEAD}' AND WorkflowId = 'case-{case_id}'"
+    )
+    for _ in range(50):  # visibility lags the workflow by a fraction of a second
+        if [w async for w in client.list_workflows(query)]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"case-{case_id} not found by {query}")
 
 
 async def test_step_out_of_order_is_409_with_allowed_actions(stack: Stack) -> None:

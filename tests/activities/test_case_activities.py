@@ -1,0 +1,131 @@
+"""The case activities against a real SQLite store and document directory: each is idempotent."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import docx
+import pytest
+from sqlmodel import select
+
+from activities.cases import CaseActivities, outbox_links
+from activities.payloads import LinkInput, RecordInput, RenderInput
+from activities.rendering import sha256_hex
+from dihflow.seed import seed_demo_network
+from dihflow.settings import Settings
+from domain.cases import CaseFacts, ClientInfo, Invitation
+from domain.timeline import GENESIS, chain_event
+from store.db import session_scope
+from store.models import Document, LinkToken, TimelineEntry
+
+
+@pytest.fixture
+def acts(tmp_path: Path) -> CaseActivities:
+    settings = replace(
+        Settings(),
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'store.db'}",
+        documents_dir=tmp_path / "documents",
+        outbox_dir=tmp_path / "outbox",
+        secret_key="k" * 64,
+    )
+    seed_demo_network(settings.database_url)
+    return CaseActivities(settings)
+
+
+def _facts() -> CaseFacts:
+    return CaseFacts(
+        case_id="c-activity1",
+        scenario="joint_service",
+        state="drafting",
+        title="Predictive maintenance pilot",
+        need="Forecast failures of packaging lines.",
+        scope="Data audit and a forecasting proof of concept.",
+        lead_hub_id="tagus-ai",
+        client=ClientInfo(name="Embalagens Exemplo SA", country="PT", email="it@emb.example"),
+        invitations=[Invitation(hub_id="po-valley-ai", status="accepted")],
+        start_date="2026-12-01",
+        end_date="2027-05-31",
+        partnering_days=14,
+        review_days=30,
+        created_at="2026-11-24T10:00:00+00:00",
+    )
+
+
+def _record(acts: CaseActivities, facts: CaseFacts) -> None:
+    event = chain_event(0, GENESIS, "case_requested", "principal:p1", facts.created_at, {})
+    facts = facts.model_copy(update={"seq": 1, "head_hash": event.hash})
+    acts.record_case(RecordInput(facts=facts, events=[event]))
+
+
+def test_render_agreement_is_rendered_once_per_version(acts: CaseActivities) -> None:
+    facts = _facts()
+    _record(acts, facts)
+    data = RenderInput(facts=facts, version=1, issued_on="2026-11-24T10:05:00+00:00")
+
+    first = acts.render_agreement(data)
+    again = acts.render_agreement(data)  # a retried activity
+
+    assert first == again
+    with session_scope(acts.settings.database_url) as session:
+        rows = session.exec(select(Document)).all()
+    assert len(rows) == 1
+    content = (acts.settings.documents_dir / rows[0].path).read_bytes()
+    assert sha256_hex(content) == first.sha256 == rows[0].sha256
+    assert rows[0].path == f"{first.sha256[:2]}/{first.sha256}.docx"
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+    assert "Tagus AI Hub" in text and "Embalagens Exemplo SA" in text
+
+
+def test_render_agreement_same_inputs_same_bytes_in_another_store(
+    acts: CaseActivities, tmp_path: Path
+) -> None:
+    facts = _facts()
+    _record(acts, facts)
+    data = RenderInput(facts=facts, version=1, issued_on="2026-11-24T10:05:00+00:00")
+    first = acts.render_agreement(data)
+
+    other_dir = tmp_path / "other"
+    other = CaseActivities(
+        replace(
+            acts.settings,
+            database_url=f"sqlite:///{other_dir / 'store.db'}",
+            documents_dir=other_dir / "documents",
+        )
+    )
+    seed_demo_network(other.settings.database_url)
+    _record(other, facts)
+    assert other.render_agreement(data).sha256 == first.sha256
+
+
+def test_record_case_twice_stores_each_event_once(acts: CaseActivities) -> None:
+    facts = _facts()
+    _record(acts, facts)
+    _record(acts, facts)
+    with session_scope(acts.settings.database_url) as session:
+        assert len(session.exec(select(TimelineEntry)).all()) == 1
+
+
+def test_issue_link_is_idempotent_and_stores_only_the_hash(acts: CaseActivities) -> None:
+    facts = _facts()
+    _record(acts, facts)
+    data = LinkInput(
+        case_id=facts.case_id,
+        action="sign",
+        party="client",
+        purpose="sign:v1",
+        expires_at="2026-12-08T10:00:00+00:00",
+        title=facts.title,
+        recipient_name="Rui",
+        recipient_email="it@emb.example",
+    )
+    acts.issue_link(data)
+    acts.issue_link(data)
+    links = outbox_links(acts.settings.outbox_dir, facts.case_id)
+    assert len(links) == 1 and links[0]["action"] == "sign"
+    token = links[0]["url"].rsplit("/", 1)[-1]
+    with session_scope(acts.settings.database_url) as session:
+        rows = session.exec(select(LinkToken)).all()
+    assert len(rows) == 1 and rows[0].token_hash != token and token not in str(rows[0])
