@@ -255,6 +255,18 @@ def _check_payload_against_facts(facts: CaseFacts, action: str, payload: _Payloa
                 status=422,
                 errors=[{"field": "reason", "message": "required when rejecting"}],
             )
+    if isinstance(payload, ExtendDeadline) and payload.deadline not in facts.deadlines:
+        raise ActionRefused(
+            "Invalid request body",
+            f"the case has no {payload.deadline} deadline to extend",
+            status=422,
+            errors=[
+                {
+                    "field": "deadline",
+                    "message": "running deadlines: " + (", ".join(facts.deadlines) or "none"),
+                }
+            ],
+        )
     if isinstance(payload, ReviseDraft) and payload.tasks is not None:
         _check_tasks(facts, payload.tasks)
     if isinstance(payload, InvitePartners):
@@ -425,7 +437,7 @@ def apply_action(
         out.event("reviewed", who, rating=payload.rating)
         out.event("closed", SYSTEM, outcome=facts.outcome)
     elif isinstance(payload, ExtendDeadline):
-        current = datetime.fromisoformat(facts.deadlines.get(payload.deadline, _iso(now)))
+        current = datetime.fromisoformat(facts.deadlines[payload.deadline])
         facts.deadlines[payload.deadline] = _iso(max(current, now) + timedelta(days=payload.days))
         fire(facts, action)
         out.event(
@@ -436,7 +448,14 @@ def apply_action(
         )
     else:  # pragma: no cover - every action above has a branch
         raise AssertionError(f"no effect for {action}")
+    _clear_deadlines_if_ended(facts)
     return out
+
+
+def _clear_deadlines_if_ended(facts: CaseFacts) -> None:
+    """An ended case waits for nothing: no timer, and never overdue."""
+    if not facts.is_open:
+        facts.deadlines.clear()
 
 
 def _close_partnering(facts: CaseFacts, event: str, actor: str, out: Outcome) -> None:
@@ -467,4 +486,5 @@ def on_deadline(facts: CaseFacts, name: str) -> Outcome:
         fire(facts, "review_window_closed")
         facts.outcome = "no_review"
         out.event("closed", SYSTEM, outcome=facts.outcome)
+    _clear_deadlines_if_ended(facts)
     return out

@@ -145,8 +145,9 @@ class CaseFacts(BaseModel):
 
     @property
     def unsigned(self) -> list[str]:
+        """Parties still to sign the current draft (everyone while there is no draft)."""
         current = self.draft.sha256 if self.draft else None
-        return [p for p in self.signers if self.signatures.get(p) != current]
+        return [p for p in self.signers if current is None or self.signatures.get(p) != current]
 
     def deliverable(self, hub_id: str | None) -> Deliverable | None:
         return next((d for d in self.deliverables if d.hub_id == hub_id), None)

@@ -70,8 +70,8 @@ class JointServiceLifecycle(StateChart):
         drafting, cond="has_partner"
     )
     draft_ready = drafting.to(legal_review)
-    all_signed = signing.to(delivery)
-    delivery_complete = delivery.to(in_review)
+    all_signed = signing.to(delivery, unless="signature_missing")
+    delivery_complete = delivery.to(in_review, cond="all_delivered")
     review_window_closed = in_review.to(closed)
 
     # -- guards: named, side-effect-free predicates over the case facts ----------------------
@@ -93,6 +93,9 @@ class JointServiceLifecycle(StateChart):
 
     def deliverable_open(self) -> bool:
         return any(d.status in ("pending", "rejected") for d in self.facts.deliverables)
+
+    def all_delivered(self) -> bool:
+        return all(d.status == "accepted" for d in self.facts.deliverables)
 
     def deliverable_submitted(self) -> bool:
         return any(d.status == "submitted" for d in self.facts.deliverables)

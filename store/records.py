@@ -120,9 +120,10 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
 
 
 def _sync_parties(session: Session, facts: CaseFacts) -> None:
+    names = {"accepted": "partner", "pending": "invited"}  # declined and lapsed keep theirs
     roles = {facts.lead_hub_id: "lead"}
     for inv in facts.invitations:
-        roles.setdefault(inv.hub_id, "partner" if inv.status == "accepted" else inv.status)
+        roles.setdefault(inv.hub_id, names.get(inv.status, inv.status))
     session.exec(delete(CaseParty).where(col(CaseParty.case_id) == facts.case_id))  # type: ignore[call-overload]
     for hub_id, role in roles.items():
         session.add(CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role))

@@ -612,7 +612,7 @@ STALE_DEADLINE = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_DEADLINE)
+
 @pytest.mark.parametrize(
     ("arrange", "action", "caller", "body"),
     [
@@ -641,7 +641,7 @@ FOREIGN_DEADLINE = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=FOREIGN_DEADLINE)
+
 @pytest.mark.parametrize(
     ("arrange", "deadline"),
     [(_partnering, "review"), (_review, "partnering")],

@@ -80,8 +80,14 @@ def test_chain_event_links_each_event_to_hash_before_it_when_chained() -> None:
 
 
 def test_event_hash_changes_when_any_hashed_field_changes() -> None:
-    base = {"seq": 2, "type": "signed", "actor": "link:client", "at": AT, "data": {"v": 1}}
-    variants = [
+    base: dict[str, Any] = {
+        "seq": 2,
+        "type": "signed",
+        "actor": "link:client",
+        "at": AT,
+        "data": {"v": 1},
+    }
+    variants: list[dict[str, Any]] = [
         {**base, "seq": 3},
         {**base, "type": "declined"},
         {**base, "actor": "system"},
