@@ -47,7 +47,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Raises ValueError on a cursor this API did not hand out."""
     padded = cursor + "=" * (-len(cursor) % 4)
     created, case_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
-    return datetime.fromisoformat(created), case_id
+    moment = datetime.fromisoformat(created)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor carries a UTC time")
+    return moment, case_id
 
 
 def list_cases(

@@ -145,9 +145,8 @@ def record_signature(session: Session, row: Signature) -> None:
 def derive_link_token(secret_key: str, case_id: str, purpose: str) -> str:
     """The token for one purpose on one case: the same on a retried activity, secret without
     the key, and stored only as its hash."""
-    digest = hashlib.blake2b(
-        f"{case_id}|{purpose}".encode(), key=secret_key.encode()[:64], digest_size=24
-    )
+    key = hashlib.sha256(secret_key.encode()).digest()  # any length of secret counts whole
+    digest = hashlib.blake2b(f"{case_id}|{purpose}".encode(), key=key, digest_size=24)
     return digest.hexdigest()
 
 

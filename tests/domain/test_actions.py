@@ -612,7 +612,6 @@ STALE_DEADLINE = (
 )
 
 
-
 @pytest.mark.parametrize(
     ("arrange", "action", "caller", "body"),
     [
@@ -639,7 +638,6 @@ FOREIGN_DEADLINE = (
     "bogus entry becomes the store's next_deadline (overdue filter, back office) and no timer "
     "acts on it; expected a refusal (ActionRefused, e.g. 422 on field 'deadline')"
 )
-
 
 
 @pytest.mark.parametrize(
