@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from temporalio.workflow import SandboxImportNotificationPolicy
 
-from activities.cases import CaseActivities
+from activities import activities_for
 from dihflow.settings import Settings
 from workflows import WORKFLOWS
 
@@ -40,12 +40,11 @@ def sandbox_runner(strict: bool = False) -> SandboxedWorkflowRunner:
 
 
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
-    acts = CaseActivities(settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[acts.record_case, acts.render_agreement, acts.issue_link],
+        activities=activities_for(settings),
         activity_executor=executor,
         workflow_runner=sandbox_runner(),
         graceful_shutdown_timeout=timedelta(seconds=10),

@@ -1,0 +1,28 @@
+"""Activities: every side effect of the workflows, each idempotent (safe to retry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dihflow.settings import Settings
+
+
+def activities_for(settings: Settings) -> list[Any]:
+    """Every activity the worker registers, bound to ``settings``."""
+    from activities.documents import DocumentActivities
+    from activities.messages import MessageActivities
+    from activities.records import RecordActivities
+
+    records, documents, messages = (
+        RecordActivities(settings),
+        DocumentActivities(settings),
+        MessageActivities(settings),
+    )
+    return [
+        records.record_case,
+        records.rank_candidates,
+        records.publish_service,
+        documents.render_agreement,
+        messages.issue_link,
+        messages.notify,
+    ]

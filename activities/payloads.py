@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from domain.cases import CaseFacts
+from domain.steps import Notice
 from domain.timeline import TimelineEvent
 
 
@@ -35,6 +36,7 @@ class LinkInput(BaseModel):
     case_id: str
     action: str  # the one action the token allows (snake_case)
     party: str
+    subject: str | None = None  # what the link is about (e.g. the candidate hub to consent to)
     purpose: str  # unique per case, e.g. "sign:v2"
     expires_at: str
     title: str
@@ -48,3 +50,12 @@ class LinkResult(BaseModel):
 
     token_hash_prefix: str
     delivered_to: str
+
+
+class NotifyInput(BaseModel):
+    case_id: str
+    title: str
+    state: str
+    key_prefix: str  # with the notice's index: each message's idempotency key
+    notices: list[Notice]
+    link_days: int = 14

@@ -14,8 +14,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.case_start import hub_errors
 from api.problems import ApiError
-from domain.actions import allowed_actions, check_action, snake
+from domain.actions import allowed_actions, check_action, signer_party, snake
 from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts
 from domain.errors import ActionRefused, DomainError
 from store.models import Case
@@ -31,11 +32,9 @@ def workflow_id(case_id: str) -> str:
 def already_signed(facts: CaseFacts, caller: Caller, action: str, body: dict[str, Any]) -> bool:
     """The same signature twice is a 200 that records nothing (checked before the lifecycle,
     since the last signature moves the case on)."""
-    from domain.actions import _signer_party
-
     if action != "sign" or facts.draft is None:
         return False
-    party = _signer_party(facts, caller)
+    party = signer_party(facts, caller)
     sha = body.get("document_sha256")
     return party is not None and sha == facts.signatures.get(party)
 
@@ -56,6 +55,10 @@ async def perform_action(
     if already_signed(facts, caller, action, body):
         return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
     check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
+    if action in ("invite_partners", "select_candidates"):
+        errors = hub_errors(session, "hub_ids", body.get("hub_ids", []))
+        if errors:
+            raise ApiError(422, "unknown hubs", errors=errors)
     request = ActionRequest(caller=caller, body=body, ip=ip, user_agent=user_agent)
     handle = client.get_workflow_handle(workflow_id(case.id))
     try:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.deps import TemporalClients
+from api.pages import links as link_pages
 from api.routes import cases, links, system
 from dihflow.settings import Settings
 from store.db import migrate
@@ -37,4 +38,5 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(system.router)
     app.include_router(cases.router)
     app.include_router(links.router)
+    app.include_router(link_pages.router)
     return app

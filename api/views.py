@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from activities.cases import outbox_links
+from activities.notify import read_outbox
 from dihflow.settings import Settings
 from domain.actions import allowed_actions
 from domain.cases import Caller, Role
@@ -47,15 +47,23 @@ class SignatureView(BaseModel):
 
 
 class DeliverableView(BaseModel):
+    id: str
     hub_id: str
+    title: str
+    due: str
     status: str
     summary: str
     reason: str
+    file: dict[str, Any] | None
+    reminders: int
 
 
 class LinkView(BaseModel):
+    """A one-time link as sent to an external party (dev outbox of the embedded default)."""
+
     action: str
     url: str
+    sent_at: str
 
 
 class CaseSummary(BaseModel):
@@ -79,7 +87,8 @@ class CaseView(CaseSummary):
     need: str
     scope: str
     lead_hub: HubRef
-    client: dict[str, str]
+    client: dict[str, str] | None
+    local_player: dict[str, str] | None
     parties: list[PartyView]
     deadlines: dict[str, str]
     draft: dict[str, Any] | None
@@ -88,6 +97,9 @@ class CaseView(CaseSummary):
     signatures: list[SignatureView]
     awaiting_signatures: list[str]
     deliverables: list[DeliverableView]
+    overdue: bool
+    co_development: dict[str, Any] | None
+    matchmaking: dict[str, Any] | None
     review: dict[str, Any] | None
     end_reason: str
     allowed_actions: list[str]
@@ -128,7 +140,11 @@ def summary(case: Case) -> CaseSummary:
 
 def case_view(session: Session, case: Case, caller: Caller, settings: Settings) -> CaseView:
     facts = case_facts(case)
-    ids = [facts.lead_hub_id, *(i.hub_id for i in facts.invitations)]
+    ids = [
+        facts.lead_hub_id,
+        *(i.hub_id for i in facts.invitations),
+        *(i.hub_id for i in facts.introductions),
+    ]
     names = hub_names(session, ids)
     parties = [
         PartyView(hub_id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, ""), role="lead")
@@ -141,16 +157,22 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         )
         for i in facts.invitations
     ]
+    parties += [
+        PartyView(
+            hub_id=i.hub_id,
+            name=names.get(i.hub_id, ""),
+            role="matched" if i.mutual else "candidate",
+        )
+        for i in facts.introductions
+    ]
     is_lead = caller.hub_id == facts.lead_hub_id and caller.role != "link"
     insider = is_lead or caller.role in (Role.back_office, Role.legal)
-    client = {"name": facts.client.name, "country": facts.client.country}
-    if insider:  # contact details are for the lead and the network staff only
-        client |= {"contact_name": facts.client.contact_name, "email": facts.client.email}
     links = []
     if is_lead or caller.role == Role.back_office:
         links = [
-            LinkView(**{k: v for k, v in x.items() if k != "file"})
-            for x in outbox_links(settings.outbox_dir, case.id)
+            LinkView(action=m["action"], url=m["link"], sent_at=m["sent_at"])
+            for m in read_outbox(settings.outbox_dir, case.id)
+            if m["link"]
         ]
     base = summary(case)
     return CaseView(
@@ -158,7 +180,8 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         need=facts.need,
         scope=facts.scope,
         lead_hub=HubRef(id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, "")),
-        client=client,
+        client=_external(facts.client, insider),
+        local_player=_external(facts.local_player, insider),
         parties=parties,
         deadlines=facts.deadlines,
         draft=facts.draft.model_dump() if facts.draft else None,
@@ -187,6 +210,9 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         ],
         awaiting_signatures=facts.unsigned if facts.state == "signing" else [],
         deliverables=[DeliverableView(**d.model_dump()) for d in facts.deliverables],
+        overdue=case.overdue,
+        co_development=_co_development(facts),
+        matchmaking=_matchmaking(facts),
         review=facts.review.model_dump() if facts.review else None,
         end_reason=facts.end_reason,
         allowed_actions=allowed_actions(facts, caller),
@@ -194,6 +220,42 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         seq=case.seq,
         head_hash=case.head_hash,
     )
+
+
+def _external(who: Any, insider: bool) -> dict[str, str] | None:
+    """An external party: contact details for the lead and the network staff only."""
+    if who is None:
+        return None
+    view = {"name": who.name, "country": who.country}
+    if insider:
+        view |= {"contact_name": who.contact_name, "email": who.email}
+    return view
+
+
+def _co_development(facts: Any) -> dict[str, Any] | None:
+    if facts.scenario != "co_development":
+        return None
+    return {
+        "service_name": facts.service_name,
+        "service_description": facts.service_description,
+        "ipr_model": facts.ipr_model,
+        "background_ip": facts.background_ip,
+        "pilot": facts.pilot.model_dump() if facts.pilot else None,
+        "peer_reviews": {h: r.model_dump() for h, r in facts.peer_reviews.items()},
+    }
+
+
+def _matchmaking(facts: Any) -> dict[str, Any] | None:
+    if facts.scenario != "matchmaking":
+        return None
+    return {
+        "wanted_services": facts.wanted_services,
+        "candidates": [c.model_dump() for c in facts.candidates],
+        "introductions": [i.model_dump() | {"mutual": i.mutual} for i in facts.introductions],
+        "meetings": [m.model_dump() for m in facts.meetings],
+        "nda_requested": facts.nda_requested,
+        "result": facts.result,
+    }
 
 
 def timeline_view(case: Case, rows: list[TimelineEntry]) -> Timeline:

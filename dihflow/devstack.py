@@ -48,7 +48,7 @@ async def run_dev(
     say(f"starting the Temporal dev server on {server.address} ...")
     await server.start()
     try:
-        settings = replace(settings, temporal_address=server.address)
+        settings = replace(settings, temporal_address=server.address, dev_pages=True)
         new_hubs = seed_demo_network(settings.database_url)
         if new_hubs:
             say(f"seeded the demo network: {new_hubs} hubs")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
+from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from dihflow.settings import Settings
@@ -23,6 +24,12 @@ from workflows.case import SEARCH_ATTRIBUTES
 
 # WAL makes the dev server's SQLite file 3.5-5x faster here (see the design notes).
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")
+
+
+SEARCH_ATTRIBUTE_TYPES = {
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
+}
 
 
 def find_binary(name: str) -> str:
@@ -92,7 +99,10 @@ class DevServer:
         for pragma in SQLITE_PRAGMAS:
             cmd += ["--sqlite-pragma", pragma]
         for key in SEARCH_ATTRIBUTES:
-            cmd += ["--search-attribute", f"{key.name}=Keyword"]
+            cmd += [
+                "--search-attribute",
+                f"{key.name}={SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type]}",
+            ]
         if self.ui_port:
             cmd += ["--ui-port", str(self.ui_port)]
         else:

@@ -53,8 +53,29 @@ class Settings:
     secret_key: str = ""
     link_ttl_days: int = 14
     partnering_days: int = 14
+    invitation_days: int = 7
+    signing_days: int = 30
+    reminder_days: int = 7
     review_days: int = 30
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "dihflow <no-reply@dihflow.example>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    upload_max_bytes: int = 20 * 1024 * 1024
+    upload_types: tuple[str, ...] = (
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/zip",
+        "text/plain",
+        "text/csv",
+        "image/png",
+        "image/jpeg",
+    )
     activity_timeout_seconds: int = 30
+    dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
 
     @property
     def embedded(self) -> bool:
@@ -87,7 +108,21 @@ class Settings:
             secret_key=_env("SECRET_KEY", "") or "",
             link_ttl_days=_int("LINK_TTL_DAYS", 14),
             partnering_days=_int("PARTNERING_DAYS", 14),
+            invitation_days=_int("INVITATION_DAYS", 7),
+            signing_days=_int("SIGNING_DAYS", 30),
+            reminder_days=_int("REMINDER_DAYS", 7),
             review_days=_int("REVIEW_DAYS", 30),
+            smtp_host=_env("SMTP_HOST"),
+            smtp_port=_int("SMTP_PORT", 25),
+            smtp_sender=_env("SMTP_SENDER", cls.smtp_sender) or cls.smtp_sender,
+            smtp_username=_env("SMTP_USERNAME"),
+            smtp_password=_env("SMTP_PASSWORD"),
+            smtp_starttls=(_env("SMTP_STARTTLS", "false") or "").lower() in ("1", "true", "yes"),
+            upload_max_bytes=_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+            upload_types=tuple(
+                t.strip() for t in (_env("UPLOAD_TYPES", "") or "").split(",") if t.strip()
+            )
+            or cls.upload_types,
             activity_timeout_seconds=_int("ACTIVITY_TIMEOUT_SECONDS", 30),
         )
         return settings.with_secret()

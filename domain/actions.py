@@ -1,40 +1,39 @@
-"""Human steps: their payloads, who may take them, and what they do to a case.
+"""Human steps: their payloads and who may take them (what they *do* is in ``domain.steps``).
 
 One place decides, for the workflow's validators and the API alike:
 
 - ``allowed_actions(facts, caller)``: the actions this caller can take now (lifecycle events
   enabled now, filtered by the permission rules below);
 - ``check_action(facts, action, caller, payload)``: raises ``ActionRefused`` with the status of
-  DESIGN.md's precedence (409 not enabled for anyone, 403 not this caller's, 422 bad body);
-- ``apply_action(...)``: changes the facts and returns the timeline events and the effects
-  (render a draft, issue a link) that the workflow then carries out through activities.
+  DESIGN.md's precedence (404 unknown, 409 not enabled for anyone, 403 not this caller's,
+  422 bad body) and returns the validated payload.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.cases import (
     CLIENT,
+    EXTERNAL_PARTIES,
     HUB_ROLES,
-    SYSTEM,
+    LOCAL_PLAYER,
     Caller,
     CaseFacts,
-    Deliverable,
-    Invitation,
-    Review,
+    FileRef,
     Role,
+    Scenario,
     TaskSpec,
 )
 from domain.errors import ActionRefused
-from domain.lifecycle import enabled_event_names, fire
+from domain.lifecycle import enabled_event_names
 
 SHA256 = r"^[0-9a-f]{64}$"
+HUB_ID = r"^[a-z0-9][a-z0-9-]{1,63}$"
 
 
 class _Payload(BaseModel):
@@ -53,8 +52,16 @@ class OptionalReason(_Payload):
     reason: str = Field(default="", max_length=2000)
 
 
-class InvitePartners(_Payload):
+class HubIds(_Payload):
     hub_ids: list[str] = Field(min_length=1, max_length=20)
+
+
+class InvitePartners(HubIds):
+    pass
+
+
+class SelectCandidates(HubIds):
+    pass
 
 
 class ReviseDraft(_Payload):
@@ -73,10 +80,13 @@ class Sign(_Payload):
 
 class SubmitDeliverable(_Payload):
     summary: str = Field(min_length=1, max_length=5000)
+    deliverable_id: str | None = Field(default=None, max_length=40)
+    file: FileRef | None = None  # set by the API from an uploaded file, never by a client
 
 
 class DeliverableDecision(_Payload):
-    hub_id: str = Field(min_length=1, max_length=64)
+    deliverable_id: str | None = Field(default=None, max_length=40)
+    hub_id: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="", max_length=2000)
 
 
@@ -86,8 +96,24 @@ class GiveReview(_Payload):
 
 
 class ExtendDeadline(_Payload):
-    deadline: Literal["partnering", "review"]
+    deadline: str = Field(min_length=1, max_length=80, description="a running deadline's name")
     days: int = Field(ge=1, le=365)
+
+
+class CompletePilot(_Payload):
+    success: bool
+    summary: str = Field(default="", max_length=5000)
+
+
+class RecordMeeting(_Payload):
+    hub_id: str = Field(pattern=HUB_ID)
+    held_on: date
+    notes: str = Field(default="", max_length=5000)
+
+
+class RecordOutcome(_Payload):
+    result: Literal["collaboration_agreed", "further_talks", "no_fit"]
+    summary: str = Field(default="", max_length=5000)
 
 
 PAYLOADS: dict[str, type[_Payload]] = {
@@ -104,6 +130,14 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "submit_deliverable": SubmitDeliverable,
     "accept_deliverable": DeliverableDecision,
     "reject_deliverable": DeliverableDecision,
+    "complete_pilot": CompletePilot,
+    "select_candidates": SelectCandidates,
+    "consent": NoPayload,
+    "decline_consent": OptionalReason,
+    "record_meeting": RecordMeeting,
+    "request_nda": NoPayload,
+    "skip_nda": NoPayload,
+    "record_outcome": RecordOutcome,
     "review": GiveReview,
     "cancel": Reason,
     "extend_deadline": ExtendDeadline,
@@ -124,17 +158,17 @@ def _is_lead(f: CaseFacts, c: Caller) -> bool:
     return c.role in HUB_ROLES and c.hub_id == f.lead_hub_id
 
 
-def _signer_party(f: CaseFacts, c: Caller) -> str | None:
-    """The party this caller signs for, if it may sign (only signatories and the client link)."""
-    if c.role == Role.hub_signatory and c.hub_id in f.party_hub_ids:
+def signer_party(f: CaseFacts, c: Caller) -> str | None:
+    """The party this caller signs for, if it may sign (only signatories and external links)."""
+    if c.role == Role.hub_signatory and c.hub_id in f.signers:
         return c.hub_id
-    if c.role == "link" and c.party == CLIENT:
-        return CLIENT
+    if c.role == "link" and c.party in EXTERNAL_PARTIES and c.party in f.signers:
+        return c.party
     return None
 
 
 def _may_sign(f: CaseFacts, c: Caller) -> bool:
-    party = _signer_party(f, c)
+    party = signer_party(f, c)
     return party is not None and party in f.unsigned
 
 
@@ -144,8 +178,31 @@ def _has_pending_invitation(f: CaseFacts, c: Caller) -> bool:
 
 
 def _owes_deliverable(f: CaseFacts, c: Caller) -> bool:
-    d = f.deliverable(c.hub_id) if c.role in HUB_ROLES else None
-    return d is not None and d.status in ("pending", "rejected")
+    if c.role not in HUB_ROLES:
+        return False
+    return any(d.hub_id == c.hub_id and d.status in ("pending", "rejected") for d in f.deliverables)
+
+
+def consent_side(f: CaseFacts, c: Caller) -> tuple[str, str] | None:
+    """(candidate hub, side) whose consent this caller gives, if one is pending."""
+    if c.role in HUB_ROLES:
+        intro = f.introduction(c.hub_id)
+        if intro is not None and intro.hub_consent == "pending":
+            return intro.hub_id, "hub"
+    if c.role == "link" and c.party == LOCAL_PLAYER:
+        intro = f.introduction(c.subject)
+        if intro is not None and intro.player_consent == "pending":
+            return intro.hub_id, "player"
+    return None
+
+
+def _may_review(f: CaseFacts, c: Caller) -> bool:
+    if f.scenario == Scenario.co_development:
+        return (
+            c.role in HUB_ROLES and c.hub_id in f.party_hub_ids and c.hub_id not in f.peer_reviews
+        )
+    party = CLIENT if f.scenario == Scenario.joint_service else LOCAL_PLAYER
+    return c.role == "link" and c.party == party
 
 
 RULES: dict[str, Callable[[CaseFacts, Caller], bool]] = {
@@ -162,16 +219,34 @@ RULES: dict[str, Callable[[CaseFacts, Caller], bool]] = {
     "submit_deliverable": _owes_deliverable,
     "accept_deliverable": _is_lead,
     "reject_deliverable": _is_lead,
-    "review": lambda f, c: c.role == "link" and c.party == CLIENT,
+    "complete_pilot": _is_lead,
+    "select_candidates": _is_lead,
+    "consent": lambda f, c: consent_side(f, c) is not None,
+    "decline_consent": lambda f, c: consent_side(f, c) is not None,
+    "record_meeting": _is_lead,
+    "request_nda": _is_lead,
+    "skip_nda": _is_lead,
+    "record_outcome": _is_lead,
+    "review": _may_review,
     "cancel": lambda f, c: _is_lead(f, c) or c.role == Role.back_office,
     "extend_deadline": lambda f, c: c.role == Role.back_office,
 }
 assert set(RULES) == set(PAYLOADS), "every action needs a permission rule"
 
 
+# A link asks for one action; the party may also say no to it.
+LINK_ALTERNATIVES = {"sign": ("decline_to_sign",), "consent": ("decline_consent",)}
+
+
+def link_actions(link_action: str | None) -> tuple[str, ...]:
+    if link_action is None:
+        return ()
+    return (link_action, *LINK_ALTERNATIVES.get(link_action, ()))
+
+
 def permitted(facts: CaseFacts, action: str, caller: Caller) -> bool:
-    if caller.role == "link" and caller.link_action != action:
-        return False  # a link token is good for its one action only
+    if caller.role == "link" and action not in link_actions(caller.link_action):
+        return False  # a link token is good for its one request only
     return RULES[action](facts, caller)
 
 
@@ -181,20 +256,23 @@ def allowed_actions(facts: CaseFacts, caller: Caller) -> list[str]:
     return [kebab(a) for a in enabled if permitted(facts, a, caller)]
 
 
+def _invalid(detail: str, *errors: tuple[str, str]) -> ActionRefused:
+    return ActionRefused(
+        "Invalid request body",
+        detail,
+        status=422,
+        errors=[{"field": f, "message": m} for f, m in errors],
+    )
+
+
 def parse_payload(action: str, body: dict[str, Any] | None) -> _Payload:
     try:
         return PAYLOADS[action].model_validate(body or {})
     except ValidationError as exc:
         errors = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
-            for err in exc.errors()
+            (".".join(str(p) for p in err["loc"]) or "body", err["msg"]) for err in exc.errors()
         ]
-        raise ActionRefused(
-            "Invalid request body",
-            f"the body of {kebab(action)} is not valid",
-            status=422,
-            errors=errors,
-        ) from None
+        raise _invalid(f"the body of {kebab(action)} is not valid", *errors) from None
 
 
 def check_action(
@@ -224,11 +302,22 @@ def check_action(
             allowed_actions=mine,
         )
     payload = parse_payload(action, body)
-    _check_payload_against_facts(facts, action, payload)
+    _check_payload_against_facts(facts, action, payload, caller)
     return payload
 
 
-def _check_payload_against_facts(facts: CaseFacts, action: str, payload: _Payload) -> None:
+def decided_deliverable(facts: CaseFacts, payload: DeliverableDecision) -> Any:
+    if payload.deliverable_id:
+        return facts.deliverable_by_id(payload.deliverable_id)
+    return next(
+        (d for d in facts.deliverables if d.hub_id == payload.hub_id and d.status == "submitted"),
+        None,
+    )
+
+
+def _check_payload_against_facts(
+    facts: CaseFacts, action: str, payload: _Payload, caller: Caller
+) -> None:
     if isinstance(payload, Sign):
         current = facts.draft.sha256 if facts.draft else None
         if payload.document_sha256 != current:
@@ -239,252 +328,45 @@ def _check_payload_against_facts(facts: CaseFacts, action: str, payload: _Payloa
                 status=409,
                 current_sha256=current,
             )
-    if isinstance(payload, DeliverableDecision):
-        d = facts.deliverable(payload.hub_id)
+    elif isinstance(payload, DeliverableDecision):
+        d = decided_deliverable(facts, payload)
         if d is None or d.status != "submitted":
-            raise ActionRefused(
-                "No deliverable to decide",
-                f"hub {payload.hub_id!r} has no submitted deliverable",
-                status=422,
-                errors=[{"field": "hub_id", "message": "no submitted deliverable from this hub"}],
-            )
+            field = "deliverable_id" if payload.deliverable_id else "hub_id"
+            raise _invalid("there is no such submitted deliverable", (field, "nothing submitted"))
         if action == "reject_deliverable" and not payload.reason:
-            raise ActionRefused(
-                "Invalid request body",
-                "a rejected deliverable needs a reason",
-                status=422,
-                errors=[{"field": "reason", "message": "required when rejecting"}],
-            )
-    if isinstance(payload, ExtendDeadline) and payload.deadline not in facts.deadlines:
-        raise ActionRefused(
-            "Invalid request body",
-            f"the case has no {payload.deadline} deadline to extend",
-            status=422,
-            errors=[
-                {
-                    "field": "deadline",
-                    "message": "running deadlines: " + (", ".join(facts.deadlines) or "none"),
-                }
-            ],
-        )
-    if isinstance(payload, ReviseDraft) and payload.tasks is not None:
+            raise _invalid("a rejected deliverable needs a reason", ("reason", "required"))
+    elif isinstance(payload, SubmitDeliverable) and payload.deliverable_id:
+        d = facts.deliverable_by_id(payload.deliverable_id)
+        if d is None or d.hub_id != caller.hub_id or d.status not in ("pending", "rejected"):
+            raise _invalid("not an open deliverable of yours", ("deliverable_id", "not open"))
+    elif isinstance(payload, ReviseDraft) and payload.tasks is not None:
         _check_tasks(facts, payload.tasks)
-    if isinstance(payload, InvitePartners):
-        bad = [h for h in payload.hub_ids if h == facts.lead_hub_id]
-        if bad:
-            raise ActionRefused(
-                "Invalid request body",
-                "the lead hub cannot invite itself",
-                status=422,
-                errors=[{"field": "hub_ids", "message": "the lead hub cannot be invited"}],
-            )
+    elif isinstance(payload, InvitePartners) and facts.lead_hub_id in payload.hub_ids:
+        raise _invalid("the lead hub cannot invite itself", ("hub_ids", "the lead hub"))
+    elif isinstance(payload, SelectCandidates) and facts.lead_hub_id in payload.hub_ids:
+        raise _invalid("the lead hub cannot be its own candidate", ("hub_ids", "the lead hub"))
+    elif isinstance(payload, ExtendDeadline) and payload.deadline not in facts.deadlines:
+        running = ", ".join(n for n in facts.deadlines if not n.endswith("_reminder")) or "none"
+        raise _invalid(
+            f"the case has no {payload.deadline} deadline to extend",
+            ("deadline", f"running deadlines: {running}"),
+        )
+    elif isinstance(payload, RecordMeeting) and payload.hub_id not in facts.matched_hub_ids:
+        raise _invalid(
+            "a meeting is with a hub that consented on both sides",
+            ("hub_id", "matched hubs: " + (", ".join(facts.matched_hub_ids) or "none")),
+        )
 
 
 def _check_tasks(facts: CaseFacts, tasks: list[TaskSpec]) -> None:
     parties = set(facts.party_hub_ids)
     errors = [
-        {"field": f"tasks.{i}.hub_id", "message": f"{t.hub_id!r} is not a party hub of this case"}
+        (f"tasks.{i}.hub_id", f"{t.hub_id!r} is not a party hub of this case")
         for i, t in enumerate(tasks)
         if t.hub_id not in parties
     ]
     total = sum(t.cost_share_pct for t in tasks)
     if abs(total - 100) > 0.01:
-        errors.append({"field": "tasks", "message": f"cost shares sum to {total:g}, not 100"})
+        errors.append(("tasks", f"cost shares sum to {total:g}, not 100"))
     if errors:
-        raise ActionRefused(
-            "Invalid request body", "the tasks do not fit this case", status=422, errors=errors
-        )
-
-
-# -- what an action does --------------------------------------------------------------------
-@dataclass
-class Outcome:
-    """What ``apply_action`` produced: events to record and effects for the workflow to run."""
-
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    effects: list[str] = field(default_factory=list)
-
-    def event(self, type: str, actor: str, **data: Any) -> None:
-        self.events.append((type, actor, data))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-def default_tasks(facts: CaseFacts) -> list[TaskSpec]:
-    """Equal cost shares over the party hubs (the last one takes the rounding remainder)."""
-    hubs = facts.party_hub_ids
-    share = round(100 / len(hubs), 2)
-    tasks = [
-        TaskSpec(
-            hub_id=h, description=f"Contribution to: {facts.scope}"[:2000], cost_share_pct=share
-        )
-        for h in hubs
-    ]
-    tasks[-1] = tasks[-1].model_copy(
-        update={"cost_share_pct": round(100 - share * (len(hubs) - 1), 2)}
-    )
-    return tasks
-
-
-def apply_action(
-    facts: CaseFacts, action: str, caller: Caller, payload: _Payload, now: datetime
-) -> Outcome:
-    """Take ``action`` (already checked) on ``facts`` in place.
-
-    Each branch fires the lifecycle event before changing the facts its guards read.
-    """
-    out = Outcome()
-    who = caller.actor
-    if isinstance(payload, InvitePartners):
-        known = {i.hub_id for i in facts.invitations if i.status in ("pending", "accepted")}
-        new = [h for h in dict.fromkeys(payload.hub_ids) if h not in known]
-        facts.invitations = [i for i in facts.invitations if i.hub_id not in new] + [
-            Invitation(hub_id=h) for h in new
-        ]
-        fire(facts, action)
-        facts.deadlines.setdefault("partnering", _iso(now + timedelta(days=facts.partnering_days)))
-        out.event("partners_invited", who, hub_ids=new, deadline=facts.deadlines["partnering"])
-    elif action in ("accept_invitation", "decline_invitation"):
-        inv = facts.invitation(caller.hub_id)
-        assert inv is not None
-        fire(facts, action)  # guards read the facts as they were: fire before changing them
-        inv.status = "accepted" if action == "accept_invitation" else "declined"
-        out.event(f"invitation_{inv.status}", who, hub_id=inv.hub_id)
-        if not any(i.status == "pending" for i in facts.invitations) and facts.partner_ids:
-            _close_partnering(facts, "partners_confirmed", SYSTEM, out)
-    elif action == "close_partnering":
-        _close_partnering(facts, action, who, out)
-    elif action in ("reject_request", "cancel"):
-        assert isinstance(payload, Reason)
-        before = facts.state
-        facts.end_reason = payload.reason
-        fire(facts, action)
-        out.event(
-            "request_rejected" if action == "reject_request" else "cancelled",
-            who,
-            state_before=before,
-        )
-    elif isinstance(payload, ReviseDraft):
-        if payload.scope is not None:
-            facts.scope = payload.scope
-        if payload.tasks is not None:
-            facts.tasks = payload.tasks
-        fire(facts, action)
-        out.event(
-            "draft_revised",
-            who,
-            scope_changed=payload.scope is not None,
-            tasks_changed=payload.tasks is not None,
-        )
-        out.effects.append("render_draft")
-    elif action == "approve_draft":
-        assert facts.draft is not None
-        fire(facts, action)
-        out.event("draft_approved", who, version=facts.draft.version, sha256=facts.draft.sha256)
-        out.effects.append("issue_link:sign")
-    elif isinstance(payload, RequestChanges):
-        assert facts.draft is not None
-        facts.changes_requested = payload.comments
-        fire(facts, action)
-        out.event("changes_requested", who, version=facts.draft.version)
-    elif isinstance(payload, Sign):
-        party = _signer_party(facts, caller)
-        assert party is not None and facts.draft is not None
-        fire(facts, action)
-        facts.signatures[party] = payload.document_sha256
-        out.event(
-            "signed", who, party=party, version=facts.draft.version, sha256=payload.document_sha256
-        )
-        if not facts.unsigned:
-            fire(facts, "all_signed")
-            for d in facts.deliverables:
-                d.status, d.summary, d.reason = "pending", "", ""
-            out.event(
-                "agreement_executed", SYSTEM, version=facts.draft.version, sha256=facts.draft.sha256
-            )
-    elif action == "decline_to_sign":
-        assert isinstance(payload, Reason) and facts.draft is not None
-        party = _signer_party(facts, caller)
-        facts.changes_requested = payload.reason
-        fire(facts, action)
-        out.event("signature_declined", who, party=party, version=facts.draft.version)
-    elif isinstance(payload, SubmitDeliverable):
-        owed = facts.deliverable(caller.hub_id)
-        assert owed is not None
-        fire(facts, action)
-        owed.status, owed.summary, owed.reason = "submitted", payload.summary, ""
-        out.event("deliverable_submitted", who, hub_id=owed.hub_id)
-    elif isinstance(payload, DeliverableDecision):
-        decided = facts.deliverable(payload.hub_id)
-        assert decided is not None
-        accepted = action == "accept_deliverable"
-        fire(facts, action)
-        decided.status, decided.reason = (
-            ("accepted", "") if accepted else ("rejected", payload.reason)
-        )
-        out.event(f"deliverable_{decided.status}", who, hub_id=decided.hub_id)
-        if all(x.status == "accepted" for x in facts.deliverables):
-            fire(facts, "delivery_complete")
-            facts.deadlines["review"] = _iso(now + timedelta(days=facts.review_days))
-            out.event("delivery_completed", SYSTEM, review_deadline=facts.deadlines["review"])
-            out.effects.append("issue_link:review")
-    elif isinstance(payload, GiveReview):
-        facts.review = Review(rating=payload.rating, comment=payload.comment)
-        fire(facts, action)
-        facts.outcome = "completed"
-        out.event("reviewed", who, rating=payload.rating)
-        out.event("closed", SYSTEM, outcome=facts.outcome)
-    elif isinstance(payload, ExtendDeadline):
-        current = datetime.fromisoformat(facts.deadlines[payload.deadline])
-        facts.deadlines[payload.deadline] = _iso(max(current, now) + timedelta(days=payload.days))
-        fire(facts, action)
-        out.event(
-            "deadline_extended",
-            who,
-            deadline=payload.deadline,
-            until=facts.deadlines[payload.deadline],
-        )
-    else:  # pragma: no cover - every action above has a branch
-        raise AssertionError(f"no effect for {action}")
-    _clear_deadlines_if_ended(facts)
-    return out
-
-
-def _clear_deadlines_if_ended(facts: CaseFacts) -> None:
-    """An ended case waits for nothing: no timer, and never overdue."""
-    if not facts.is_open:
-        facts.deadlines.clear()
-
-
-def _close_partnering(facts: CaseFacts, event: str, actor: str, out: Outcome) -> None:
-    for inv in facts.invitations:
-        if inv.status == "pending":
-            inv.status = "lapsed"
-    fire(facts, event)
-    facts.deadlines.pop("partnering", None)
-    facts.deliverables = [Deliverable(hub_id=h) for h in facts.partner_ids]
-    out.event("partnering_closed", actor, partner_ids=facts.partner_ids)
-    out.effects.append("render_draft")
-
-
-def on_deadline(facts: CaseFacts, name: str) -> Outcome:
-    """A deadline timer fired: lapse invitations, expire the case or close without review."""
-    out = Outcome()
-    facts.deadlines.pop(name, None)
-    if name == "partnering" and facts.state == "partnering":
-        if facts.partner_ids:
-            _close_partnering(facts, "partnering_lapsed", SYSTEM, out)
-        else:
-            for inv in facts.invitations:
-                if inv.status == "pending":
-                    inv.status = "lapsed"
-            fire(facts, "partnering_lapsed")
-            out.event("expired", SYSTEM, reason="no partner confirmed by the partnering deadline")
-    elif name == "review" and facts.state == "review":
-        fire(facts, "review_window_closed")
-        facts.outcome = "no_review"
-        out.event("closed", SYSTEM, outcome=facts.outcome)
-    _clear_deadlines_if_ended(facts)
-    return out
+        raise _invalid("the tasks do not fit this case", *errors)

@@ -1,10 +1,19 @@
-"""Variables of the Specific Collaboration Agreement template.
+"""Variables of the agreement templates in templates/agreements.
 
 A Specific Collaboration Agreement records one joint service that a lead hub and one or
 more partner hubs provide to a client, concluded under the network's multilateral
 Framework Collaboration Agreement. ``SpecificAgreementVariables`` validates everything the
 template needs; ``to_context()`` turns it into the plain, JSON-able dict the docx
 template is rendered with.
+
+Two more templates follow the same pattern:
+
+* ``CoDevelopmentAgreementVariables`` -- a Co-development Agreement between hubs (no
+  client) that build a new service together, with an IPR clause chosen by ``ipr_model``;
+* ``NdaVariables`` -- a Mutual Non-Disclosure Agreement for a matchmaking introduction
+  among hubs and local players.
+
+``TEMPLATE_VARIABLES`` maps each template name to its variables model.
 
 This module is pure: no file or network I/O.
 """
@@ -19,6 +28,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SPECIFIC_AGREEMENT_TEMPLATE = "specific_collaboration_agreement"
+CO_DEVELOPMENT_TEMPLATE = "co_development_agreement"
+NDA_TEMPLATE = "mutual_nda"
 
 COST_SHARE_TOTAL = Decimal("100")
 COST_SHARE_TOLERANCE = Decimal("0.01")
@@ -179,3 +190,249 @@ class SpecificAgreementVariables(BaseModel):
             "framework_reference": self.framework_reference,
             "signatories": [p.to_context() for p in self.parties],
         }
+
+
+# --- shared checks of the newer templates ------------------------------------------------
+
+
+def _require_unique(what: str, values: list[str]) -> None:
+    duplicates = sorted({v for v in values if values.count(v) > 1})
+    if duplicates:
+        raise ValueError(f"{what} must be unique; repeated: {duplicates}")
+
+
+def _require_total_100(what: str, shares: list[Decimal]) -> Decimal:
+    total = sum(shares, Decimal(0))
+    if abs(total - COST_SHARE_TOTAL) > COST_SHARE_TOLERANCE:
+        raise ValueError(f"{what} must sum to 100 (within 0.01), got {total}")
+    return total
+
+
+def _require_end_after_start(start: date, end: date) -> None:
+    if end <= start:
+        raise ValueError(f"end_date {end.isoformat()} must be after start_date {start.isoformat()}")
+
+
+# --- Co-development Agreement ------------------------------------------------------------
+
+IprModel = Literal["joint_ownership", "lead_owned_with_licences", "each_owns_foreground"]
+"""How Foreground IP is owned: jointly by all Parties, by the Lead Hub with licences to
+the Partner Hubs, or by each Party for what it generates."""
+
+IPR_MODEL_LABELS: dict[str, str] = {
+    "joint_ownership": "Joint ownership of the Foreground IP",
+    "lead_owned_with_licences": "Foreground IP owned by the Lead Hub, licences to the partners",
+    "each_owns_foreground": "Each Party owns the Foreground IP it generates",
+}
+
+
+class AgreementMilestone(BaseModel):
+    """A milestone of the work plan: what is delivered, by which party, by when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: RequiredText
+    party: RequiredText = Field(description="name of the party responsible for the milestone")
+    due: date
+
+    def to_context(self) -> dict[str, str]:
+        return {"title": self.title, "party": self.party, "due": self.due.isoformat()}
+
+
+class AgreementShare(BaseModel):
+    """One party's share, in percent, of the cost of developing the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party: RequiredText = Field(description="name of the party bearing the share")
+    cost_share_pct: Annotated[Decimal, Field(ge=0, le=100)]
+
+    def to_context(self) -> dict[str, str]:
+        return {"party": self.party, "cost_share_pct": _pct(self.cost_share_pct)}
+
+
+class CoDevelopmentAgreementVariables(BaseModel):
+    """Everything the Co-development Agreement template is rendered from.
+
+    ``background_ip`` maps a party id to the Background IP items that party declares; a
+    party missing from it (or mapped to an empty list) declares none. Milestones and cost
+    shares name parties by name; every milestone falls within the agreement's term.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_ref: RequiredText
+    version: int = Field(ge=1)
+    issued_on: date
+    title: RequiredText
+    need: RequiredText
+    service_name: RequiredText
+    service_description: RequiredText
+    lead: AgreementParty
+    partners: list[AgreementParty] = Field(min_length=1)
+    ipr_model: IprModel
+    background_ip: dict[str, list[RequiredText]] = Field(default_factory=dict)
+    milestones: list[AgreementMilestone] = Field(min_length=1)
+    cost_shares: list[AgreementShare] = Field(min_length=1)
+    start_date: date
+    end_date: date
+    governing_law: RequiredText = "the law of the lead hub's country"
+    framework_reference: RequiredText
+
+    @property
+    def parties(self) -> list[AgreementParty]:
+        """Lead hub, then partner hubs, in signing order."""
+        return [self.lead, *self.partners]
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> CoDevelopmentAgreementVariables:
+        if self.lead.role != "lead":
+            raise ValueError(f"lead must have role 'lead', not {self.lead.role!r}")
+        for partner in self.partners:
+            if partner.role != "partner":
+                raise ValueError(
+                    f"partner {partner.name!r} must have role 'partner', not {partner.role!r}"
+                )
+        ids = [p.id for p in self.parties]
+        names = [p.name for p in self.parties]
+        _require_unique("party ids", ids)
+        _require_unique("party names", names)
+
+        unknown = sorted(set(self.background_ip) - set(ids))
+        if unknown:
+            raise ValueError(f"background_ip is keyed by unknown party ids: {unknown}")
+        unknown = sorted({m.party for m in self.milestones} - set(names))
+        if unknown:
+            raise ValueError(f"milestones name parties that are not in the agreement: {unknown}")
+        unknown = sorted({s.party for s in self.cost_shares} - set(names))
+        if unknown:
+            raise ValueError(f"cost shares name parties that are not in the agreement: {unknown}")
+        _require_unique("cost share parties", [s.party for s in self.cost_shares])
+        _require_total_100("cost shares", [s.cost_share_pct for s in self.cost_shares])
+
+        _require_end_after_start(self.start_date, self.end_date)
+        for milestone in self.milestones:
+            if not self.start_date <= milestone.due <= self.end_date:
+                raise ValueError(
+                    f"milestone {milestone.title!r} is due on {milestone.due.isoformat()}, "
+                    f"outside the term {self.start_date.isoformat()} to "
+                    f"{self.end_date.isoformat()}"
+                )
+        return self
+
+    def to_context(self) -> dict[str, Any]:
+        """Plain JSON-able values for the docx template (dates as ISO strings).
+
+        ``parties`` carries each party's ``background`` list (empty when it declared none).
+        """
+        total = sum((s.cost_share_pct for s in self.cost_shares), Decimal(0))
+        parties = [
+            {**p.to_context(), "background": list(self.background_ip.get(p.id, []))}
+            for p in self.parties
+        ]
+        return {
+            "case_ref": self.case_ref,
+            "version": self.version,
+            "issued_on": self.issued_on.isoformat(),
+            "title": self.title,
+            "need": self.need,
+            "service_name": self.service_name,
+            "service_description": self.service_description,
+            "lead": self.lead.to_context(),
+            "partners": [p.to_context() for p in self.partners],
+            "parties": parties,
+            "ipr_model": self.ipr_model,
+            "ipr_model_label": IPR_MODEL_LABELS[self.ipr_model],
+            "milestones": [m.to_context() for m in self.milestones],
+            "cost_shares": [s.to_context() for s in self.cost_shares],
+            "total_cost_share_pct": _pct(total),
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat(),
+            "governing_law": self.governing_law,
+            "framework_reference": self.framework_reference,
+            "signatories": [p.to_context() for p in self.parties],
+        }
+
+
+# --- Mutual Non-Disclosure Agreement -------------------------------------------------------
+
+NDA_KIND_LABELS: dict[str, str] = {
+    "hub": "European Digital Innovation Hub",
+    "local_player": "local player",
+}
+NDA_KIND_TITLES: dict[str, str] = {"hub": "Hub", "local_player": "Local player"}
+
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _years(n: int) -> str:
+    """``3`` -> ``three (3) years`` (contract style); ``1`` -> ``one (1) year``."""
+    return f"{_NUMBER_WORDS[n - 1]} ({n}) year{'' if n == 1 else 's'}"
+
+
+class NdaParty(BaseModel):
+    """A party to a mutual NDA: a hub of the network or a local player (e.g. a start-up)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: RequiredText
+    name: RequiredText
+    country: RequiredText
+    kind: Literal["hub", "local_player"]
+    representative: Text = ""
+
+    def to_context(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "country": self.country,
+            "kind": self.kind,
+            "kind_label": NDA_KIND_LABELS[self.kind],
+            "kind_title": NDA_KIND_TITLES[self.kind],
+            "representative": self.representative,
+        }
+
+
+class NdaVariables(BaseModel):
+    """Everything the Mutual Non-Disclosure Agreement template is rendered from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_ref: RequiredText
+    version: int = Field(ge=1)
+    issued_on: date
+    purpose: RequiredText = Field(description="the need the exploratory discussions are about")
+    parties: list[NdaParty] = Field(min_length=2)
+    term_years: int = Field(default=3, ge=1, le=10)
+    governing_law: RequiredText
+    framework_reference: RequiredText
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> NdaVariables:
+        _require_unique("party ids", [p.id for p in self.parties])
+        _require_unique("party names", [p.name for p in self.parties])
+        return self
+
+    def to_context(self) -> dict[str, Any]:
+        """Plain JSON-able values for the docx template (dates as ISO strings)."""
+        parties = [p.to_context() for p in self.parties]
+        return {
+            "case_ref": self.case_ref,
+            "version": self.version,
+            "issued_on": self.issued_on.isoformat(),
+            "purpose": self.purpose,
+            "parties": parties,
+            "term_years": self.term_years,
+            "term": _years(self.term_years),
+            "governing_law": self.governing_law,
+            "framework_reference": self.framework_reference,
+            "signatories": parties,
+        }
+
+
+TEMPLATE_VARIABLES: dict[str, type[BaseModel]] = {
+    SPECIFIC_AGREEMENT_TEMPLATE: SpecificAgreementVariables,
+    CO_DEVELOPMENT_TEMPLATE: CoDevelopmentAgreementVariables,
+    NDA_TEMPLATE: NdaVariables,
+}
+"""Each template name (file name without ``.docx``) and the model of its variables."""

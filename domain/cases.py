@@ -30,6 +30,8 @@ class Role(StrEnum):
 
 HUB_ROLES = frozenset({Role.hub_member, Role.hub_signatory})
 CLIENT = "client"  # the party id of a joint service's client
+LOCAL_PLAYER = "local_player"  # the party id of a matchmaking case's local player
+EXTERNAL_PARTIES = (CLIENT, LOCAL_PLAYER)
 SYSTEM = "system"  # the actor of timers, reminders and automatic steps
 OPEN_ENDINGS = ("closed", "rejected", "cancelled", "expired")
 
@@ -44,6 +46,7 @@ class Caller(BaseModel):
     hub_id: str | None = None
     party: str | None = None  # for a link holder: the party it acts for (e.g. "client")
     link_action: str | None = None  # for a link holder: the one action its token allows
+    subject: str | None = None  # for a link holder: what it is about (e.g. a candidate hub)
 
     @property
     def actor(self) -> str:
@@ -66,6 +69,7 @@ class Invitation(BaseModel):
     hub_id: str
     status: Literal["pending", "accepted", "declined", "lapsed"] = "pending"
     reason: str = ""
+    deadline: str = ""  # unanswered by then counts as declined
 
 
 class TaskSpec(BaseModel):
@@ -84,11 +88,70 @@ class Draft(BaseModel):
     template_version: str
 
 
+class FileRef(BaseModel):
+    """A file stored by content hash (a deliverable's attachment)."""
+
+    sha256: str
+    name: str
+    size: int
+    content_type: str
+
+
 class Deliverable(BaseModel):
+    """A milestone of delivery (joint service) or development (co-development): what one
+    party hub owes, by when, and where its submission stands."""
+
     hub_id: str
     status: Literal["pending", "submitted", "accepted", "rejected"] = "pending"
     summary: str = ""
     reason: str = ""
+    id: str = ""
+    title: str = ""
+    due: str = ""  # ISO date; past it and not accepted, the deliverable is overdue
+    file: FileRef | None = None
+    reminders: int = 0
+
+
+class MilestoneSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hub_id: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=300)
+    due_days: int = Field(default=60, ge=1, le=1000, description="days after the start date")
+
+
+class Candidate(BaseModel):
+    hub_id: str
+    score: float
+    reasons: list[str] = []
+
+
+class Introduction(BaseModel):
+    """Double opt-in: the candidate hub and the local player each consent (or decline)."""
+
+    hub_id: str
+    hub_consent: Literal["pending", "given", "declined"] = "pending"
+    player_consent: Literal["pending", "given", "declined"] = "pending"
+    reason: str = ""
+
+    @property
+    def mutual(self) -> bool:
+        return self.hub_consent == "given" and self.player_consent == "given"
+
+    @property
+    def settled(self) -> bool:
+        return self.mutual or "declined" in (self.hub_consent, self.player_consent)
+
+
+class Meeting(BaseModel):
+    hub_id: str
+    held_on: str
+    notes: str = ""
+
+
+class PilotResult(BaseModel):
+    success: bool
+    summary: str = ""
 
 
 class Review(BaseModel):
@@ -107,8 +170,27 @@ class CaseFacts(BaseModel):
     need: str
     scope: str
     lead_hub_id: str
-    client: ClientInfo
+    client: ClientInfo | None = None  # joint service
+    local_player: ClientInfo | None = None  # matchmaking
     invitations: list[Invitation] = []
+    invitation_days: int = 7
+    signing_days: int = 30
+    reminder_days: int = 7
+    # co-development
+    ipr_model: str = ""
+    service_name: str = ""
+    service_description: str = ""
+    background_ip: dict[str, list[str]] = {}
+    milestone_plan: list[MilestoneSpec] = []
+    pilot: PilotResult | None = None
+    peer_reviews: dict[str, Review] = {}
+    # matchmaking
+    wanted_services: list[str] = []
+    candidates: list[Candidate] = []
+    introductions: list[Introduction] = []
+    meetings: list[Meeting] = []
+    nda_requested: bool = False
+    result: str = ""  # the matchmaking outcome the lead records
     tasks: list[TaskSpec] = []
     changes_requested: str = ""
     draft: Draft | None = None
@@ -140,8 +222,26 @@ class CaseFacts(BaseModel):
 
     @property
     def signers(self) -> list[str]:
-        """Every party whose signature the current draft needs: each hub, then the client."""
-        return [*self.party_hub_ids, CLIENT]
+        """Every party whose signature the current draft needs.
+
+        Joint service: each hub, then the client. Co-development: each hub. Matchmaking (the
+        NDA): the lead, each candidate hub with a mutual introduction, then the local player.
+        """
+        if self.scenario == Scenario.joint_service:
+            return [*self.party_hub_ids, CLIENT]
+        if self.scenario == Scenario.matchmaking:
+            return [self.lead_hub_id, *self.matched_hub_ids, LOCAL_PLAYER]
+        return self.party_hub_ids
+
+    @property
+    def matched_hub_ids(self) -> list[str]:
+        return [i.hub_id for i in self.introductions if i.mutual]
+
+    def introduction(self, hub_id: str | None) -> Introduction | None:
+        return next((i for i in self.introductions if i.hub_id == hub_id), None)
+
+    def external(self, party: str) -> ClientInfo | None:
+        return {CLIENT: self.client, LOCAL_PLAYER: self.local_player}.get(party)
 
     @property
     def unsigned(self) -> list[str]:
@@ -150,7 +250,12 @@ class CaseFacts(BaseModel):
         return [p for p in self.signers if current is None or self.signatures.get(p) != current]
 
     def deliverable(self, hub_id: str | None) -> Deliverable | None:
-        return next((d for d in self.deliverables if d.hub_id == hub_id), None)
+        """The first open (else the first) deliverable a hub owes."""
+        owed = [d for d in self.deliverables if d.hub_id == hub_id]
+        return next((d for d in owed if d.status != "accepted"), owed[0] if owed else None)
+
+    def deliverable_by_id(self, deliverable_id: str) -> Deliverable | None:
+        return next((d for d in self.deliverables if d.id == deliverable_id), None)
 
     @property
     def is_open(self) -> bool:

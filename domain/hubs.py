@@ -58,6 +58,17 @@ class Representative(BaseModel):
     scope: NonEmpty = "all agreements"
 
 
+class CataloguedService(BaseModel):
+    """A service a hub built with others in a co-development case and now offers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: NonEmpty
+    description: str = ""
+    case_id: NonEmpty
+    co_developers: list[str] = []
+
+
 class HubProfile(BaseModel):
     """Public profile of one Digital Innovation Hub in the network."""
 
@@ -82,6 +93,7 @@ class HubProfile(BaseModel):
     website: NonEmpty
     email: Email
     representatives: list[Representative] = Field(min_length=1)
+    catalogue: list[CataloguedService] = Field(default_factory=list)
 
     @field_validator("country")
     @classmethod

@@ -1,12 +1,18 @@
-"""The joint-service lifecycle, declared once with python-statemachine.
+"""The case lifecycles, one python-statemachine declaration per scenario.
 
-The workflow asks it what is legal (validators, ``allowed_actions``) and applies its events;
-the API asks the same declaration, restored from the stored state. Events whose name is an
-action (see ``domain.actions``) are human steps; the others are taken by the system
-(automatic progress, timers).
+The workflow asks them what is legal (validators, ``allowed_actions``) and applies their
+events; the API asks the same declarations, restored from the stored state. Events whose name
+is an action (see ``domain.actions``) are human steps; the others are taken by the system
+(automatic progress, timers). State values follow DESIGN.md's contract:
 
-States follow DESIGN.md: requested → partnering → drafting → legal_review → signing →
-delivery → review → closed, with rejected, cancelled and expired as other endings.
+- joint service: requested → partnering → drafting → legal_review → signing → delivery →
+  review → closed;
+- co-development: requested (the proposal) → partnering → drafting → legal_review → signing →
+  development → pilot → review → closed;
+- matchmaking: requested → matching → introducing → meeting → [drafting → legal_review →
+  signing (the NDA)] → follow_up → review → closed;
+
+each with rejected, cancelled and expired as other endings.
 """
 
 from __future__ import annotations
@@ -18,10 +24,61 @@ from statemachine import State, StateChart
 from domain.cases import CaseFacts
 
 
-class JointServiceLifecycle(StateChart):
+class Guards:
+    """Named, side-effect-free predicates over the case facts (shared by every lifecycle)."""
+
+    model: Any
+
+    @property
+    def facts(self) -> CaseFacts:
+        return self.model  # type: ignore[no-any-return]
+
+    def invitation_pending(self) -> bool:
+        return any(i.status == "pending" for i in self.facts.invitations)
+
+    def has_partner(self) -> bool:
+        return bool(self.facts.partner_ids)
+
+    def changes_requested(self) -> bool:
+        return bool(self.facts.changes_requested)
+
+    def signature_missing(self) -> bool:
+        return bool(self.facts.unsigned)
+
+    def deliverable_open(self) -> bool:
+        return any(d.status in ("pending", "rejected") for d in self.facts.deliverables)
+
+    def deliverable_submitted(self) -> bool:
+        return any(d.status == "submitted" for d in self.facts.deliverables)
+
+    def all_delivered(self) -> bool:
+        return all(d.status == "accepted" for d in self.facts.deliverables)
+
+    def consent_pending(self) -> bool:
+        return any(not i.settled for i in self.facts.introductions)
+
+    def introductions_settled(self) -> bool:
+        return all(i.settled for i in self.facts.introductions)
+
+    def has_match(self) -> bool:
+        return bool(self.facts.matched_hub_ids)
+
+    def meeting_recorded(self) -> bool:
+        return bool(self.facts.meetings)
+
+    def has_deadline(self) -> bool:
+        return bool(self.facts.deadlines)
+
+    def peer_review_missing(self) -> bool:
+        return any(h not in self.facts.peer_reviews for h in self.facts.party_hub_ids)
+
+
+class _Lifecycle(Guards, StateChart):  # type: ignore[misc]
     allow_event_without_transition = False
     catch_errors_as_events = False
 
+
+class JointServiceLifecycle(_Lifecycle):
     requested = State(initial=True)
     partnering = State()
     drafting = State()
@@ -62,7 +119,12 @@ class JointServiceLifecycle(StateChart):
         | delivery.to(cancelled)
         | in_review.to(cancelled)
     )
-    extend_deadline = partnering.to.itself() | in_review.to.itself()
+    extend_deadline = (
+        partnering.to.itself(cond="has_deadline")
+        | signing.to.itself(cond="has_deadline")
+        | delivery.to.itself(cond="has_deadline")
+        | in_review.to.itself(cond="has_deadline")
+    )
 
     # system steps
     partners_confirmed = partnering.to(drafting, cond="has_partner")
@@ -71,37 +133,141 @@ class JointServiceLifecycle(StateChart):
     )
     draft_ready = drafting.to(legal_review)
     all_signed = signing.to(delivery, unless="signature_missing")
+    signing_lapsed = signing.to(expired)
     delivery_complete = delivery.to(in_review, cond="all_delivered")
     review_window_closed = in_review.to(closed)
 
-    # -- guards: named, side-effect-free predicates over the case facts ----------------------
-    @property
-    def facts(self) -> CaseFacts:
-        return self.model  # type: ignore[no-any-return]
 
-    def invitation_pending(self) -> bool:
-        return any(i.status == "pending" for i in self.facts.invitations)
+class CoDevelopmentLifecycle(_Lifecycle):
+    requested = State(initial=True)
+    partnering = State()
+    drafting = State()
+    legal_review = State()
+    signing = State()
+    development = State()
+    pilot = State()
+    in_review = State(value="review")
+    closed = State(final=True)
+    rejected = State(final=True)
+    cancelled = State(final=True)
+    expired = State(final=True)
 
-    def has_partner(self) -> bool:
-        return bool(self.facts.partner_ids)
+    invite_partners = requested.to(partnering) | partnering.to.itself()
+    accept_invitation = partnering.to.itself(cond="invitation_pending")
+    decline_invitation = partnering.to.itself(cond="invitation_pending")
+    close_partnering = partnering.to(drafting, cond="has_partner")
+    reject_request = requested.to(rejected)
+    revise_draft = (
+        drafting.to.itself(cond="changes_requested")
+        | legal_review.to(drafting)
+        | signing.to(drafting)
+    )
+    approve_draft = legal_review.to(signing)
+    request_changes = legal_review.to(drafting)
+    sign = signing.to.itself(cond="signature_missing")
+    decline_to_sign = signing.to(drafting)
+    submit_deliverable = development.to.itself(cond="deliverable_open")
+    accept_deliverable = development.to.itself(cond="deliverable_submitted")
+    reject_deliverable = development.to.itself(cond="deliverable_submitted")
+    complete_pilot = pilot.to(in_review)
+    review = in_review.to.itself(cond="peer_review_missing")
+    cancel = (
+        requested.to(cancelled)
+        | partnering.to(cancelled)
+        | drafting.to(cancelled)
+        | legal_review.to(cancelled)
+        | signing.to(cancelled)
+        | development.to(cancelled)
+        | pilot.to(cancelled)
+        | in_review.to(cancelled)
+    )
+    extend_deadline = (
+        partnering.to.itself(cond="has_deadline")
+        | signing.to.itself(cond="has_deadline")
+        | development.to.itself(cond="has_deadline")
+        | in_review.to.itself(cond="has_deadline")
+    )
 
-    def changes_requested(self) -> bool:
-        return bool(self.facts.changes_requested)
-
-    def signature_missing(self) -> bool:
-        return bool(self.facts.unsigned)
-
-    def deliverable_open(self) -> bool:
-        return any(d.status in ("pending", "rejected") for d in self.facts.deliverables)
-
-    def all_delivered(self) -> bool:
-        return all(d.status == "accepted" for d in self.facts.deliverables)
-
-    def deliverable_submitted(self) -> bool:
-        return any(d.status == "submitted" for d in self.facts.deliverables)
+    partners_confirmed = partnering.to(drafting, cond="has_partner")
+    partnering_lapsed = partnering.to(expired, unless="has_partner") | partnering.to(
+        drafting, cond="has_partner"
+    )
+    draft_ready = drafting.to(legal_review)
+    all_signed = signing.to(development, unless="signature_missing")
+    signing_lapsed = signing.to(expired)
+    delivery_complete = development.to(pilot, cond="all_delivered")
+    reviews_complete = in_review.to(closed, unless="peer_review_missing")
+    review_window_closed = in_review.to(closed)
 
 
-LIFECYCLES: dict[str, type[StateChart]] = {"joint_service": JointServiceLifecycle}
+class MatchmakingLifecycle(_Lifecycle):
+    requested = State(initial=True)
+    matching = State()
+    introducing = State()
+    meeting = State()
+    drafting = State()
+    legal_review = State()
+    signing = State()
+    follow_up = State()
+    in_review = State(value="review")
+    closed = State(final=True)
+    rejected = State(final=True)
+    cancelled = State(final=True)
+    expired = State(final=True)
+
+    reject_request = requested.to(rejected)
+    select_candidates = matching.to(introducing) | introducing.to.itself()
+    consent = introducing.to.itself(cond="consent_pending")
+    decline_consent = introducing.to.itself(cond="consent_pending")
+    record_meeting = meeting.to.itself()
+    request_nda = meeting.to(drafting, cond="meeting_recorded")
+    skip_nda = meeting.to(follow_up, cond="meeting_recorded")
+    revise_draft = (
+        drafting.to.itself(cond="changes_requested")
+        | legal_review.to(drafting)
+        | signing.to(drafting)
+    )
+    approve_draft = legal_review.to(signing)
+    request_changes = legal_review.to(drafting)
+    sign = signing.to.itself(cond="signature_missing")
+    decline_to_sign = signing.to(drafting)
+    record_outcome = follow_up.to(in_review)
+    review = in_review.to(closed)
+    cancel = (
+        requested.to(cancelled)
+        | matching.to(cancelled)
+        | introducing.to(cancelled)
+        | meeting.to(cancelled)
+        | drafting.to(cancelled)
+        | legal_review.to(cancelled)
+        | signing.to(cancelled)
+        | follow_up.to(cancelled)
+        | in_review.to(cancelled)
+    )
+    extend_deadline = (
+        introducing.to.itself(cond="has_deadline")
+        | signing.to.itself(cond="has_deadline")
+        | in_review.to.itself(cond="has_deadline")
+    )
+
+    candidates_ranked = requested.to(matching)
+    introductions_done = introducing.to(meeting, cond="has_match") | introducing.to(
+        matching, unless="has_match"
+    )
+    introductions_lapsed = introducing.to(meeting, cond="has_match") | introducing.to(
+        expired, unless="has_match"
+    )
+    draft_ready = drafting.to(legal_review)
+    all_signed = signing.to(follow_up, unless="signature_missing")
+    signing_lapsed = signing.to(expired)
+    review_window_closed = in_review.to(closed)
+
+
+LIFECYCLES: dict[str, type[StateChart]] = {
+    "joint_service": JointServiceLifecycle,
+    "co_development": CoDevelopmentLifecycle,
+    "matchmaking": MatchmakingLifecycle,
+}
 
 
 def lifecycle_for(facts: CaseFacts) -> Any:
@@ -126,3 +292,10 @@ def fire(facts: CaseFacts, event: str) -> str:
     chart = lifecycle_for(facts)
     chart.send(event)
     return facts.state
+
+
+def diagram(scenario: str) -> str:
+    """The lifecycle as Graphviz DOT text (``dot -Tsvg`` turns it into SVG)."""
+    from statemachine.contrib.diagram import DotGraphMachine
+
+    return str(DotGraphMachine(LIFECYCLES[scenario])().to_string())

@@ -55,6 +55,7 @@ class Case(SQLModel, table=True):
     seq: int = 0
     head_hash: str = Field(max_length=64)
     next_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    overdue: bool = Field(default=False, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -103,7 +104,8 @@ class LinkToken(SQLModel, table=True):
     case_id: str = Field(foreign_key="case.id", max_length=40, index=True)
     action: str = Field(max_length=40)
     party: str = Field(max_length=64)
-    purpose: str = Field(max_length=80)  # e.g. "sign:v2": one token per purpose per case
+    subject: str | None = Field(default=None, max_length=64)  # e.g. the hub a consent is for
+    purpose: str = Field(max_length=120)  # e.g. "sign:v2:client": one token per purpose
     created_at: datetime = _ts()
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]

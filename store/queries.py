@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain.cases import Caller, CaseFacts, Role
 from store.db import as_utc
-from store.models import Case, CaseParty, Document, Hub, Signature, TimelineEntry, utcnow
+from store.models import Case, CaseParty, Document, Hub, Signature, TimelineEntry
 
 
 def sees_everything(caller: Caller) -> bool:
@@ -70,8 +70,7 @@ def list_cases(
             col(Case.id).in_(select(CaseParty.case_id).where(CaseParty.hub_id == flt.hub))
         )
     if flt.overdue is not None:
-        late = and_(col(Case.next_deadline).is_not(None), col(Case.next_deadline) < utcnow())
-        query = query.where(late if flt.overdue else ~late)
+        query = query.where(col(Case.overdue) == flt.overdue)
     if flt.text:
         query = query.where(col(Case.title).ilike(f"%{flt.text}%"))
     if cursor:

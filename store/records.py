@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.cases import CaseFacts
 from domain.hubs import HubProfile
+from domain.steps import is_overdue
 from domain.timeline import TimelineEvent
 from store.models import (
     Case,
@@ -115,6 +116,7 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
         case.seq, case.head_hash, case.updated_at = facts.seq, facts.head_hash, utcnow()
         deadlines = [datetime.fromisoformat(d) for d in facts.deadlines.values()]
         case.next_deadline = min(deadlines) if deadlines else None
+        case.overdue = is_overdue(facts)
         session.add(case)
         _sync_parties(session, facts)
 
@@ -124,6 +126,8 @@ def _sync_parties(session: Session, facts: CaseFacts) -> None:
     roles = {facts.lead_hub_id: "lead"}
     for inv in facts.invitations:
         roles.setdefault(inv.hub_id, names.get(inv.status, inv.status))
+    for intro in facts.introductions:  # matchmaking candidates see the case they are put to
+        roles.setdefault(intro.hub_id, "matched" if intro.mutual else "candidate")
     session.exec(delete(CaseParty).where(col(CaseParty.case_id) == facts.case_id))  # type: ignore[call-overload]
     for hub_id, role in roles.items():
         session.add(CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role))
@@ -158,6 +162,7 @@ def ensure_link(
     party: str,
     purpose: str,
     expires_at: datetime,
+    subject: str | None = None,
 ) -> LinkToken:
     token_hash = hash_secret(token)
     row = session.get(LinkToken, token_hash)
@@ -167,6 +172,7 @@ def ensure_link(
             case_id=case_id,
             action=action,
             party=party,
+            subject=subject,
             purpose=purpose,
             expires_at=expires_at,
         )

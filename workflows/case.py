@@ -29,17 +29,34 @@ from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.payloads import LinkInput, RecordInput, RenderInput, SignatureInput
-    from domain.actions import Outcome, Sign, _signer_party, apply_action, check_action, on_deadline
-    from domain.cases import SYSTEM, ActionRequest, ActionResult, CaseFacts, CaseStart, Draft
+    from activities.payloads import (
+        LinkInput,
+        NotifyInput,
+        RecordInput,
+        RenderInput,
+        SignatureInput,
+    )
+    from domain.actions import Sign, check_action, signer_party
+    from domain.cases import (
+        SYSTEM,
+        ActionRequest,
+        ActionResult,
+        Candidate,
+        CaseFacts,
+        CaseStart,
+        Draft,
+        Scenario,
+    )
     from domain.errors import ActionRefused
     from domain.lifecycle import fire
+    from domain.steps import Notice, Outcome, apply_action, is_overdue, on_deadline
     from domain.timeline import TimelineEvent, chain_event
 
 SA_SCENARIO = SearchAttributeKey.for_keyword("DihflowScenario")
 SA_STATE = SearchAttributeKey.for_keyword("DihflowState")
 SA_LEAD_HUB = SearchAttributeKey.for_keyword("DihflowLeadHub")
-SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB)
+SA_OVERDUE = SearchAttributeKey.for_bool("DihflowOverdue")
+SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB, SA_OVERDUE)
 
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -97,7 +114,7 @@ class CollaborationCaseWorkflow:
         for name, at in sorted(self.facts.deadlines.items(), key=lambda kv: kv[1]):
             if datetime.fromisoformat(at) <= now and self.facts.is_open:
                 work = self.facts.model_copy(deep=True)
-                await self._carry_out(work, on_deadline(work, name), None)
+                await self._carry_out(work, on_deadline(work, name, now), None)
 
     # -- opening ----------------------------------------------------------------------------
     @workflow.update(name="open_case")
@@ -131,6 +148,9 @@ class CollaborationCaseWorkflow:
                 work, "invite_partners", self.start.requested_by, payload, workflow.now()
             )
             out.events.extend(more.events)
+            out.notices.extend(more.notices)
+        if work.scenario == Scenario.matchmaking:
+            out.effects.append("rank_candidates")
         await self._carry_out(work, out, None)
 
     # -- human steps ------------------------------------------------------------------------
@@ -192,7 +212,7 @@ class CollaborationCaseWorkflow:
         """The same signature twice is answered like the first and records nothing new."""
         if name != "sign" or self.facts.draft is None:
             return False
-        party = _signer_party(self.facts, request.caller)
+        party = signer_party(self.facts, request.caller)
         sha = (request.body or {}).get("document_sha256")
         return party is not None and sha == self.facts.draft.sha256 == self.facts.signatures.get(
             party
@@ -208,6 +228,10 @@ class CollaborationCaseWorkflow:
                 await self._render_draft(work, out)
             elif effect.startswith("issue_link:"):
                 await self._issue_link(work, effect.split(":", 1)[1])
+            elif effect == "rank_candidates":
+                await self._rank_candidates(work, out)
+            elif effect == "publish_service":
+                await self._publish_service(work, out)
         events: list[TimelineEvent] = []
         at = workflow.now().isoformat()
         for type_, actor, data in out.events:
@@ -221,8 +245,11 @@ class CollaborationCaseWorkflow:
             retry_policy=RECORD_RETRY,
         )
         self.facts = work
-        workflow.upsert_search_attributes([SA_STATE.value_set(work.state)])
+        workflow.upsert_search_attributes(
+            [SA_STATE.value_set(work.state), SA_OVERDUE.value_set(is_overdue(work))]
+        )
         self.steps += 1
+        await self._send_notices(work, out.notices)
 
     async def _render_draft(self, work: CaseFacts, out: Outcome) -> None:
         version = work.draft.version + 1 if work.draft else 1
@@ -245,20 +272,69 @@ class CollaborationCaseWorkflow:
             sha256=draft.sha256,
         )
 
-    async def _issue_link(self, f: CaseFacts, action: str) -> None:
+    async def _issue_link(self, f: CaseFacts, spec: str) -> None:
+        """``spec`` is ``action:party[:subject]``, e.g. ``sign:client`` or
+        ``consent:local_player:fjord-ai`` (the local player's consent to one introduction)."""
+        action, party, *rest = spec.split(":")
+        subject = rest[0] if rest else None
         version = f.draft.version if f.draft else 0
+        who = f.external(party)
+        assert who is not None, f"no {party} on case {f.case_id}"
+        purpose = f"{action}:{subject}" if subject else f"{action}:v{version}:{party}"
         await workflow.execute_activity(
             "issue_link",
             LinkInput(
                 case_id=f.case_id,
                 action=action,
-                party="client",
-                purpose=f"{action}:v{version}",
+                party=party,
+                subject=subject,
+                purpose=purpose,
                 expires_at=(workflow.now() + timedelta(days=f.link_days)).isoformat(),
                 title=f.title,
-                recipient_name=f.client.contact_name or f.client.name,
-                recipient_email=f.client.email,
+                recipient_name=who.contact_name or who.name,
+                recipient_email=who.email,
                 document_id=f.draft.document_id if f.draft else None,
+            ),
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+
+    async def _rank_candidates(self, work: CaseFacts, out: Outcome) -> None:
+        work.candidates = await workflow.execute_activity(
+            "rank_candidates",
+            work,
+            result_type=list[Candidate],
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+        fire(work, "candidates_ranked")
+        out.event(
+            "candidates_ranked",
+            SYSTEM,
+            ranking=[{"hub_id": c.hub_id, "score": c.score} for c in work.candidates],
+        )
+
+    async def _publish_service(self, work: CaseFacts, out: Outcome) -> None:
+        await workflow.execute_activity(
+            "publish_service",
+            work,
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+        out.event("service_published", SYSTEM, hub_ids=work.party_hub_ids)
+
+    async def _send_notices(self, work: CaseFacts, notices: list[Notice]) -> None:
+        if not notices:
+            return
+        await workflow.execute_activity(
+            "notify",
+            NotifyInput(
+                case_id=work.case_id,
+                title=work.title,
+                state=work.state,
+                key_prefix=f"{work.case_id}:{work.seq}",
+                notices=notices,
+                link_days=work.link_days,
             ),
             start_to_close_timeout=self._timeout,
             retry_policy=RECORD_RETRY,

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from api.actions import perform_action, workflow_id
+from api.actions import UPDATE_TIMEOUT_SECONDS, perform_action, workflow_id
+from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError, Problem
+from api.uploads import is_multipart, read_form, read_json_body, store_upload
 from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
-from domain.cases import HUB_ROLES, CaseFacts, CaseStart, ClientInfo, Role, Scenario, TaskSpec
+from domain.actions import check_action, snake
+from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.timeline import canonical_json
-from store.models import Document, Hub, IdempotencyRecord
-from store.queries import CaseFilter, list_cases, timeline, visible_case
+from store.models import Document, IdempotencyRecord
+from store.queries import CaseFilter, case_facts, list_cases, timeline, visible_case
 from workflows.case import SA_LEAD_HUB, SA_SCENARIO, SA_STATE, CollaborationCaseWorkflow
 
 log = logging.getLogger("dihflow.api")
@@ -33,80 +35,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
     for code in (401, 403, 404, 409, 422, 503)
 }
-SUPPORTED_SCENARIOS = {Scenario.joint_service}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-class CaseCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "example": {
-                "scenario": "joint_service",
-                "title": "AI quality inspection for a cork producer",
-                "need": "Detect surface defects on cork stoppers with computer vision.",
-                "client": {
-                    "name": "Cortiça Exemplo Lda",
-                    "country": "PT",
-                    "email": "ops@cork.example",
-                },
-                "invited_hub_ids": ["po-valley-ai"],
-            }
-        },
-    )
-
-    scenario: Scenario
-    title: str = Field(min_length=1, max_length=200)
-    need: str = Field(min_length=1, max_length=5000)
-    scope: str | None = Field(default=None, min_length=1, max_length=5000)
-    lead_hub_id: str | None = Field(default=None, max_length=64)
-    client: ClientInfo
-    invited_hub_ids: list[str] = Field(default=[], max_length=20)
-    tasks: list[TaskSpec] | None = Field(default=None, max_length=50)
-    start_date: date | None = None
-    end_date: date | None = None
-    partnering_days: int | None = Field(default=None, ge=1, le=365)
-    review_days: int | None = Field(default=None, ge=1, le=365)
-
-
-def _check_create(session: Any, caller: Any, body: CaseCreate) -> str:
-    """The lead hub id, or a 403/422 naming what is wrong."""
-    if body.scenario not in SUPPORTED_SCENARIOS:
-        raise ApiError(
-            422,
-            f"scenario {body.scenario.value!r} cannot be started yet",
-            errors=[{"field": "scenario", "message": "supported: joint_service"}],
-        )
-    if caller.role in HUB_ROLES:
-        if body.lead_hub_id not in (None, caller.hub_id):
-            raise ApiError(403, "a hub starts cases as their lead hub only")
-        lead = caller.hub_id
-    elif caller.role == Role.back_office:
-        if not body.lead_hub_id:
-            raise ApiError(
-                422,
-                "the back office names the lead hub",
-                errors=[{"field": "lead_hub_id", "message": "required for the back office"}],
-            )
-        lead = body.lead_hub_id
-    else:
-        raise ApiError(403, "only hubs and the back office start cases")
-    errors = []
-    if session.get(Hub, lead) is None:
-        errors.append({"field": "lead_hub_id", "message": f"unknown hub {lead!r}"})
-    for i, hub_id in enumerate(body.invited_hub_ids):
-        if hub_id == lead:
-            errors.append(
-                {"field": f"invited_hub_ids.{i}", "message": "the lead hub cannot be invited"}
-            )
-        elif session.get(Hub, hub_id) is None:
-            errors.append({"field": f"invited_hub_ids.{i}", "message": f"unknown hub {hub_id!r}"})
-    start = body.start_date or datetime.now(UTC).date()
-    if body.end_date is not None and body.end_date <= start:
-        errors.append({"field": "end_date", "message": "must be after start_date"})
-    if errors:
-        raise ApiError(422, "the case cannot be started as asked", errors=errors)
-    return lead  # type: ignore[no-any-return]
 
 
 @router.post("", status_code=201, response_model=CaseView, responses=ERRORS)
@@ -121,31 +50,14 @@ async def create_case(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CaseView:
     """Start a case. Answers once the case and its first timeline event are in the store."""
-    lead = _check_create(session, caller, body)
+    lead = lead_hub_for(session, caller, body)
     request_sha = hashlib.sha256(canonical_json(body.model_dump(mode="json"))).hexdigest()
     case_id = f"c-{secrets.token_hex(5)}"
     if idempotency_key:
         case_id = _claim_idempotency_key(
             session, caller.principal_id, idempotency_key, request_sha, case_id
         )
-    now = datetime.now(UTC)
-    start_date = body.start_date or now.date()
-    facts = CaseFacts(
-        case_id=case_id,
-        scenario=body.scenario,
-        title=body.title,
-        need=body.need,
-        scope=body.scope or body.need,
-        lead_hub_id=lead,
-        client=body.client,
-        tasks=body.tasks or [],
-        start_date=start_date.isoformat(),
-        end_date=(body.end_date or start_date + timedelta(days=180)).isoformat(),
-        partnering_days=body.partnering_days or settings.partnering_days,
-        review_days=body.review_days or settings.review_days,
-        link_days=settings.link_ttl_days,
-        created_at=now.isoformat(timespec="seconds"),
-    )
+    facts = first_facts(case_id, lead, body, settings)
     start = CaseStart(
         facts=facts,
         invited_hub_ids=body.invited_hub_ids,
@@ -161,8 +73,11 @@ async def create_case(
         search_attributes=_search_attributes(facts),
     )
     try:
-        _ = await client.execute_update_with_start_workflow(
-            CollaborationCaseWorkflow.open_case, start_workflow_operation=operation
+        _ = await asyncio.wait_for(
+            client.execute_update_with_start_workflow(
+                CollaborationCaseWorkflow.open_case, start_workflow_operation=operation
+            ),
+            UPDATE_TIMEOUT_SECONDS,
         )
     except Exception as exc:
         raise ApiError(
@@ -261,7 +176,32 @@ def get_timeline(case_id: str, session: SessionDep, caller: CallerDep) -> Timeli
     return timeline_view(case, timeline(session, case_id))
 
 
-@router.post("/{case_id}/actions/{action}", response_model=CaseView, responses=ERRORS)
+ACTION_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "summary": {"type": "string"},
+                        "deliverable_id": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/{case_id}/actions/{action}",
+    response_model=CaseView,
+    responses={**ERRORS, 413: ERRORS[422], 415: ERRORS[422]},
+    openapi_extra=ACTION_BODY,
+)
 async def take_action(
     case_id: str,
     action: str,
@@ -270,10 +210,23 @@ async def take_action(
     caller: CallerDep,
     settings: SettingsDep,
     client: TemporalDep,
-    body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> CaseView:
-    """A human step. 409 lists the caller's allowed actions; 403 when not the caller's."""
+    """A human step, its body as JSON (``submit-deliverable`` also takes multipart/form-data
+    with a ``file``). 409 lists the caller's allowed actions; 403 when not the caller's."""
     case = _case_or_404(session, case_id, caller)
+    if is_multipart(request):
+        body, upload = await read_form(request, settings)
+        if upload is not None:
+            if snake(action) != "submit_deliverable":
+                raise ApiError(
+                    422,
+                    "only submit-deliverable takes a file",
+                    errors=[{"field": "file", "message": "not accepted here"}],
+                )
+            check_action(case_facts(case), snake(action), caller, body)  # 404/409/403/422 first
+            body["file"] = (await store_upload(upload, settings)).model_dump()
+    else:
+        body = await read_json_body(request)
     await perform_action(
         session,
         client,
@@ -314,3 +267,18 @@ def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> Fil
         filename=f"{doc_id}.docx",
         headers={"X-Document-SHA256": doc.sha256},
     )
+
+
+@router.get(
+    "/{case_id}/deliverables/{deliverable_id}/file", response_class=FileResponse, responses=ERRORS
+)
+def get_deliverable_file(
+    case_id: str, deliverable_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
+) -> FileResponse:
+    """Download the file attached to a submitted deliverable."""
+    facts = case_facts(_case_or_404(session, case_id, caller))
+    d = facts.deliverable_by_id(deliverable_id)
+    if d is None or d.file is None:
+        raise ApiError(404, f"deliverable {deliverable_id!r} has no file")
+    path = Path(settings.documents_dir) / d.file.sha256[:2] / f"{d.file.sha256}.bin"
+    return FileResponse(path, media_type=d.file.content_type, filename=d.file.name)

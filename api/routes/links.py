@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
@@ -16,7 +16,7 @@ from api.actions import perform_action
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS, document_file
-from domain.actions import PAYLOADS, kebab
+from domain.actions import PAYLOADS, kebab, link_actions, snake
 from domain.cases import Caller
 from store.db import as_utc
 from store.models import Case, LinkToken, utcnow
@@ -38,7 +38,11 @@ class LinkInfo(BaseModel):
     case_id: str
     title: str
     action: str
+    also_allowed: list[str]
     party: str
+    party_name: str
+    subject: str | None
+    subject_name: str
     asked_by: str
     state: str
     expires_at: datetime
@@ -46,7 +50,7 @@ class LinkInfo(BaseModel):
     fields: dict[str, Any]
 
 
-def _usable_link(session: Any, token: str) -> tuple[LinkToken, Case]:
+def usable_link(session: Any, token: str) -> tuple[LinkToken, Case]:
     link = find_link(session, token)
     if link is None:
         raise ApiError(404, "this link is not known")
@@ -67,12 +71,15 @@ def link_caller(link: LinkToken) -> Caller:
         role="link",
         party=link.party,
         link_action=link.action,
+        subject=link.subject,
     )
 
 
 def link_info(session: Any, link: LinkToken, case: Case, token: str) -> LinkInfo:
     facts = case_facts(case)
-    lead = hub_names(session, [facts.lead_hub_id]).get(facts.lead_hub_id, facts.lead_hub_id)
+    names = hub_names(session, [facts.lead_hub_id, link.subject or ""])
+    lead = names.get(facts.lead_hub_id, facts.lead_hub_id)
+    who = facts.external(link.party)
     doc = None
     if facts.draft is not None:
         doc = LinkDocument(
@@ -85,7 +92,11 @@ def link_info(session: Any, link: LinkToken, case: Case, token: str) -> LinkInfo
         case_id=case.id,
         title=case.title,
         action=kebab(link.action),
+        also_allowed=[kebab(a) for a in link_actions(link.action)[1:]],
         party=link.party,
+        party_name=who.name if who else link.party,
+        subject=link.subject,
+        subject_name=names.get(link.subject or "", ""),
         asked_by=lead,
         state=case.state,
         expires_at=as_utc(link.expires_at),  # type: ignore[arg-type]
@@ -97,13 +108,13 @@ def link_info(session: Any, link: LinkToken, case: Case, token: str) -> LinkInfo
 @router.get("/{token}", response_model=LinkInfo, responses=LINK_ERRORS)
 def get_link(token: str, session: SessionDep) -> LinkInfo:
     """What the link asks, by whom, and the document to read first."""
-    link, case = _usable_link(session, token)
+    link, case = usable_link(session, token)
     return link_info(session, link, case, token)
 
 
 @router.get("/{token}/document", response_class=FileResponse, responses=LINK_ERRORS)
 def get_link_document(token: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
-    link, case = _usable_link(session, token)
+    link, case = usable_link(session, token)
     facts = case_facts(case)
     if facts.draft is None:
         raise ApiError(404, "there is no document to read for this link")
@@ -117,14 +128,32 @@ async def use_link(
     session: SessionDep,
     client: TemporalDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
 ) -> LinkInfo:
-    """Do what the link asks (e.g. sign with the document's SHA-256, or give the review)."""
-    link, case = _usable_link(session, token)
+    """Do what the link asks (e.g. sign with the document's SHA-256, or give the review);
+    ``?action=`` picks the alternative the link also allows (``decline-to-sign``,
+    ``decline-consent``)."""
+    return await act_by_link(session, client, request, token, action, body)
+
+
+async def act_by_link(
+    session: Any,
+    client: Any,
+    request: Request,
+    token: str,
+    action: str | None,
+    body: dict[str, Any] | None,
+) -> LinkInfo:
+    link, case = usable_link(session, token)
+    chosen = snake(action) if action else link.action
+    if chosen not in link_actions(link.action):
+        allowed = [kebab(a) for a in link_actions(link.action)]
+        raise ApiError(403, f"this link allows only: {', '.join(allowed)}", allowed_actions=allowed)
     await perform_action(
         session,
         client,
         case,
-        link.action,
+        chosen,
         link_caller(link),
         body,
         ip=request.client.host if request.client else "",

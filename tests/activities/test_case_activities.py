@@ -10,8 +10,11 @@ import docx
 import pytest
 from sqlmodel import select
 
-from activities.cases import CaseActivities, outbox_links
+from activities.documents import DocumentActivities
+from activities.messages import MessageActivities
+from activities.notify import read_outbox
 from activities.payloads import LinkInput, RecordInput, RenderInput
+from activities.records import RecordActivities
 from activities.rendering import sha256_hex
 from dihflow.seed import seed_demo_network
 from dihflow.settings import Settings
@@ -19,6 +22,16 @@ from domain.cases import CaseFacts, ClientInfo, Invitation
 from domain.timeline import GENESIS, chain_event
 from store.db import session_scope
 from store.models import Document, LinkToken, TimelineEntry
+
+
+class CaseActivities:
+    """The three activity groups over one settings object, as the worker registers them."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.record_case = RecordActivities(settings).record_case
+        self.render_agreement = DocumentActivities(settings).render_agreement
+        self.issue_link = MessageActivities(settings).issue_link
 
 
 @pytest.fixture
@@ -123,9 +136,9 @@ def test_issue_link_is_idempotent_and_stores_only_the_hash(acts: CaseActivities)
     )
     acts.issue_link(data)
     acts.issue_link(data)
-    links = outbox_links(acts.settings.outbox_dir, facts.case_id)
+    links = read_outbox(acts.settings.outbox_dir, facts.case_id)
     assert len(links) == 1 and links[0]["action"] == "sign"
-    token = links[0]["url"].rsplit("/", 1)[-1]
+    token = links[0]["link"].rsplit("/", 1)[-1]
     with session_scope(acts.settings.database_url) as session:
         rows = session.exec(select(LinkToken)).all()
     assert len(rows) == 1 and rows[0].token_hash != token and token not in str(rows[0])

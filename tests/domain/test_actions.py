@@ -8,14 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.actions import (
-    Outcome,
-    allowed_actions,
-    apply_action,
-    check_action,
-    default_tasks,
-    on_deadline,
-)
+from domain.actions import allowed_actions, check_action
 from domain.cases import (
     CLIENT,
     Caller,
@@ -28,6 +21,7 @@ from domain.cases import (
 )
 from domain.errors import ActionRefused
 from domain.lifecycle import fire
+from domain.steps import Outcome, apply_action, default_tasks, on_deadline
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -192,7 +186,7 @@ ALLOWED = [
     (_signing, OTHER_SIGNATORY, set()),
     (_signing, BACK_OFFICE, {"cancel"}),
     (_signing, LEGAL, set()),
-    (_signing, CLIENT_SIGN_LINK, {"sign"}),
+    (_signing, CLIENT_SIGN_LINK, {"sign", "decline-to-sign"}),
     (_signing, CLIENT_REVIEW_LINK, set()),
     (_signing_lead_signed, LEAD_SIGNATORY, {"revise-draft", "cancel"}),
     (_signing_lead_signed, PARTNER_SIGNATORY, {"sign", "decline-to-sign"}),
@@ -317,10 +311,11 @@ def test_check_action_answers_403_when_signatory_hub_is_not_a_party() -> None:
     ("arrange", "action", "link", "body"),
     [
         (_signing, "sign", CLIENT_REVIEW_LINK, {"document_sha256": SHA}),
-        (_signing, "decline_to_sign", CLIENT_SIGN_LINK, {"reason": "Not now"}),
+        (_signing, "decline_to_sign", CLIENT_REVIEW_LINK, {"reason": "Not now"}),
         (_review, "review", CLIENT_SIGN_LINK, {"rating": 5}),
+        (_signing, "cancel", CLIENT_SIGN_LINK, {"reason": "Not now"}),
     ],
-    ids=["review-link-signs", "sign-link-declines", "sign-link-reviews"],
+    ids=["review-link-signs", "review-link-declines", "sign-link-reviews", "sign-link-cancels"],
 )
 def test_check_action_answers_403_when_link_token_is_for_another_action(
     arrange: Callable[[], CaseFacts], action: str, link: Caller, body: dict[str, Any]
@@ -336,9 +331,10 @@ def test_check_action_answers_403_when_link_token_is_for_another_action(
     ("arrange", "action", "caller", "body"),
     [
         (_signing, "sign", CLIENT_SIGN_LINK, {"document_sha256": SHA}),
+        (_signing, "decline_to_sign", CLIENT_SIGN_LINK, {"reason": "Wrong cost split"}),
         (_review, "review", CLIENT_REVIEW_LINK, {"rating": 4}),
     ],
-    ids=["sign-link-signs", "review-link-reviews"],
+    ids=["sign-link-signs", "sign-link-declines-to-sign", "review-link-reviews"],
 )
 def test_check_action_accepts_link_token_when_action_is_its_own(
     arrange: Callable[[], CaseFacts], action: str, caller: Caller, body: dict[str, Any]
@@ -365,7 +361,20 @@ def test_check_action_accepts_link_token_when_action_is_its_own(
         (_delivery, "submit_deliverable", PARTNER_MEMBER, {}, {"summary"}),
         (_delivery_submitted, "reject_deliverable", LEAD_MEMBER, {"hub_id": PARTNER}, {"reason"}),
         (_delivery_submitted, "accept_deliverable", LEAD_MEMBER, {"hub_id": OTHER}, {"hub_id"}),
-        (_partnering, "extend_deadline", BACK_OFFICE, {"deadline": "signing", "days": 0}, None),
+        (
+            _partnering,
+            "extend_deadline",
+            BACK_OFFICE,
+            {"deadline": "partnering", "days": 0},
+            {"days"},
+        ),
+        (
+            _partnering,
+            "extend_deadline",
+            BACK_OFFICE,
+            {"deadline": "signing", "days": 7},
+            {"deadline"},
+        ),
     ],
     ids=[
         "extra-field",
@@ -380,7 +389,8 @@ def test_check_action_accepts_link_token_when_action_is_its_own(
         "missing-summary",
         "rejection-without-reason",
         "decision-on-hub-without-submission",
-        "unknown-deadline-and-zero-days",
+        "zero-days",
+        "deadline-not-running",
     ],
 )
 def test_check_action_answers_422_naming_each_field_when_body_is_bad(
@@ -388,15 +398,14 @@ def test_check_action_answers_422_naming_each_field_when_body_is_bad(
     action: str,
     caller: Caller,
     body: dict[str, Any],
-    fields: set[str] | None,
+    fields: set[str],
 ) -> None:
     facts = arrange()
-    expected = fields if fields is not None else {"deadline", "days"}
 
     exc = _refusal(facts, action, caller, body)
 
     assert exc.status == 422
-    assert {error["field"] for error in exc.extra["errors"]} == expected
+    assert {error["field"] for error in exc.extra["errors"]} == fields
     assert all(error["message"] for error in exc.extra["errors"])
 
 
@@ -455,14 +464,14 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     assert _event_types(accepted) == ["invitation_accepted", "partnering_closed"]
     assert accepted.effects == ["render_draft"]
     assert "partnering" not in facts.deadlines
-    assert [d.hub_id for d in facts.deliverables] == [PARTNER]
+    assert facts.deliverables == []  # planned at signature, not before
 
     facts.draft = _draft()  # what the render_draft effect produces
     fire(facts, "draft_ready")
     assert facts.state == "legal_review"
 
     approved = _take(facts, "approve_draft", LEGAL, {})
-    assert (facts.state, approved.effects) == ("signing", ["issue_link:sign"])
+    assert (facts.state, approved.effects) == ("signing", ["issue_link:sign:client"])
 
     first = _take(facts, "sign", LEAD_SIGNATORY, {"document_sha256": SHA})
     second = _take(facts, "sign", PARTNER_SIGNATORY, {"document_sha256": SHA})
@@ -472,13 +481,17 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     assert facts.state == "delivery"
     assert _event_types(last) == ["signed", "agreement_executed"]
     assert facts.signatures == {LEAD: SHA, PARTNER: SHA, CLIENT: SHA}
+    assert [(d.id, d.hub_id, d.due) for d in facts.deliverables] == [("d1", PARTNER, "2025-09-30")]
+    assert facts.deadlines == {"deliverable:d1": "2025-09-30T23:59:59+00:00"}
 
-    submitted = _take(facts, "submit_deliverable", PARTNER_MEMBER, {"summary": "Model v1"})
+    submitted = _take(
+        facts, "submit_deliverable", PARTNER_MEMBER, {"summary": "Model v1", "deliverable_id": "d1"}
+    )
     assert (facts.state, _event_types(submitted)) == ("delivery", ["deliverable_submitted"])
     done = _take(facts, "accept_deliverable", LEAD_MEMBER, {"hub_id": PARTNER})
     assert facts.state == "review"
     assert _event_types(done) == ["deliverable_accepted", "delivery_completed"]
-    assert done.effects == ["issue_link:review"]
+    assert done.effects == ["issue_link:review:client"]
     assert facts.deadlines["review"] == "2025-04-02T09:00:00+00:00"
 
     reviewed = _take(facts, "review", CLIENT_REVIEW_LINK, {"rating": 5, "comment": "Great"})
@@ -545,7 +558,7 @@ def test_apply_action_returns_to_drafting_with_reason_when_signature_is_declined
 def test_on_deadline_expires_case_when_partnering_ends_without_partner() -> None:
     facts = _partnering()
 
-    out = on_deadline(facts, "partnering")
+    out = on_deadline(facts, "partnering", NOW)
 
     assert facts.state == "expired"
     assert facts.invitations[0].status == "lapsed"
@@ -556,7 +569,7 @@ def test_on_deadline_expires_case_when_partnering_ends_without_partner() -> None
 def test_on_deadline_moves_to_drafting_when_partnering_ends_with_partner() -> None:
     facts = _partnering_with_partner()
 
-    out = on_deadline(facts, "partnering")
+    out = on_deadline(facts, "partnering", NOW)
 
     assert facts.state == "drafting"
     assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
@@ -566,7 +579,7 @@ def test_on_deadline_moves_to_drafting_when_partnering_ends_with_partner() -> No
 def test_on_deadline_closes_with_no_review_when_review_window_ends() -> None:
     facts = _review()
 
-    out = on_deadline(facts, "review")
+    out = on_deadline(facts, "review", NOW)
 
     assert (facts.state, facts.outcome) == ("closed", "no_review")
     assert [(type_, actor) for type_, actor, _ in out.events] == [("closed", "system")]
@@ -577,7 +590,7 @@ def test_on_deadline_changes_nothing_when_case_has_moved_on() -> None:
     facts = _signing()
     facts.deadlines = {"partnering": "2025-03-17T09:00:00+00:00"}
 
-    out = on_deadline(facts, "partnering")
+    out = on_deadline(facts, "partnering", NOW)
 
     assert facts.state == "signing"
     assert out.events == []
@@ -604,14 +617,6 @@ def test_extend_deadline_counts_from_now_when_deadline_has_passed() -> None:
     assert datetime.fromisoformat(facts.deadlines["review"]) == NOW + timedelta(days=5)
 
 
-STALE_DEADLINE = (
-    "domain bug: a case ended by a human step keeps its deadline. apply_action('review') and "
-    "apply_action('cancel') never pop facts.deadlines (on_deadline does), so a closed or "
-    "cancelled case keeps next_deadline in the store and GET /v1/cases?overdue=true lists it "
-    "once that date passes"
-)
-
-
 @pytest.mark.parametrize(
     ("arrange", "action", "caller", "body"),
     [
@@ -630,14 +635,6 @@ def test_apply_action_clears_deadlines_when_action_ends_the_case(
 
     assert not facts.is_open
     assert facts.deadlines == {}
-
-
-FOREIGN_DEADLINE = (
-    "domain bug: extend-deadline accepts a deadline the case does not have in its state and "
-    "creates it (now + days): 'review' while partnering, 'partnering' while in review. The "
-    "bogus entry becomes the store's next_deadline (overdue filter, back office) and no timer "
-    "acts on it; expected a refusal (ActionRefused, e.g. 422 on field 'deadline')"
-)
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from statemachine.exceptions import TransitionNotAllowed
 
-from domain.cases import CLIENT, CaseFacts, ClientInfo, Deliverable, Draft, Invitation
+from domain.cases import CLIENT, CaseFacts, ClientInfo, Deliverable, Draft, Invitation, Scenario
 from domain.lifecycle import (
     LIFECYCLES,
+    CoDevelopmentLifecycle,
     JointServiceLifecycle,
+    MatchmakingLifecycle,
     enabled_event_names,
     fire,
     lifecycle_for,
@@ -43,6 +45,7 @@ ALL_EVENTS = (
     "partnering_lapsed",
     "draft_ready",
     "all_signed",
+    "signing_lapsed",
     "delivery_complete",
     "review_window_closed",
 )
@@ -129,6 +132,17 @@ def _deliverable(status: str) -> Callable[[CaseFacts], None]:
     return setup
 
 
+def _with_deadline(setup: Callable[[CaseFacts], None], name: str) -> Callable[[CaseFacts], None]:
+    """``setup``, plus one running deadline (extend-deadline needs one)."""
+
+    def arranged(f: CaseFacts) -> None:
+        setup(f)
+        f.deadlines = {name: "2025-04-02T09:00:00+00:00"}
+
+    arranged.__name__ = f"{setup.__name__}_and_{name.split(':')[0]}_deadline"
+    return arranged
+
+
 def _every_guard_true(f: CaseFacts) -> None:
     f.invitations = [Invitation(hub_id=PARTNER, status="accepted"), Invitation(hub_id=OTHER)]
     f.changes_requested = "Clarify the IPR clause"
@@ -139,6 +153,7 @@ def _every_guard_true(f: CaseFacts) -> None:
         Deliverable(hub_id=PARTNER, status="pending"),
         Deliverable(hub_id=OTHER, status="submitted"),
     ]
+    f.deadlines = {"partnering": "2025-03-15T09:00:00+00:00"}
 
 
 def _arranged(state: str, setup: Callable[[CaseFacts], None]) -> CaseFacts:
@@ -158,7 +173,8 @@ LEGAL = [
     ("partnering", "close_partnering", _partner, "drafting"),
     ("partnering", "close_partnering", _partner_and_pending, "drafting"),
     ("partnering", "cancel", _pending, "cancelled"),
-    ("partnering", "extend_deadline", _pending, "partnering"),
+    ("partnering", "extend_deadline", _with_deadline(_pending, "partnering"), "partnering"),
+    ("partnering", "extend_deadline", _with_deadline(_pending, "invitation:x"), "partnering"),
     ("partnering", "partners_confirmed", _partner, "drafting"),
     ("partnering", "partnering_lapsed", _none, "expired"),
     ("partnering", "partnering_lapsed", _pending, "expired"),
@@ -178,6 +194,9 @@ LEGAL = [
     ("signing", "sign", _draft_signed_old_version, "signing"),
     ("signing", "decline_to_sign", _draft, "drafting"),
     ("signing", "all_signed", _draft_all_signed, "delivery"),
+    ("signing", "signing_lapsed", _draft, "expired"),
+    ("signing", "signing_lapsed", _draft_partly_signed, "expired"),
+    ("signing", "extend_deadline", _with_deadline(_draft, "signing"), "signing"),
     ("signing", "cancel", _draft, "cancelled"),
     ("delivery", "submit_deliverable", _deliverable("pending"), "delivery"),
     ("delivery", "submit_deliverable", _deliverable("rejected"), "delivery"),
@@ -185,9 +204,15 @@ LEGAL = [
     ("delivery", "reject_deliverable", _deliverable("submitted"), "delivery"),
     ("delivery", "delivery_complete", _deliverable("accepted"), "review"),
     ("delivery", "cancel", _deliverable("pending"), "cancelled"),
+    (
+        "delivery",
+        "extend_deadline",
+        _with_deadline(_deliverable("pending"), "deliverable:d1"),
+        "delivery",
+    ),
     ("review", "review", _deliverable("accepted"), "closed"),
     ("review", "review_window_closed", _deliverable("accepted"), "closed"),
-    ("review", "extend_deadline", _deliverable("accepted"), "review"),
+    ("review", "extend_deadline", _with_deadline(_deliverable("accepted"), "review"), "review"),
     ("review", "cancel", _deliverable("accepted"), "cancelled"),
 ]
 
@@ -239,6 +264,7 @@ ILLEGAL = [
     ("partnering", "close_partnering", _pending),
     ("partnering", "close_partnering", _only_declined),
     ("partnering", "partners_confirmed", _pending),
+    ("partnering", "extend_deadline", _pending),
     ("partnering", "accept_invitation", _none),
     ("partnering", "accept_invitation", _partner),
     ("partnering", "decline_invitation", _only_declined),
@@ -248,6 +274,7 @@ ILLEGAL = [
     ("drafting", "invite_partners", _partner),
     ("drafting", "request_changes", _draft),
     ("drafting", "extend_deadline", _partner),
+    ("drafting", "extend_deadline", _with_deadline(_partner, "partnering")),
     ("drafting", "review", _partner),
     ("legal_review", "sign", _draft),
     ("legal_review", "draft_ready", _draft),
@@ -273,6 +300,7 @@ ILLEGAL = [
     ("review", "invite_partners", _deliverable("accepted")),
     ("review", "revise_draft", _deliverable("accepted")),
     ("review", "delivery_complete", _deliverable("accepted")),
+    ("review", "extend_deadline", _deliverable("accepted")),
     *[(ending, event, _every_guard_true) for ending in ENDINGS for event in ALL_EVENTS],
 ]
 
@@ -360,6 +388,7 @@ def test_lifecycle_for_reports_enabled_events_when_restored_at_signing() -> None
         "sign",
         "decline_to_sign",
         "cancel",
+        "signing_lapsed",
     }
     assert facts.state == "signing"
 
@@ -369,11 +398,41 @@ def test_lifecycle_for_omits_sign_when_restored_at_signing_with_every_signature(
 
     enabled = enabled_event_names(facts)
 
-    assert set(enabled) == {"revise_draft", "decline_to_sign", "cancel", "all_signed"}
+    assert set(enabled) == {
+        "revise_draft",
+        "decline_to_sign",
+        "cancel",
+        "all_signed",
+        "signing_lapsed",
+    }
 
 
-def test_lifecycle_for_raises_when_scenario_has_no_lifecycle() -> None:
-    facts = make_facts(scenario="matchmaking")
+def test_lifecycles_cover_every_scenario_when_declared() -> None:
+    expected = {
+        Scenario.joint_service: JointServiceLifecycle,
+        Scenario.co_development: CoDevelopmentLifecycle,
+        Scenario.matchmaking: MatchmakingLifecycle,
+    }
 
-    with pytest.raises(ValueError, match="matchmaking"):
-        lifecycle_for(facts)
+    declared = dict(LIFECYCLES)
+
+    assert declared == expected
+
+
+@pytest.mark.parametrize(
+    ("scenario", "chart"),
+    [
+        ("joint_service", JointServiceLifecycle),
+        ("co_development", CoDevelopmentLifecycle),
+        ("matchmaking", MatchmakingLifecycle),
+    ],
+)
+def test_lifecycle_for_picks_the_scenarios_lifecycle_when_restored(
+    scenario: str, chart: type[Any]
+) -> None:
+    facts = make_facts("requested", scenario=scenario)
+
+    restored = lifecycle_for(facts)
+
+    assert type(restored) is chart
+    assert restored.current_state_value == "requested"

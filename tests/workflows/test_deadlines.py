@@ -19,18 +19,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.payloads import LinkInput, LinkResult, RecordInput, RenderInput
+from activities.payloads import LinkInput, LinkResult, NotifyInput, RecordInput, RenderInput
 from dihflow.engine import find_binary
 from domain.cases import (
     ActionRequest,
     ActionResult,
     Caller,
+    Candidate,
     CaseFacts,
     CaseStart,
     ClientInfo,
     Draft,
     Role,
 )
+from domain.steps import Notice
 from worker import sandbox_runner
 from workflows import WORKFLOWS
 from workflows.case import SEARCH_ATTRIBUTES
@@ -45,6 +47,8 @@ class StandIns:
     def __init__(self) -> None:
         self.records: list[RecordInput] = []
         self.links: list[LinkInput] = []
+        self.notices: list[Notice] = []
+        self.published: list[str] = []
 
     @activity.defn(name="record_case")
     async def record_case(self, data: RecordInput) -> None:
@@ -65,6 +69,30 @@ class StandIns:
         self.links.append(data)
         return LinkResult(token_hash_prefix="x", delivered_to="outbox")
 
+    @activity.defn(name="notify")
+    async def notify(self, data: NotifyInput) -> int:
+        self.notices.extend(data.notices)
+        return len(data.notices)
+
+    @activity.defn(name="rank_candidates")
+    async def rank_candidates(self, facts: CaseFacts) -> list[Candidate]:
+        return [Candidate(hub_id="fjord-ai", score=3.0, reasons=["offers testing"])]
+
+    @activity.defn(name="publish_service")
+    async def publish_service(self, facts: CaseFacts) -> None:
+        self.published.append(facts.case_id)
+
+    @property
+    def all(self) -> list:  # type: ignore[type-arg]
+        return [
+            self.record_case,
+            self.render_agreement,
+            self.issue_link,
+            self.notify,
+            self.rank_candidates,
+            self.publish_service,
+        ]
+
     @property
     def event_types(self) -> list[str]:
         return [e.type for r in self.records for e in r.events]
@@ -81,7 +109,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         AddSearchAttributesRequest(
             namespace=environment.client.namespace,
             search_attributes={
-                k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES
+                k.name: IndexedValueType.ValueType(k.indexed_value_type.value)
+                for k in SEARCH_ATTRIBUTES
             },
         )
     )
@@ -124,7 +153,7 @@ async def _run(env: WorkflowEnvironment, start: CaseStart, steps) -> tuple[CaseF
         env.client,
         task_queue=queue,
         workflows=WORKFLOWS,
-        activities=[acts.record_case, acts.render_agreement, acts.issue_link],
+        activities=acts.all,
         workflow_runner=sandbox_runner(),
     ):
         handle = await _start(env.client, start, queue)
