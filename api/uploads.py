@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -50,16 +51,20 @@ def is_multipart(request: Request) -> bool:
 
 
 async def read_form(
-    request: Request, settings: Settings
-) -> tuple[dict[str, Any], UploadFile | None]:
-    """The form's fields and its one file part (``file``), size-checked early."""
+    request: Request, settings: Settings, check: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """The form's fields, and the ``file`` part stored once ``check`` (the action's own
+    pre-check on the fields) has passed; the size is checked early, the parts closed after."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.upload_max_bytes + CHUNK:
         raise _too_large(settings)
-    form = await request.form(max_files=1, max_fields=20)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    upload = form.get("file")
-    return fields, upload if isinstance(upload, UploadFile) else None
+    async with request.form(max_files=1, max_fields=20) as form:
+        fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("file")
+        if isinstance(upload, UploadFile):
+            check(fields)
+            fields["file"] = (await store_upload(upload, settings)).model_dump()
+    return fields
 
 
 def _too_large(settings: Settings) -> ApiError:

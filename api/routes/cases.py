@@ -19,7 +19,7 @@ from api.actions import UPDATE_TIMEOUT_SECONDS, perform_action, workflow_id
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError, Problem
-from api.uploads import is_multipart, read_form, read_json_body, store_upload
+from api.uploads import is_multipart, read_form, read_json_body
 from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
 from domain.actions import check_action, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
@@ -215,16 +215,17 @@ async def take_action(
     with a ``file``). 409 lists the caller's allowed actions; 403 when not the caller's."""
     case = _case_or_404(session, case_id, caller)
     if is_multipart(request):
-        body, upload = await read_form(request, settings)
-        if upload is not None:
+
+        def check(fields: dict[str, Any]) -> None:  # 404/409/403/422 before storing a file
+            check_action(case_facts(case), snake(action), caller, fields)
             if snake(action) != "submit_deliverable":
                 raise ApiError(
                     422,
                     "only submit-deliverable takes a file",
                     errors=[{"field": "file", "message": "not accepted here"}],
                 )
-            check_action(case_facts(case), snake(action), caller, body)  # 404/409/403/422 first
-            body["file"] = (await store_upload(upload, settings)).model_dump()
+
+        body = await read_form(request, settings, check)
     else:
         body = await read_json_body(request)
     await perform_action(

@@ -64,3 +64,29 @@ async def save_history(stack: Stack, case_id: str, name: str) -> None:
     history = await client.get_workflow_handle(f"case-{case_id}").fetch_history()
     out = Path(__file__).resolve().parent.parent / "workflows" / "histories" / f"{name}.json"
     out.write_text(history.to_json())
+
+
+LOCAL_PLAYER = {
+    "name": "Orchard Vision Lda",
+    "country": "PT",
+    "contact_name": "Rita Sousa",
+    "email": "rita@orchard.example",
+}
+
+
+def outbox(stack: Stack, case_id: str) -> list[dict[str, str]]:
+    """The messages the dev outbox holds for one case, newest first."""
+    from activities.notify import read_outbox
+
+    return read_outbox(stack.settings.outbox_dir, case_id)
+
+
+def page_token(message: dict[str, str]) -> str:
+    """The token of a link page URL (``…/l/<token>``) in a message."""
+    assert "/l/" in message["link"], message
+    return message["link"].rsplit("/", 1)[-1]
+
+
+async def post_form(stack: Stack, token: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Submit the link page's form as a browser does (application/x-www-form-urlencoded)."""
+    return await stack.http.post(f"/l/{token}", data=fields)

@@ -9,7 +9,18 @@ import pytest
 
 from domain.timeline import TimelineEvent, verify_chain
 from tests.conftest import Stack
-from tests.e2e.helpers import CLIENT, LEAD, PARTNER, act, link_token, read, save_history, start_case
+from tests.e2e.helpers import (
+    CLIENT,
+    LEAD,
+    PARTNER,
+    act,
+    link_token,
+    outbox,
+    post_form,
+    read,
+    save_history,
+    start_case,
+)
 
 pytestmark = pytest.mark.e2e
 LEAD_MEMBER, LEAD_SIGNATORY = f"hub_member:{LEAD}", f"hub_signatory:{LEAD}"
@@ -108,9 +119,15 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     r = await act(stack, LEAD_MEMBER, cid, "accept-deliverable", {"hub_id": PARTNER})
     assert r.status_code == 200 and r.json()["state"] == "review", r.text
 
+    # the client answers the review on its link page (a form post, as from a browser)
     token = link_token(r.json(), "review")
-    r = await stack.http.post(f"/v1/links/{token}", json={"rating": 5, "comment": "Clear results"})
-    assert r.status_code == 200 and r.json()["state"] == "closed", r.text
+    page = await stack.http.get(f"/l/{token}")
+    assert page.status_code == 200 and "How satisfied" in page.text
+    r = await post_form(stack, token, choice="review", rating="5", comment="Clear results")
+    assert r.status_code == 200 and "Thank you for your review" in r.text
+    mails = outbox(stack, cid)
+    assert {m["action"] for m in mails if m["link"]} == {"sign", "review"}
+    assert any(m["subject"].endswith(f"Invitation: {case['title']}") for m in mails)
 
     case = await read(stack, "back_office", cid)
     assert case["state"] == "closed" and case["outcome"] == "completed"

@@ -21,7 +21,14 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_histories_cover_the_main_and_side_paths() -> None:
     names = {p.stem for p in HISTORIES}
-    assert {"joint_service_completed", "joint_service_cancelled"} <= names
+    assert {
+        "joint_service_completed",
+        "joint_service_cancelled",
+        "joint_service_changes_requested",
+        "co_development_published",
+        "matchmaking_with_nda",
+        "matchmaking_declined",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
