@@ -269,6 +269,7 @@ class CaseStart(BaseModel):
     invited_hub_ids: list[str] = []
     requested_by: Caller
     activity_timeout_seconds: int = 30
+    history_limit: int = 2_000  # continue-as-new past this many history events, facts kept
 
 
 class ActionRequest(BaseModel):

@@ -61,7 +61,6 @@ SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB, SA_OVERDUE)
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
-HISTORY_LIMIT = 2_000  # continue-as-new past this many events, facts carried over
 
 
 def _refusal(exc: ActionRefused) -> ApplicationError:
@@ -91,7 +90,7 @@ class CollaborationCaseWorkflow:
                 async with self.lock:
                     await self._fire_due_deadlines()
             if workflow.info().is_continue_as_new_suggested() or (
-                workflow.info().get_current_history_length() > HISTORY_LIMIT
+                workflow.info().get_current_history_length() > self.start.history_limit
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(

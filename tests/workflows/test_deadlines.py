@@ -29,10 +29,12 @@ from domain.cases import (
     CaseFacts,
     CaseStart,
     ClientInfo,
+    Deliverable,
     Draft,
+    Invitation,
     Role,
 )
-from domain.steps import Notice
+from domain.steps import Notice, is_overdue
 from worker import sandbox_runner
 from workflows import WORKFLOWS
 from workflows.case import SEARCH_ATTRIBUTES
@@ -205,7 +207,7 @@ async def test_partnering_deadline_with_a_partner_moves_on_to_legal_review(
 async def test_review_window_closing_without_review_closes_as_no_review(
     env: WorkflowEnvironment,
 ) -> None:
-    now = datetime.now(UTC)
+    now = await env.get_current_time()
     facts = _facts(
         state="review",
         seq=1,
@@ -234,3 +236,100 @@ async def test_back_office_extends_the_partnering_deadline(env: WorkflowEnvironm
 
     facts, _ = await _run(env, start, steps)
     assert facts.state == "expired"
+
+
+def _signing_facts(now: datetime, **overrides: object) -> CaseFacts:
+    """A joint-service case whose draft was just approved: three parties still to sign."""
+    draft = Draft(
+        version=1,
+        document_id="d-v1",
+        sha256="ab" * 32,
+        template="specific_collaboration_agreement",
+        template_version="1",
+    )
+    base: dict[str, object] = dict(
+        state="signing",
+        seq=5,
+        draft=draft,
+        invitations=[Invitation(hub_id="po-valley-ai", status="accepted")],
+        reminder_days=2,
+        signing_days=7,
+        deadlines={
+            "signing": (now + timedelta(days=7)).isoformat(),
+            "signing_reminder": (now + timedelta(days=2)).isoformat(),
+        },
+    )
+    return _facts(**(base | overrides))
+
+
+async def test_signing_reminders_every_n_days_then_the_round_expires(
+    env: WorkflowEnvironment,
+) -> None:
+    now = await env.get_current_time()
+    start = CaseStart(facts=_signing_facts(now), requested_by=LEAD)
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await env.sleep(timedelta(days=8))
+
+    facts, acts = await _run(env, start, steps)
+    assert facts.state == "expired"
+    assert acts.event_types == ["reminder_sent", "reminder_sent", "reminder_sent", "expired"]
+    reminded = [n.to for n in acts.notices if n.template == "reminder"]
+    assert reminded == ["tagus-ai", "po-valley-ai", "client"] * 3  # days 2, 4 and 6
+    client = [n for n in acts.notices if n.to == "client" and n.template == "reminder"]
+    assert all(n.link_action == "sign" and n.link_purpose == "sign:v1:client" for n in client)
+
+
+async def test_overdue_deliverable_is_flagged_and_reminded_until_accepted(
+    env: WorkflowEnvironment,
+) -> None:
+    due = (await env.get_current_time() + timedelta(days=3)).date().isoformat()
+    facts = _facts(
+        state="delivery",
+        seq=9,
+        reminder_days=2,
+        invitations=[Invitation(hub_id="po-valley-ai", status="accepted")],
+        deliverables=[Deliverable(id="d1", hub_id="po-valley-ai", title="Model", due=due)],
+        deadlines={"deliverable:d1": f"{due}T23:59:59+00:00"},
+    )
+    start = CaseStart(facts=facts, requested_by=LEAD)
+    partner = Caller(principal_id="p-partner", role=Role.hub_member, hub_id="po-valley-ai")
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await env.sleep(timedelta(days=7))  # due day + reminders two days apart
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert is_overdue(facts) and facts.deliverables[0].reminders >= 2
+        await _step(handle, "submit_deliverable", partner, summary="late but done")
+        await _step(handle, "accept_deliverable", LEAD, deliverable_id="d1")
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert not is_overdue(facts) and facts.state == "review"
+        await _step(handle, "cancel", LEAD, reason="test over")
+
+    _, acts = await _run(env, start, steps)
+    assert acts.event_types.count("deliverable_overdue") >= 2
+    assert {n.to for n in acts.notices if n.template == "reminder"} == {"po-valley-ai"}
+
+
+async def test_long_case_continues_as_new_with_its_facts(env: WorkflowEnvironment) -> None:
+    """Hundreds of reminders do not grow one history without end."""
+    now = await env.get_current_time()
+    start = CaseStart(
+        facts=_signing_facts(now, signing_days=200, reminder_days=1),
+        requested_by=LEAD,
+        history_limit=60,
+    )
+    start.facts.deadlines["signing"] = (now + timedelta(days=200)).isoformat()
+    start.facts.deadlines["signing_reminder"] = (now + timedelta(days=1)).isoformat()
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await env.sleep(timedelta(days=30))
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert facts.state == "signing" and facts.seq >= 5 + 25
+        latest = await env.client.get_workflow_handle(handle.id).describe()
+        assert latest.run_id != handle.first_execution_run_id  # continued as new
+        await _step(handle, "cancel", LEAD, reason="test over")
+
+    facts, acts = await _run(env, start, steps)
+    assert facts.state == "cancelled"
+    events = [e for r in acts.records for e in r.events]
+    assert [e.seq for e in events] == list(range(6, 6 + len(events)))  # one unbroken chain
