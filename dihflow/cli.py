@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run a worker")
     sub.add_parser("api", help="run the API")
     sub.add_parser("seed", help="load the demo network of 30 hubs")
+    diagram = sub.add_parser("lifecycle", help="print a scenario's lifecycle as Graphviz DOT")
+    diagram.add_argument("scenario", choices=["joint_service", "co_development", "matchmaking"])
+    diagram.add_argument("--svg", action="store_true", help="render SVG with Graphviz's dot")
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it once")
@@ -40,6 +43,26 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--hub", default=None, help="the hub of a hub_member or hub_signatory")
     create.add_argument("--label", default="", help="a note on whom the key is for")
     return parser
+
+
+def _lifecycle(scenario: str, svg: bool) -> int:
+    import shutil
+    import subprocess
+
+    from domain.diagrams import dot
+
+    text = dot(scenario)
+    if not svg:
+        sys.stdout.write(text)
+        return 0
+    if shutil.which("dot") is None:
+        _say("error: --svg needs Graphviz's `dot` (Debian package graphviz); without it, pipe DOT")
+        return 2
+    rendered = subprocess.run(
+        ["dot", "-Tsvg"], input=text.encode(), capture_output=True, check=True
+    )
+    sys.stdout.write(rendered.stdout.decode())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         from dihflow.seed import seed_demo_network
 
         _say(f"demo network: {seed_demo_network(settings.database_url)} new hubs")
+    elif args.command == "lifecycle":
+        return _lifecycle(args.scenario, args.svg)
     elif args.command == "keys":
         from dihflow.seed import create_key
         from store.db import migrate

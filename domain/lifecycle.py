@@ -292,10 +292,3 @@ def fire(facts: CaseFacts, event: str) -> str:
     chart = lifecycle_for(facts)
     chart.send(event)
     return facts.state
-
-
-def diagram(scenario: str) -> str:
-    """The lifecycle as Graphviz DOT text (``dot -Tsvg`` turns it into SVG)."""
-    from statemachine.contrib.diagram import DotGraphMachine
-
-    return str(DotGraphMachine(LIFECYCLES[scenario])().to_string())

@@ -142,3 +142,51 @@ def test_issue_link_is_idempotent_and_stores_only_the_hash(acts: CaseActivities)
     with session_scope(acts.settings.database_url) as session:
         rows = session.exec(select(LinkToken)).all()
     assert len(rows) == 1 and rows[0].token_hash != token and token not in str(rows[0])
+
+
+def test_notify_sends_to_hubs_and_external_parties_over_smtp(acts: CaseActivities) -> None:
+    """With DIHFLOW_SMTP_HOST set, notices go to a real SMTP server, addressed from the registry."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from activities.payloads import NotifyInput
+    from domain.steps import Notice
+    from tests.activities.test_notify import Collector, running
+
+    facts = _facts()
+    _record(acts, facts)
+    collector = Collector(refuse=set())
+    with running(collector) as controller:
+        smtp = replace(acts.settings, smtp_host="127.0.0.1", smtp_port=controller.port)
+        sent = MessageActivities(smtp).notify(
+            NotifyInput(
+                case_id=facts.case_id,
+                title=facts.title,
+                state="signing",
+                key_prefix=f"{facts.case_id}:7",
+                notices=[
+                    Notice(to="po-valley-ai", template="state_changed", subject="Ready to sign"),
+                    Notice(
+                        to="client",
+                        template="reminder",
+                        subject="Reminder: your signature",
+                        context={"what": "your signature", "due": "2026-12-24"},
+                        link_action="sign",
+                        link_purpose="sign:v1:client",
+                    ),
+                ],
+            )
+        )
+    assert sent == 2
+    mails = [message_from_bytes(e.content, policy=default) for e in collector.envelopes]
+    hub = load_hub_email("po-valley-ai")
+    assert [m["To"].addresses[0].addr_spec for m in mails] == [hub, "it@emb.example"]
+    reminder = mails[1]
+    assert "/l/" in reminder["X-Dihflow-Link"] and reminder["X-Dihflow-Action"] == "sign"
+    assert not list(acts.settings.outbox_dir.glob("*.eml"))  # SMTP, not the outbox
+
+
+def load_hub_email(hub_id: str) -> str:
+    from domain.hubs import load_demo_network
+
+    return next(h.email for h in load_demo_network() if h.id == hub_id)

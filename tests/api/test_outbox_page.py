@@ -1,0 +1,54 @@
+"""The embedded default's dev outbox page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from activities.notify import Message, OutboxNotifier
+from api.app import create_app
+from dihflow.settings import Settings
+
+
+def _app(tmp_path: Path, dev_pages: bool):  # type: ignore[no-untyped-def]
+    settings = replace(
+        Settings(),
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        outbox_dir=tmp_path / "outbox",
+        secret_key="s",
+        dev_pages=dev_pages,
+    )
+    OutboxNotifier(settings.outbox_dir).send(
+        Message(
+            key="c-1:link:sign:v1:client",
+            case_id="c-1",
+            to_name="Ana",
+            to_email="ana@client.example",
+            subject="[c-1] Please sign the agreement",
+            template="link",
+            context={"requested_by": "Tagus", "request": "sign", "title": "T", "expires_at": "x"},
+            link="http://127.0.0.1:8000/l/abc",
+            action="sign",
+        ),
+        datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+    )
+    return create_app(settings, run_migrations=False)
+
+
+async def test_outbox_page_lists_messages_in_the_embedded_default(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=_app(tmp_path, dev_pages=True))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/dev/outbox")
+    assert r.status_code == 200
+    assert "Please sign the agreement" in r.text and 'href="http://127.0.0.1:8000/l/abc"' in r.text
+
+
+async def test_outbox_page_does_not_exist_outside_the_embedded_default(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=_app(tmp_path, dev_pages=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/dev/outbox")
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"

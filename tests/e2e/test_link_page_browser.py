@@ -1,0 +1,75 @@
+"""The client's link page in a real browser (headless Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Stack
+from tests.e2e.helpers import LEAD, PARTNER, act, outbox, page_token, read, start_case
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def browser():  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        reason = (
+            "Chromium is not installed (Debian package 'chromium'; `make test` installs it as root)"
+        )
+        if os.environ.get("DIHFLOW_REQUIRE_BROWSER"):
+            pytest.fail(reason + " and DIHFLOW_REQUIRE_BROWSER is set")
+        pytest.skip(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield chromium
+        await chromium.close()
+
+
+async def test_client_signs_on_the_link_page_in_a_browser(
+    stack: Stack, browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    case = await start_case(stack)
+    cid = case["id"]
+    await act(stack, f"hub_member:{PARTNER}", cid, "accept-invitation")
+    sha = (await act(stack, "legal", cid, "approve-draft")).json()["draft"]["sha256"]
+    for hub in (LEAD, PARTNER):
+        await act(stack, f"hub_signatory:{hub}", cid, "sign", {"document_sha256": sha})
+    link = next(m for m in outbox(stack, cid) if m["action"] == "sign")
+    assert page_token(link)
+
+    page = await browser.new_page()
+    await page.goto(link["link"])
+    assert await page.title() == f"{case['title']} · AI DIH Network"
+    assert sha in await page.inner_text("main")
+    async with page.expect_download() as download:
+        await page.click("text=.docx")
+    assert (await (await download.value).path()).stat().st_size > 10_000
+
+    await page.fill("#signer_name", "Ana Ribeiro")
+    await page.click("button[value=sign]")  # the box is not ticked: the browser refuses to send
+    assert await page.locator("[role=status]").count() == 0
+    await page.check("input[name=confirm]")
+    await page.click("button[value=sign]")
+    await page.wait_for_selector("[role=status]")
+    assert "signature is recorded" in await page.inner_text("[role=status]")
+    await page.screenshot(path=str(tmp_path / "signed.png"), full_page=True)
+
+    assert (await read(stack, f"hub_member:{LEAD}", cid))["state"] == "delivery"
+    await page.goto(link["link"])  # a used link says so
+    assert "cannot be used" in await page.inner_text("h1")
