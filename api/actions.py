@@ -10,11 +10,12 @@ import asyncio
 from typing import Any
 
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.case_start import hub_errors
+from api.deps import TemporalClients
 from api.problems import ApiError
 from domain.actions import allowed_actions, check_action, signer_party, snake
 from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts
@@ -41,7 +42,7 @@ def already_signed(facts: CaseFacts, caller: Caller, action: str, body: dict[str
 
 async def perform_action(
     session: Session,
-    client: Client,
+    temporal: TemporalClients,
     case: Case,
     action_name: str,
     caller: Caller,
@@ -60,6 +61,7 @@ async def perform_action(
         if errors:
             raise ApiError(422, "unknown hubs", errors=errors)
     request = ActionRequest(caller=caller, body=body, ip=ip, user_agent=user_agent)
+    client = await temporal.get()
     handle = client.get_workflow_handle(workflow_id(case.id))
     try:
         result = await asyncio.wait_for(

@@ -47,8 +47,10 @@ class TemporalClients:
         return self._client
 
 
-async def get_temporal(request: Request) -> Client:
-    return await request.app.state.temporal.get()  # type: ignore[no-any-return]
+def get_temporal(request: Request) -> TemporalClients:
+    """The process's Temporal connection, opened on first use: a route checks what it can
+    from the store first, so a refused step answers the same with the engine down."""
+    return request.app.state.temporal  # type: ignore[no-any-return]
 
 
 def get_caller(request: Request, session: Annotated[Session, Depends(get_session)]) -> Caller:
@@ -71,4 +73,4 @@ def get_caller(request: Request, session: Annotated[Session, Depends(get_session
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
-TemporalDep = Annotated[Client, Depends(get_temporal)]
+TemporalDep = Annotated[TemporalClients, Depends(get_temporal)]

@@ -74,7 +74,7 @@ async def create_case(
     )
     try:
         _ = await asyncio.wait_for(
-            client.execute_update_with_start_workflow(
+            (await client.get()).execute_update_with_start_workflow(
                 CollaborationCaseWorkflow.open_case, start_workflow_operation=operation
             ),
             UPDATE_TIMEOUT_SECONDS,

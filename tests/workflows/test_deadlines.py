@@ -333,3 +333,52 @@ async def test_long_case_continues_as_new_with_its_facts(env: WorkflowEnvironmen
     assert facts.state == "cancelled"
     events = [e for r in acts.records for e in r.events]
     assert [e.seq for e in events] == list(range(6, 6 + len(events)))  # one unbroken chain
+
+
+async def test_unanswered_invitation_lapses_and_the_lead_may_invite_others(
+    env: WorkflowEnvironment,
+) -> None:
+    start = CaseStart(
+        facts=_facts(invitation_days=3), invited_hub_ids=["po-valley-ai"], requested_by=LEAD
+    )
+
+    async def steps(handle: WorkflowHandle) -> None:
+        await env.sleep(timedelta(days=4))
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert facts.state == "partnering" and facts.invitations[0].status == "lapsed"
+        result = await _step(handle, "invite_partners", LEAD, hub_ids=["spree-trust"])
+        assert result.state == "partnering"
+        await _step(handle, "cancel", LEAD, reason="test over")
+
+    _, acts = await _run(env, start, steps)
+    assert "invitation_lapsed" in acts.event_types
+    lapsed = [n for n in acts.notices if n.template == "deadline"]
+    assert [n.to for n in lapsed] == ["tagus-ai"]
+    assert {n.to for n in acts.notices if n.template == "invitation"} == {
+        "po-valley-ai",
+        "spree-trust",
+    }
+
+
+async def test_matchmaking_introductions_without_answers_expire_the_case(
+    env: WorkflowEnvironment,
+) -> None:
+    player = ClientInfo(name="Start-up", country="PT", email="s@startup.example")
+    start = CaseStart(
+        facts=_facts(scenario="matchmaking", client=None, local_player=player, invitation_days=5),
+        requested_by=LEAD,
+    )
+
+    async def steps(handle: WorkflowHandle) -> None:
+        opened = await handle.execute_update("open_case", result_type=ActionResult)
+        assert opened.state == "matching"
+        facts = await handle.query("facts", result_type=CaseFacts)
+        assert facts.candidates[0].hub_id == "fjord-ai"
+        await _step(handle, "select_candidates", LEAD, hub_ids=["fjord-ai"])
+        await env.sleep(timedelta(days=6))
+
+    facts, acts = await _run(env, start, steps)
+    assert facts.state == "expired"
+    assert facts.introductions[0].hub_consent == "declined"
+    assert [link.action for link in acts.links] == ["consent"]
+    assert acts.event_types[-2:] == ["introductions_settled", "expired"]

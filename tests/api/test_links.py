@@ -1,0 +1,89 @@
+"""One-time links: unknown, expired and used tokens are refused, on the JSON route and the page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from dihflow.seed import seed_demo_network
+from dihflow.settings import Settings
+from domain.cases import CaseFacts, ClientInfo
+from domain.timeline import GENESIS, chain_event
+from store.db import session_scope
+from store.records import derive_link_token, ensure_link, project_case
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = replace(
+        Settings(),
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        secret_key="k",
+    )
+    seed_demo_network(s.database_url)
+    facts = CaseFacts(
+        case_id="c-links",
+        scenario="joint_service",
+        state="signing",
+        title="Links",
+        need="n",
+        scope="s",
+        lead_hub_id="tagus-ai",
+        client=ClientInfo(name="C", country="PT", email="c@c.example"),
+        start_date="2026-01-01",
+        end_date="2026-06-01",
+        partnering_days=14,
+        review_days=30,
+        created_at="2026-01-01T00:00:00+00:00",
+        seq=1,
+    )
+    event = chain_event(0, GENESIS, "case_requested", "principal:p", facts.created_at, {})
+    with session_scope(s.database_url) as session:
+        project_case(session, facts.model_copy(update={"head_hash": event.hash}), [event])
+    return s
+
+
+def _link(settings: Settings, purpose: str, expires: datetime, used: bool = False) -> str:
+    token = derive_link_token(settings.secret_key, "c-links", purpose)
+    with session_scope(settings.database_url) as session:
+        row = ensure_link(session, token, "c-links", "sign", "client", purpose, expires)
+        if used:
+            row.used_at = datetime.now(UTC)
+    return token
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "used", "status", "words"),
+    [
+        (timedelta(days=-1), False, 410, "expired"),
+        (timedelta(days=3), True, 410, "used already"),
+    ],
+    ids=["expired", "used"],
+)
+async def test_spent_link_is_refused_on_both_routes(
+    settings: Settings, expires_in: timedelta, used: bool, status: int, words: str
+) -> None:
+    token = _link(settings, f"sign:{words}", datetime.now(UTC) + expires_in, used)
+    transport = httpx.ASGITransport(app=create_app(settings, run_migrations=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        api = await client.get(f"/v1/links/{token}")
+        posted = await client.post(f"/v1/links/{token}", json={"document_sha256": "0" * 64})
+        page = await client.get(f"/l/{token}")
+    assert api.status_code == posted.status_code == page.status_code == status
+    assert (
+        words in api.json()["detail"] and api.headers["content-type"] == "application/problem+json"
+    )
+    assert words in page.text and "cannot be used" in page.text
+
+
+async def test_unknown_link_is_404(settings: Settings) -> None:
+    transport = httpx.ASGITransport(app=create_app(settings, run_migrations=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/v1/links/nope")).status_code == 404
+        assert (await client.get("/l/nope")).status_code == 404
