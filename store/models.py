@@ -132,3 +132,44 @@ class IdempotencyRecord(SQLModel, table=True):
     request_sha256: str = Field(max_length=64)
     case_id: str = Field(max_length=40)
     created_at: datetime = _ts()
+
+
+class Webhook(SQLModel, table=True):
+    """A hub's subscription: case events of the chosen types are POSTed to ``url``, signed
+    with HMAC-SHA256 over timestamp and body using ``secret`` (shown once at registration)."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    hub_id: str = Field(foreign_key="hub.id", max_length=64, index=True)
+    url: str = Field(max_length=500)
+    event_types: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    secret: str = Field(max_length=80)
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("webhook_id", "case_id", "seq"),)
+
+    id: str = Field(primary_key=True, max_length=80)
+    webhook_id: str = Field(foreign_key="webhook.id", max_length=40, index=True)
+    case_id: str = Field(max_length=40)
+    seq: int
+    event_type: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)  # pending, delivered, failed
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+    delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class RateWindow(SQLModel, table=True):
+    """Requests per principal per fixed window, shared by every API process."""
+
+    __tablename__ = "rate_window"
+
+    principal_id: str = Field(primary_key=True, max_length=40)
+    window: int = Field(primary_key=True)  # epoch seconds // window length
+    count: int = 0
