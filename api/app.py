@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from api import problems
 from api.deps import TemporalClients
+from api.limits import BodyLimit
 from api.pages import links as link_pages
-from api.routes import cases, links, system
+from api.routes import cases, hubs, links, system
 from dihflow.settings import Settings
 from store.db import migrate
 
@@ -35,8 +36,10 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.settings = settings
     app.state.temporal = TemporalClients(settings)
     problems.install(app)
+    app.add_middleware(BodyLimit, settings=settings)
     app.include_router(system.router)
     app.include_router(cases.router)
+    app.include_router(hubs.router)
     app.include_router(links.router)
     app.include_router(link_pages.router)
     return app

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.limits import count_request
 from api.problems import ApiError
 from dihflow.settings import Settings
 from domain.cases import Caller, Role
@@ -67,6 +68,7 @@ def get_caller(request: Request, session: Annotated[Session, Depends(get_session
         raise ApiError(
             401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
         )
+    count_request(request.app.state.settings, principal.id)
     return Caller(principal_id=principal.id, role=Role(principal.role), hub_id=principal.hub_id)
 
 

@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--hub", default=None, help="the hub of a hub_member or hub_signatory")
     create.add_argument("--label", default="", help="a note on whom the key is for")
+    keys_sub.add_parser("list", help="list the keys (never the keys themselves)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("id", help="the key's id (first column of `keys list`)")
     return parser
 
 
@@ -100,10 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "keys":
-        from dihflow.seed import create_key
+        from dihflow.seed import create_key, list_keys, revoke_key
         from store.db import migrate
 
         migrate(settings.database_url)
+        if args.keys_command == "list":
+            for p in list_keys(settings.database_url):
+                state = f"revoked {p.revoked_at:%Y-%m-%d}" if p.revoked_at else "active"
+                hub = p.hub_id or "-"
+                _say(f"{p.id}  {p.role:<14} {hub:<14} {p.key_prefix}…  {state}  {p.label}")
+            return 0
+        if args.keys_command == "revoke":
+            if not revoke_key(settings.database_url, args.id):
+                _say(f"error: no key with id {args.id!r}")
+                return 2
+            _say(f"revoked {args.id}")
+            return 0
         try:
             key = create_key(settings.database_url, Role(args.role), args.hub, args.label)
         except ValueError as exc:

@@ -6,9 +6,12 @@ import json
 import os
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from domain.cases import Role
 from domain.hubs import load_demo_network
 from store.db import migrate, session_scope
+from store.models import Principal, utcnow
 from store.records import create_principal, upsert_hub
 
 # Hubs that get a member and a signatory key in the embedded default (complementary services).
@@ -55,3 +58,20 @@ def ensure_dev_keys(database_url: str, path: Path) -> list[dict[str, str | None]
     with os.fdopen(fd, "w") as fh:
         json.dump(keys, fh, indent=2)
     return keys
+
+
+def list_keys(database_url: str) -> list[Principal]:
+    with session_scope(database_url) as session:
+        return list(session.exec(select(Principal).order_by(col(Principal.created_at))))
+
+
+def revoke_key(database_url: str, principal_id: str) -> bool:
+    """Revoke a key; False when there is no such key. Revoking twice keeps the first time."""
+    with session_scope(database_url) as session:
+        principal = session.get(Principal, principal_id)
+        if principal is None:
+            return False
+        if principal.revoked_at is None:
+            principal.revoked_at = utcnow()
+            session.add(principal)
+        return True

@@ -75,6 +75,8 @@ class Settings:
         "image/jpeg",
     )
     activity_timeout_seconds: int = 30
+    rate_limit_per_minute: int = 600  # per API key, shared by every API process; 0: none
+    body_max_bytes: int = 1024 * 1024  # JSON bodies (uploads have upload_max_bytes)
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
 
     @property
@@ -119,6 +121,8 @@ class Settings:
             smtp_password=_env("SMTP_PASSWORD"),
             smtp_starttls=(_env("SMTP_STARTTLS", "false") or "").lower() in ("1", "true", "yes"),
             upload_max_bytes=_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+            rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", 600),
+            body_max_bytes=_int("BODY_MAX_BYTES", 1024 * 1024),
             upload_types=tuple(
                 t.strip() for t in (_env("UPLOAD_TYPES", "") or "").split(",") if t.strip()
             )

@@ -129,8 +129,9 @@ class IdempotencyRecord(SQLModel, table=True):
 
     principal_id: str = Field(primary_key=True, max_length=40)
     key: str = Field(primary_key=True, max_length=200)
+    route: str = Field(default="cases", max_length=80)
     request_sha256: str = Field(max_length=64)
-    case_id: str = Field(max_length=40)
+    resource_id: str = Field(max_length=80)
     created_at: datetime = _ts()
 
 

@@ -120,6 +120,7 @@ async def running_stack(dev: DevServer, var_dir: Path) -> AsyncIterator[Stack]:
         api_port=port,
         public_url=f"http://127.0.0.1:{port}",
         activity_timeout_seconds=5,
+        rate_limit_per_minute=100_000,  # the limit itself is tested on its own
     ).with_secret()
     seed_demo_network(settings.database_url)
     keys = {

@@ -55,3 +55,19 @@ def test_keys_create_refuses_a_wrong_hub(
     capsys.readouterr()
     assert main(["keys", "create", *args]) == 2
     assert message in capsys.readouterr().out
+
+
+def test_keys_list_shows_prefixes_and_revoke_stops_a_key(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["seed"])
+    main(["keys", "create", "--role", "legal", "--label", "helpdesk desk 2"])
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert key not in listing and key[:12] in listing and "helpdesk desk 2" in listing
+    principal_id = listing.split()[0]
+    assert main(["keys", "revoke", principal_id]) == 0
+    with session_scope(database) as session:
+        assert principal_for_key(session, key) is None
+    assert main(["keys", "revoke", "nope"]) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 from pathlib import Path
@@ -11,20 +10,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from sqlalchemy.exc import IntegrityError
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.actions import UPDATE_TIMEOUT_SECONDS, perform_action, workflow_id
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
+from api.idempotency import claim
 from api.problems import ApiError, Problem
 from api.uploads import is_multipart, read_form, read_json_body
 from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
 from domain.actions import check_action, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
-from domain.timeline import canonical_json
-from store.models import Document, IdempotencyRecord
+from store.models import Document
 from store.queries import CaseFilter, case_facts, list_cases, timeline, visible_case
 from workflows.case import SA_LEAD_HUB, SA_SCENARIO, SA_STATE, CollaborationCaseWorkflow
 
@@ -51,11 +49,15 @@ async def create_case(
 ) -> CaseView:
     """Start a case. Answers once the case and its first timeline event are in the store."""
     lead = lead_hub_for(session, caller, body)
-    request_sha = hashlib.sha256(canonical_json(body.model_dump(mode="json"))).hexdigest()
     case_id = f"c-{secrets.token_hex(5)}"
     if idempotency_key:
-        case_id = _claim_idempotency_key(
-            session, caller.principal_id, idempotency_key, request_sha, case_id
+        case_id, _ = claim(
+            session,
+            caller.principal_id,
+            idempotency_key,
+            "cases",
+            body.model_dump(mode="json"),
+            case_id,
         )
     facts = first_facts(case_id, lead, body, settings)
     start = CaseStart(
@@ -101,32 +103,6 @@ def _search_attributes(facts: CaseFacts) -> Any:
             SearchAttributePair(SA_LEAD_HUB, facts.lead_hub_id),
         ]
     )
-
-
-def _claim_idempotency_key(
-    session: Any, principal_id: str, key: str, request_sha: str, case_id: str
-) -> str:
-    """The case id this key stands for: a new one, or the first request's (same body only)."""
-    existing = session.get(IdempotencyRecord, (principal_id, key))
-    if existing is None:
-        session.add(
-            IdempotencyRecord(
-                principal_id=principal_id, key=key, request_sha256=request_sha, case_id=case_id
-            )
-        )
-        try:
-            session.commit()
-            return case_id
-        except IntegrityError:  # a concurrent request with the same key won
-            session.rollback()
-            existing = session.get(IdempotencyRecord, (principal_id, key))
-    if existing.request_sha256 != request_sha:
-        raise ApiError(
-            422,
-            "this Idempotency-Key was used with another request body",
-            errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
-        )
-    return existing.case_id  # type: ignore[no-any-return]
 
 
 @router.get("", response_model=CaseList, responses=ERRORS)

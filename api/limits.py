@@ -1,0 +1,78 @@
+"""Limits every API process shares: request bodies (413) and requests per key (429).
+
+The rate window lives in the store (``rate_window``), so several API processes behind one
+address count together; a fixed one-minute window keeps that to one upsert per request.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.problems import ApiError, problem
+from dihflow.settings import Settings
+from store.db import get_engine
+from store.models import RateWindow
+
+WINDOW_SECONDS = 60
+
+
+def count_request(settings: Settings, principal_id: str) -> None:
+    """Count one request for ``principal_id``; 429 with Retry-After past the limit."""
+    limit = settings.rate_limit_per_minute
+    if limit <= 0:
+        return
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    engine = get_engine(settings.database_url)
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(RateWindow)
+        .values(principal_id=principal_id, window=window, count=1)
+        .on_conflict_do_update(
+            index_elements=["principal_id", "window"],
+            set_={"count": RateWindow.__table__.c.count + 1},  # type: ignore[attr-defined]
+        )
+        .returning(RateWindow.__table__.c.count)  # type: ignore[attr-defined]
+    )
+    with Session(engine) as session:
+        count = session.execute(statement).scalar_one()
+        session.commit()
+    if count > limit:
+        retry = int((window + 1) * WINDOW_SECONDS - now) + 1
+        raise ApiError(
+            429,
+            f"more than {limit} requests a minute with this key; retry in {retry} s",
+            title="Too Many Requests",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+class BodyLimit:
+    """Refuse a declared body larger than the limit before reading it (413, problem+json).
+    Multipart uploads (deliverable files) have their own, larger limit."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length", b"")
+            multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+            limit = (
+                self.settings.upload_max_bytes + (1 << 16)
+                if multipart
+                else self.settings.body_max_bytes
+            )
+            if declared.isdigit() and int(declared) > limit:
+                response = problem(
+                    413, f"the request body is larger than {limit} bytes", "Payload Too Large"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,53 @@
+"""An API process without the engine: for routes that only read or write the store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from dihflow.seed import create_key, seed_demo_network
+from dihflow.settings import Settings
+from domain.cases import Role
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    settings = replace(
+        Settings(),
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        outbox_dir=tmp_path / "outbox",
+        secret_key="k",
+    )
+    seed_demo_network(settings.database_url)
+    return settings
+
+
+@pytest.fixture
+def keys(api_settings: Settings) -> dict[str, str]:
+    url = api_settings.database_url
+    return {
+        "back_office": create_key(url, Role.back_office, None),
+        "legal": create_key(url, Role.legal, None),
+        "hub_member": create_key(url, Role.hub_member, "tagus-ai"),
+    }
+
+
+@pytest.fixture
+def client_for() -> Callable[[FastAPI], httpx.AsyncClient]:
+    def make(app: FastAPI) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+
+    return make
+
+
+@pytest.fixture
+async def api(api_settings: Settings, client_for) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async with client_for(create_app(api_settings, run_migrations=False)) as client:
+        yield client
