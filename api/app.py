@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.settings = settings
     app.state.temporal = TemporalClients(settings)
     problems.install(app)
+    problems.install_openapi(app)
     app.add_middleware(BodyLimit, settings=settings)
     app.include_router(system.router)
     app.include_router(cases.router)

@@ -89,3 +89,52 @@ def install(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "an internal error occurred; it has been logged")
+
+
+# Every operation may answer these; each is declared as problem+json in the OpenAPI schema.
+COMMON_ERRORS = {
+    "400": "Bad Request",
+    "401": "Unauthorized: no or an unknown API key",
+    "403": "Forbidden: not this caller's to do",
+    "404": "Not Found (also a case that is not the caller's)",
+    "405": "Method Not Allowed",
+    "409": "Conflict: not possible now (the body lists the allowed actions)",
+    "410": "Gone: a used or expired link",
+    "413": "Payload Too Large",
+    "415": "Unsupported Media Type",
+    "422": "Unprocessable Entity: the body names each field",
+    "429": "Too Many Requests (see Retry-After)",
+    "500": "Internal Server Error",
+    "503": "Service Unavailable: the workflow engine is not reachable",
+    "504": "Gateway Timeout: a step was sent but not confirmed in time",
+}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Declare every error response of every operation as ``application/problem+json``."""
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        spec = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components.update(components["Problem"].pop("$defs", {}))
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for path in spec.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.setdefault("responses", {})
+                for code, text in COMMON_ERRORS.items():
+                    responses[code] = {"description": text, "content": {PROBLEM: ref}}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = schema  # type: ignore[method-assign]
