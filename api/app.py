@@ -11,7 +11,7 @@ from api import problems
 from api.deps import TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
-from api.routes import cases, hubs, links, system
+from api.routes import cases, hubs, links, system, webhooks
 from dihflow.settings import Settings
 from store.db import migrate
 
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         version="0.1.0",
         summary="Collaboration workflows between AI Digital Innovation Hubs",
         lifespan=lifespan,
-        docs_url=None,  # the Swagger page loads assets from a CDN; the schema is at /openapi.json
+        docs_url=None,  # served below from installed assets: no CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -38,9 +38,34 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     problems.install(app)
     problems.install_openapi(app)
     app.add_middleware(BodyLimit, settings=settings)
+    _offline_docs(app)
     app.include_router(system.router)
     app.include_router(cases.router)
     app.include_router(hubs.router)
     app.include_router(links.router)
+    app.include_router(webhooks.router)
     app.include_router(link_pages.router)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the assets the ``fastapi-offline`` package ships (only its
+    files are used), so the page works with no network."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = str(files("fastapi_offline") / "static")
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="dihflow API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )

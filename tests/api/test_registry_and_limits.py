@@ -126,3 +126,11 @@ async def test_unknown_route_and_wrong_method_are_problem_json(api: httpx.AsyncC
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     r = await api.delete("/v1/hubs")
     assert r.status_code == 405 and r.json()["status"] == 405
+
+
+async def test_docs_page_loads_its_assets_locally(api: httpx.AsyncClient) -> None:
+    page = await api.get("/docs")
+    assert page.status_code == 200
+    assert "https://" not in page.text  # nothing from a CDN
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert asset in page.text and (await api.get(asset)).status_code == 200
