@@ -270,6 +270,11 @@ LIFECYCLES: dict[str, type[StateChart]] = {
 }
 
 
+ALL_STATES = tuple(
+    sorted({state.value for chart in LIFECYCLES.values() for state in chart.states})
+)
+
+
 def lifecycle_for(facts: CaseFacts) -> Any:
     """The lifecycle of ``facts.scenario``, positioned at ``facts.state`` (no entry actions run)."""
     try:

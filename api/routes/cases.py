@@ -22,6 +22,7 @@ from api.uploads import is_multipart, read_form, read_json_body
 from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
 from domain.actions import check_action, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
+from domain.lifecycle import ALL_STATES
 from store.models import Document
 from store.queries import CaseFilter, case_facts, list_cases, timeline, visible_case
 from workflows.case import SA_LEAD_HUB, SA_SCENARIO, SA_STATE, CollaborationCaseWorkflow
@@ -118,6 +119,12 @@ def get_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CaseList:
     """Cases from the read model, newest first; a hub sees only cases it is part of."""
+    if state is not None and state not in ALL_STATES:
+        raise ApiError(
+            422,
+            f"unknown state {state!r}",
+            errors=[{"field": "state", "message": "one of: " + ", ".join(ALL_STATES)}],
+        )
     flt = CaseFilter(scenario=scenario, state=state, hub=hub, overdue=overdue, text=text)
     try:
         rows, next_cursor = list_cases(session, caller, flt, limit, cursor)
