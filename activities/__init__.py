@@ -12,11 +12,13 @@ def activities_for(settings: Settings) -> list[Any]:
     from activities.documents import DocumentActivities
     from activities.messages import MessageActivities
     from activities.records import RecordActivities
+    from activities.webhooks import WebhookActivities
 
-    records, documents, messages = (
+    records, documents, messages, webhooks = (
         RecordActivities(settings),
         DocumentActivities(settings),
         MessageActivities(settings),
+        WebhookActivities(settings),
     )
     return [
         records.record_case,
@@ -25,4 +27,6 @@ def activities_for(settings: Settings) -> list[Any]:
         documents.render_agreement,
         messages.issue_link,
         messages.notify,
+        webhooks.queue_webhooks,
+        webhooks.deliver_webhook,
     ]

@@ -71,9 +71,8 @@ class DocumentActivities:
                 )
             variables = _variables(facts, data, hubs)  # type: ignore[arg-type]
             context = variables.to_context()  # type: ignore[attr-defined]
-            content = render_docx(
-                template_path, context, fixed_time=datetime.fromisoformat(data.issued_on)
-            )
+            fixed = datetime.fromisoformat(data.issued_on)
+            content = render_docx(template_path, context, fixed_time=fixed)
             digest = sha256_hex(content)
             path = store_file(self.settings.documents_dir, digest, content, ".docx")
             row = Document(
@@ -87,6 +86,7 @@ class DocumentActivities:
                 sha256=digest,
                 path=str(path.relative_to(self.settings.documents_dir)),
                 size=len(content),
+                variables={"context": context, "fixed_time": fixed.isoformat()},
             )
             session.add(row)
             return _draft(row)

@@ -22,6 +22,7 @@ import docx
 from docx.table import Table
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "agreements"
 
@@ -81,20 +82,24 @@ def normalise_docx(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def render_docx(template_path: Path, context: dict[str, Any], *, fixed_time: datetime) -> bytes:
+def render_docx(
+    template_path: Path, context: dict[str, Any], *, fixed_time: datetime, sandboxed: bool = False
+) -> bytes:
     """Render a docxtpl template with ``context`` into deterministic .docx bytes.
 
     Values are inserted literally (autoescaped, never evaluated); a variable the template
     uses but ``context`` lacks raises ``RenderError`` naming it. The core properties get
     created = modified = last printed = ``fixed_time`` (a naive time is taken as UTC),
-    last modified by ``dihflow`` and revision 1.
+    last modified by ``dihflow`` and revision 1. ``sandboxed`` renders in jinja2's
+    ``SandboxedEnvironment``: for templates uploaded by the helpdesk rather than shipped.
     """
     template_path = Path(template_path)
     if not template_path.is_file():
         raise RenderError(f"template not found: {template_path}")
     _check_values(context, "context")
 
-    env = Environment(undefined=StrictUndefined, autoescape=True)
+    env_class = SandboxedEnvironment if sandboxed else Environment
+    env = env_class(undefined=StrictUndefined, autoescape=True)
     tpl = DocxTemplate(template_path)
     try:
         tpl.render(context, jinja_env=env, autoescape=True)

@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     diagram = sub.add_parser("lifecycle", help="print a scenario's lifecycle as Graphviz DOT")
     diagram.add_argument("scenario", choices=["joint_service", "co_development", "matchmaking"])
     diagram.add_argument("--svg", action="store_true", help="render SVG with Graphviz's dot")
+    documents = sub.add_parser("documents", help="generated documents")
+    documents_sub = documents.add_subparsers(dest="documents_command", required=True)
+    verify = documents_sub.add_parser(
+        "verify", help="re-render a document and report any difference"
+    )
+    verify.add_argument("doc_id")
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it once")
@@ -46,6 +52,30 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", help="the key's id (first column of `keys list`)")
     return parser
+
+
+def _verify_document(settings: Settings, doc_id: str) -> int:
+    """Legal provenance: the document re-renders to the same SHA-256 from what was recorded."""
+    from activities.templates import TemplateProblem, verify
+    from store.db import migrate, session_scope
+    from store.models import Document
+
+    migrate(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        try:
+            problems = verify(session, settings.documents_dir, doc_id)
+        except TemplateProblem as exc:
+            _say(f"error: {exc.detail}")
+            return 2
+        doc = session.get(Document, doc_id)
+        assert doc is not None
+    if problems:
+        for problem in problems:
+            _say(f"DIFFERENT: {problem}")
+        return 1
+    made_with = f"{doc.template} v{doc.template_version}"
+    _say(f"verified: {doc_id} re-renders to SHA-256 {doc.sha256} ({made_with})")
+    return 0
 
 
 def _lifecycle(scenario: str, svg: bool) -> int:
@@ -100,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         from dihflow.seed import seed_demo_network
 
         _say(f"demo network: {seed_demo_network(settings.database_url)} new hubs")
+    elif args.command == "documents":
+        return _verify_document(settings, args.doc_id)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "keys":

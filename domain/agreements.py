@@ -11,7 +11,11 @@ Two more templates follow the same pattern:
 * ``CoDevelopmentAgreementVariables`` -- a Co-development Agreement between hubs (no
   client) that build a new service together, with an IPR clause chosen by ``ipr_model``;
 * ``NdaVariables`` -- a Mutual Non-Disclosure Agreement for a matchmaking introduction
-  among hubs and local players.
+  among hubs and local players;
+* ``FrameworkAgreementVariables`` -- the network's multilateral Framework Collaboration
+  Agreement among hubs (one edition and version of it, with its signatory parties);
+* ``DataProcessingVariables`` -- a Data-Processing Annex (Article 28 GDPR) added to an
+  agreement when a case handles personal data.
 
 ``TEMPLATE_VARIABLES`` maps each template name to its variables model.
 
@@ -30,6 +34,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 SPECIFIC_AGREEMENT_TEMPLATE = "specific_collaboration_agreement"
 CO_DEVELOPMENT_TEMPLATE = "co_development_agreement"
 NDA_TEMPLATE = "mutual_nda"
+FRAMEWORK_TEMPLATE = "framework_collaboration_agreement"
+DPA_TEMPLATE = "data_processing_annex"
 
 COST_SHARE_TOTAL = Decimal("100")
 COST_SHARE_TOLERANCE = Decimal("0.01")
@@ -430,9 +436,198 @@ class NdaVariables(BaseModel):
         }
 
 
+# --- Framework Collaboration Agreement ---------------------------------------------------
+
+LegalStatus = Literal["public", "private", "hybrid"]
+"""How a hub is organised: a public body, a private entity or a hybrid of the two."""
+
+LEGAL_STATUS_LABELS: dict[str, str] = {
+    "public": "public body",
+    "private": "private entity",
+    "hybrid": "hybrid public-private entity",
+}
+
+
+class FrameworkParty(BaseModel):
+    """A hub that is a party to (a signatory of) the Framework Collaboration Agreement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: RequiredText
+    name: RequiredText
+    country: RequiredText
+    legal_status: LegalStatus
+    representative: Text = ""
+
+    def to_context(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "country": self.country,
+            "legal_status": self.legal_status,
+            "legal_status_label": LEGAL_STATUS_LABELS[self.legal_status],
+            "representative": self.representative,
+        }
+
+
+class FrameworkAgreementVariables(BaseModel):
+    """Everything the Framework Collaboration Agreement template is rendered from.
+
+    One ``edition`` (e.g. ``"2026"``) and ``version`` of the network's multilateral agreement.
+    ``parties`` are the hubs named as its signatories, in signing order. The agreement enters
+    into force once ``entry_threshold`` hubs have signed it; hubs that sign the accession form
+    before then count towards the threshold, so it may exceed the number of parties named
+    here. The steering committee decides by ``decision_majority_pct`` percent of the votes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    edition: RequiredText
+    version: int = Field(ge=1)
+    issued_on: date
+    parties: list[FrameworkParty] = Field(min_length=2)
+    entry_threshold: int = Field(default=10, ge=2, le=100)
+    decision_majority_pct: int = Field(default=66, ge=51, le=100)
+    governing_law: RequiredText = Field(description="e.g. 'the law of Belgium'")
+    dispute_forum: RequiredText = Field(
+        description="courts or arbitration, e.g. 'the competent courts of Brussels, Belgium'"
+    )
+    secretariat: RequiredText = "the network's coordination office"
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> FrameworkAgreementVariables:
+        _require_unique("party ids", [p.id for p in self.parties])
+        _require_unique("party names", [p.name for p in self.parties])
+        return self
+
+    def to_context(self) -> dict[str, Any]:
+        """Plain JSON-able values for the docx template (dates as ISO strings)."""
+        parties = [p.to_context() for p in self.parties]
+        return {
+            "edition": self.edition,
+            "version": self.version,
+            "issued_on": self.issued_on.isoformat(),
+            "parties": parties,
+            "party_count": len(parties),
+            "entry_threshold": self.entry_threshold,
+            "decision_majority_pct": self.decision_majority_pct,
+            "governing_law": self.governing_law,
+            "dispute_forum": self.dispute_forum,
+            "secretariat": self.secretariat,
+            "signatories": parties,
+        }
+
+
+# --- Data-Processing Annex -----------------------------------------------------------------
+
+DPA_ROLE_TITLES: dict[str, str] = {"controller": "Controller", "processor": "Processor"}
+
+
+class DpaParty(BaseModel):
+    """A party to a Data-Processing Annex: the controller or one of the processors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: RequiredText
+    name: RequiredText
+    country: RequiredText
+    role: Literal["controller", "processor"] = "controller"
+    representative: Text = ""
+
+    def to_context(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "country": self.country,
+            "role": self.role,
+            "role_title": DPA_ROLE_TITLES[self.role],
+            "representative": self.representative,
+        }
+
+
+def _hours(n: int) -> str:
+    return f"{n} hour{'' if n == 1 else 's'}"
+
+
+class DataProcessingVariables(BaseModel):
+    """Everything the Data-Processing Annex (Article 28 GDPR) template is rendered from.
+
+    The annex is added to the agreement named ``agreement_title`` when a case handles
+    personal data: one controller, one or more processors (e.g. several hubs). An empty
+    ``sub_processors`` list means no sub-processor is authorised; the international
+    transfers clause is present only when ``transfers_outside_eea`` is true.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_ref: RequiredText
+    version: int = Field(ge=1)
+    issued_on: date
+    agreement_title: RequiredText = Field(
+        description="title of the agreement the annex belongs to, e.g. 'Specific "
+        "Collaboration Agreement DIH-2025-0042'"
+    )
+    controller: DpaParty
+    processors: list[DpaParty] = Field(min_length=1)
+    purpose: RequiredText
+    data_categories: list[RequiredText] = Field(min_length=1)
+    data_subjects: list[RequiredText] = Field(min_length=1)
+    security_measures: list[RequiredText] = Field(min_length=1)
+    sub_processors: list[RequiredText] = Field(default_factory=list)
+    breach_notice_hours: int = Field(default=48, ge=1, le=72)
+    transfers_outside_eea: bool = False
+    governing_law: RequiredText
+
+    @property
+    def parties(self) -> list[DpaParty]:
+        """Controller, then processors, in signing order."""
+        return [self.controller, *self.processors]
+
+    @model_validator(mode="after")
+    def _check_parties(self) -> DataProcessingVariables:
+        if self.controller.role != "controller":
+            raise ValueError(
+                f"controller must have role 'controller', not {self.controller.role!r}"
+            )
+        for processor in self.processors:
+            if processor.role != "processor":
+                raise ValueError(
+                    f"processor {processor.name!r} must have role 'processor', "
+                    f"not {processor.role!r}"
+                )
+        _require_unique("party ids", [p.id for p in self.parties])
+        _require_unique("party names", [p.name for p in self.parties])
+        return self
+
+    def to_context(self) -> dict[str, Any]:
+        """Plain JSON-able values for the docx template (dates as ISO strings)."""
+        parties = [p.to_context() for p in self.parties]
+        return {
+            "case_ref": self.case_ref,
+            "version": self.version,
+            "issued_on": self.issued_on.isoformat(),
+            "agreement_title": self.agreement_title,
+            "controller": self.controller.to_context(),
+            "processors": [p.to_context() for p in self.processors],
+            "parties": parties,
+            "purpose": self.purpose,
+            "data_categories": list(self.data_categories),
+            "data_subjects": list(self.data_subjects),
+            "security_measures": list(self.security_measures),
+            "sub_processors": list(self.sub_processors),
+            "breach_notice_hours": self.breach_notice_hours,
+            "breach_notice": _hours(self.breach_notice_hours),
+            "transfers_outside_eea": self.transfers_outside_eea,
+            "governing_law": self.governing_law,
+            "signatories": parties,
+        }
+
+
 TEMPLATE_VARIABLES: dict[str, type[BaseModel]] = {
     SPECIFIC_AGREEMENT_TEMPLATE: SpecificAgreementVariables,
     CO_DEVELOPMENT_TEMPLATE: CoDevelopmentAgreementVariables,
     NDA_TEMPLATE: NdaVariables,
+    FRAMEWORK_TEMPLATE: FrameworkAgreementVariables,
+    DPA_TEMPLATE: DataProcessingVariables,
 }
 """Each template name (file name without ``.docx``) and the model of its variables."""

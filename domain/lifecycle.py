@@ -270,9 +270,7 @@ LIFECYCLES: dict[str, type[StateChart]] = {
 }
 
 
-ALL_STATES = tuple(
-    sorted({state.value for chart in LIFECYCLES.values() for state in chart.states})
-)
+ALL_STATES = tuple(sorted({state.value for chart in LIFECYCLES.values() for state in chart.states}))
 
 
 def lifecycle_for(facts: CaseFacts) -> Any:

@@ -81,6 +81,8 @@ class Document(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     path: str = Field(max_length=300)
     size: int
+    variables: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_by: str | None = Field(default=None, max_length=40)  # principal, for ad-hoc ones
     created_at: datetime = _ts()
 
 
@@ -174,3 +176,19 @@ class RateWindow(SQLModel, table=True):
     principal_id: str = Field(primary_key=True, max_length=40)
     window: int = Field(primary_key=True)  # epoch seconds // window length
     count: int = 0
+
+
+class TemplateVersion(SQLModel, table=True):
+    """A template version published by the legal helpdesk (the shipped ones are version 1)."""
+
+    __tablename__ = "template_version"
+
+    name: str = Field(primary_key=True, max_length=80)
+    version: int = Field(primary_key=True)
+    description: str = Field(default="", max_length=500)
+    sha256: str = Field(max_length=64)
+    path: str = Field(max_length=300)
+    variables_schema: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    example: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_by: str = Field(max_length=40)
+    created_at: datetime = _ts()

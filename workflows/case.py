@@ -12,7 +12,9 @@ Timers
     every entry of ``facts.deadlines`` (partnering deadline, review window): a
     ``wait_condition`` against the earliest one; when it passes, ``domain.actions.on_deadline``.
 
-Every accepted step is written to the read model by ``record_case`` before the update returns.
+Every accepted step is written to the read model by ``record_case`` before the update returns,
+then handed to ``queue_webhooks`` (patch ``webhooks``), which starts one ``WebhookDelivery``
+workflow per delivery and never waits for a receiver.
 Versioning: guard control-flow changes with ``workflow.patched("<id>")`` and keep the saved
 histories under ``tests/workflows/histories`` replaying (see README).
 """
@@ -41,13 +43,16 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM,
         ActionRequest,
         ActionResult,
+        Caller,
         Candidate,
         CaseFacts,
         CaseStart,
         Draft,
+        Role,
         Scenario,
     )
     from domain.errors import ActionRefused
+    from domain.events import QueueWebhooksInput
     from domain.lifecycle import fire
     from domain.steps import Notice, Outcome, apply_action, is_overdue, on_deadline
     from domain.timeline import TimelineEvent, chain_event
@@ -134,12 +139,16 @@ class CollaborationCaseWorkflow:
             lead_hub_id=work.lead_hub_id,
         )
         if self.start.invited_hub_ids:
+            # The request's invitations are the lead's, whoever filed it (a hub or the back
+            # office): checked as the lead hub, recorded under the requester.
+            as_lead = Caller(
+                principal_id=self.start.requested_by.principal_id,
+                role=Role.hub_member,
+                hub_id=work.lead_hub_id,
+            )
             try:
                 payload = check_action(
-                    work,
-                    "invite_partners",
-                    self.start.requested_by,
-                    {"hub_ids": self.start.invited_hub_ids},
+                    work, "invite_partners", as_lead, {"hub_ids": self.start.invited_hub_ids}
                 )
             except ActionRefused as exc:
                 raise _refusal(exc) from None
@@ -243,12 +252,31 @@ class CollaborationCaseWorkflow:
             start_to_close_timeout=self._timeout,
             retry_policy=RECORD_RETRY,
         )
+        if workflow.patched("webhooks") and events:
+            await self._queue_webhooks(work, events)
         self.facts = work
         workflow.upsert_search_attributes(
             [SA_STATE.value_set(work.state), SA_OVERDUE.value_set(is_overdue(work))]
         )
         self.steps += 1
         await self._send_notices(work, out.notices)
+
+    async def _queue_webhooks(self, work: CaseFacts, events: list[TimelineEvent]) -> None:
+        """Hand the recorded events to the subscribed hubs' webhooks. Only queues: each
+        delivery runs in its own workflow, so a receiver that is down never slows the case."""
+        concerned = [
+            work.lead_hub_id,
+            *(i.hub_id for i in work.invitations),
+            *(i.hub_id for i in work.introductions),
+        ]
+        await workflow.execute_activity(
+            "queue_webhooks",
+            QueueWebhooksInput(
+                case_id=work.case_id, events=events, hub_ids=list(dict.fromkeys(concerned))
+            ),
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
 
     async def _render_draft(self, work: CaseFacts, out: Outcome) -> None:
         version = work.draft.version + 1 if work.draft else 1

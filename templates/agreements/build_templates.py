@@ -7,6 +7,8 @@ Without an argument, writes every template of ``TEMPLATE_BUILDERS`` next to this
 * ``specific_collaboration_agreement.docx`` -- ``SpecificAgreementVariables``
 * ``co_development_agreement.docx`` -- ``CoDevelopmentAgreementVariables``
 * ``mutual_nda.docx`` -- ``NdaVariables``
+* ``framework_collaboration_agreement.docx`` -- ``FrameworkAgreementVariables``
+* ``data_processing_annex.docx`` -- ``DataProcessingVariables``
 
 (the variables models are in ``domain.agreements``; the templates use their
 ``to_context()``). With a directory (any path not ending in ``.docx``), writes all of them
@@ -16,7 +18,8 @@ Collaboration Agreement to it (the original interface).
 The output is deterministic: the same script always gives the same bytes, because the
 package is normalised with ``activities.rendering.normalise_docx`` and the core
 properties carry fixed values. docxtpl tags: ``{%p ... %}`` loops or branches over whole
-paragraphs (parties, background IP items, the IPR clause, signature blocks) and
+paragraphs (parties, background IP items, the IPR clause, the international transfers
+clause, sub-processors, signature blocks) and
 ``{%tr ... %}`` loops table rows (tasks, milestones, cost shares).
 """
 
@@ -45,6 +48,8 @@ if str(REPO_ROOT) not in sys.path:
 from activities.rendering import normalise_docx  # noqa: E402
 from domain.agreements import (  # noqa: E402
     CO_DEVELOPMENT_TEMPLATE,
+    DPA_TEMPLATE,
+    FRAMEWORK_TEMPLATE,
     NDA_TEMPLATE,
     SPECIFIC_AGREEMENT_TEMPLATE,
 )
@@ -52,6 +57,8 @@ from domain.agreements import (  # noqa: E402
 SPECIFIC_AGREEMENT_FILE = HERE / f"{SPECIFIC_AGREEMENT_TEMPLATE}.docx"
 CO_DEVELOPMENT_FILE = HERE / f"{CO_DEVELOPMENT_TEMPLATE}.docx"
 NDA_FILE = HERE / f"{NDA_TEMPLATE}.docx"
+FRAMEWORK_FILE = HERE / f"{FRAMEWORK_TEMPLATE}.docx"
+DPA_FILE = HERE / f"{DPA_TEMPLATE}.docx"
 
 TEMPLATE_TIME = datetime(2025, 1, 1, 0, 0, 0)
 """Fixed core-properties date of the template package."""
@@ -117,8 +124,12 @@ def _drop_thumbnail(doc) -> None:
             rels._target_parts_by_rId.pop(rid, None)
 
 
-def _new_document(document_title: str):
-    """An A4 document with the house styles and a footer naming the case and version."""
+def _new_document(document_title: str, footer_text: str | None = None):
+    """An A4 document with the house styles and a footer naming the case and version.
+
+    ``footer_text`` replaces the default footer text (before the page number) for a
+    document that belongs to no case.
+    """
     doc = docx.Document()
     _drop_thumbnail(doc)
 
@@ -138,7 +149,9 @@ def _new_document(document_title: str):
 
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer_run = footer.add_run(document_title + " {{ case_ref }} · version {{ version }} · page ")
+    if footer_text is None:
+        footer_text = document_title + " {{ case_ref }} · version {{ version }} · page "
+    footer_run = footer.add_run(footer_text)
     footer_run.font.size = Pt(8)
     _page_field(footer)
     return doc
@@ -482,16 +495,22 @@ def _loop_table(
     _plain(doc, "", after=0)
 
 
-def _signatures(doc, role: str) -> None:
-    """One signature block per signatory; ``role`` is the jinja expression in brackets."""
+CASE_SIGNATURE_INTRO = (
+    "This Agreement is signed electronically via dihflow by each Party’s authorised "
+    "representative; the SHA-256 of the signed document is recorded in the timeline of "
+    "case {{ case_ref }}."
+)
+
+
+def _signatures(
+    doc, role: str, intro: str = CASE_SIGNATURE_INTRO, recorded_in: str = "the case timeline"
+) -> None:
+    """One signature block per signatory; ``role`` is the jinja expression in brackets.
+
+    ``intro`` opens the section; ``recorded_in`` names where each signature's SHA-256 is kept.
+    """
     doc.add_heading("Signatures", level=1)
-    _plain(
-        doc,
-        "This Agreement is signed electronically via dihflow by each Party’s authorised "
-        "representative; the SHA-256 of the signed document is recorded in the timeline of "
-        "case {{ case_ref }}.",
-        after=8,
-    )
+    _plain(doc, intro, after=8)
     _tag(doc, "{%p for s in signatories %}")
     _plain(doc, "For {{ s.name }} (" + role + ", {{ s.country }})", bold=True, after=2)
     _plain(doc, "Name: {{ s.representative or '" + SIGNATURE_LINE + "' }}", after=2)
@@ -499,8 +518,7 @@ def _signatures(doc, role: str) -> None:
     _plain(doc, "Date: " + SIGNATURE_LINE, after=2)
     _plain(
         doc,
-        "Signature: signed electronically via dihflow, document SHA-256 recorded in the case "
-        "timeline",
+        "Signature: signed electronically via dihflow, document SHA-256 recorded in " + recorded_in,
         after=10,
     )
     _tag(doc, "{%p endfor %}")
@@ -1105,10 +1123,828 @@ def build_mutual_nda() -> bytes:
     return _finish(doc, NDA_TITLE)
 
 
+FRAMEWORK_TITLE = "Framework Collaboration Agreement"
+NETWORK = "network of European AI Digital Innovation Hubs"
+
+
+def build_framework_agreement() -> bytes:
+    """The multilateral Framework Collaboration Agreement (``FrameworkAgreementVariables``)."""
+    doc = _new_document(
+        FRAMEWORK_TITLE,
+        FRAMEWORK_TITLE + " · edition {{ edition }} · version {{ version }} · page ",
+    )
+
+    doc.add_heading(FRAMEWORK_TITLE, level=0)
+    subtitle = doc.add_paragraph()
+    subtitle.add_run(f"Multilateral agreement of the {NETWORK}").bold = True
+    _plain(
+        doc,
+        "Edition {{ edition }} · Version {{ version }} · Issued on {{ issued_on }}",
+        after=8,
+    )
+
+    # Parties ----------------------------------------------------------------------------
+    doc.add_heading("Parties", level=1)
+    _plain(
+        doc,
+        "This multilateral Framework Collaboration Agreement (the “Agreement”) is made between:",
+    )
+    _tag(doc, "{%p for p in parties %}")
+    _plain(
+        doc,
+        "{{ loop.index }}. {{ p.name }}, a European Digital Innovation Hub established in "
+        "{{ p.country }}, organised as a {{ p.legal_status_label }}"
+        "{{ ';' if not loop.last else ',' }}",
+        indent=1,
+    )
+    _tag(doc, "{%p endfor %}")
+    _plain(
+        doc,
+        "and every Digital Innovation Hub that accedes to it under clause 4. Each of them is "
+        "a “Party” and together they are the “Parties”.",
+    )
+
+    # Recitals ---------------------------------------------------------------------------
+    doc.add_heading("Recitals", level=1)
+    _clause(
+        doc,
+        "(A)",
+        f"The Parties are Digital Innovation Hubs focused on artificial intelligence and "
+        f"members of the {NETWORK}. They differ in size, organisational structure, legal "
+        "status, services and experience, and see in that diversity a reason to work "
+        "together.",
+    )
+    _clause(
+        doc,
+        "(B)",
+        "The network pursues a structured approach to cooperation among its hubs, so that a "
+        "client of any hub can draw on the capabilities and infrastructure of the others.",
+    )
+    _clause(
+        doc,
+        "(C)",
+        "The network helps its hubs unlock their potential for collaboration and networking "
+        "through mentoring, coaching and the co-creation of services, methods and documents.",
+    )
+    _clause(
+        doc,
+        "(D)",
+        "The Parties wish to collaborate across borders: to provide services jointly, to "
+        "develop new services together and to connect the local players of their regions "
+        "with players in other regions.",
+    )
+    _clause(
+        doc,
+        "(E)",
+        "This Agreement was co-drafted by the hubs of the network and put to their "
+        "consultation. It sets the common terms under which the Parties conclude their "
+        "individual collaborations.",
+    )
+    _plain(doc, "The Parties therefore agree as follows.")
+
+    # 1 Definitions -----------------------------------------------------------------------
+    doc.add_heading("1. Definitions", level=1)
+    _clause(doc, "1.1", "In this Agreement:")
+    _definition(
+        doc,
+        "Network",
+        f"means the {NETWORK}, coordinated by {{{{ secretariat }}}} (the “Secretariat”).",
+    )
+    _definition(
+        doc,
+        "Hub",
+        "means a Digital Innovation Hub that is a Party, having signed this Agreement or "
+        "acceded to it under clause 4.",
+    )
+    _definition(
+        doc,
+        "Specific Agreement",
+        "means a Specific Collaboration Agreement or a Co-development Agreement concluded "
+        "under clause 2 between two or more Hubs and, where relevant, a Client.",
+    )
+    _definition(
+        doc,
+        "Background IP",
+        "means data, know-how, software, methods and other information and intellectual "
+        "property rights held by a Party before it concludes a Specific Agreement or "
+        "developed independently of it.",
+    )
+    _definition(
+        doc,
+        "Foreground IP",
+        "means the results, including the intellectual property rights in them, generated "
+        "by one or more Parties in carrying out a Specific Agreement.",
+    )
+    _definition(
+        doc,
+        "Client",
+        "means a company, public body, start-up or other organisation to which one or more "
+        "Hubs provide a service under a Specific Agreement.",
+    )
+    _definition(
+        doc,
+        "Steering Committee",
+        "means the body of the Parties described in clause 3.",
+    )
+    _definition(
+        doc,
+        "Confidential Information",
+        "means information disclosed by a Party under this Agreement that is marked as "
+        "confidential or would reasonably be understood to be confidential.",
+    )
+    _clause(
+        doc,
+        "1.2",
+        "Headings are for convenience only. “Including” means including without limitation.",
+    )
+
+    # 2 Purpose and scope -------------------------------------------------------------------
+    doc.add_heading("2. Purpose and scope", level=1)
+    _clause(
+        doc,
+        "2.1",
+        "This Agreement is a framework. It sets the principles under which the Hubs "
+        "cooperate in the Network: providing services jointly to Clients, co-developing new "
+        "services, and introducing local players to players in other regions.",
+    )
+    _clause(
+        doc,
+        "2.2",
+        "Each collaboration is concluded case by case in a Specific Agreement: a Specific "
+        "Collaboration Agreement when Hubs provide a service jointly to a Client, and a "
+        "Co-development Agreement when Hubs develop a new service together. A Specific "
+        "Agreement binds only its signatories and records the tasks, costs, intellectual "
+        "property and other terms of that collaboration.",
+    )
+    _clause(
+        doc,
+        "2.3",
+        "This Agreement does not oblige a Party to conclude any Specific Agreement. It "
+        "creates no partnership, joint venture or agency, and no Party may bind another.",
+    )
+    _clause(
+        doc,
+        "2.4",
+        "If a Specific Agreement and this Agreement conflict, this Agreement prevails, "
+        "except where the Specific Agreement expressly departs from a named clause of it.",
+    )
+
+    # 3 Governance ------------------------------------------------------------------------
+    doc.add_heading("3. Governance", level=1)
+    _clause(
+        doc,
+        "3.1",
+        "The Steering Committee consists of one representative of each Party. Each Party "
+        "holds one seat and one vote and may appoint a deputy to replace its representative.",
+    )
+    _clause(
+        doc,
+        "3.2",
+        "The Steering Committee oversees the implementation of this Agreement, adopts the "
+        "model Specific Agreements and annexes of the Network, decides on amendments to this "
+        "Agreement and on objections to accessions, and settles questions referred to it "
+        "under clause 12.",
+    )
+    _clause(
+        doc,
+        "3.3",
+        "The Steering Committee may decide when more than half of the Parties are present "
+        "or represented. It decides by a majority of at least {{ decision_majority_pct }}% "
+        "of the votes cast. It may also decide by written or electronic procedure, including "
+        "through dihflow, under the same majority.",
+    )
+    _clause(
+        doc,
+        "3.4",
+        "An amendment to this Agreement adopted under clause 3.3 binds every Party from the "
+        "date the Steering Committee sets, which is at least sixty days after the decision. "
+        "A Party that voted against it may withdraw under clause 11 before that date, and "
+        "the amendment then does not apply to it.",
+    )
+    _clause(
+        doc,
+        "3.5",
+        "The Secretariat, {{ secretariat }}, convenes the Steering Committee at least once a "
+        "year, keeps its minutes and the register of Parties, signatures and accessions, and "
+        "informs the Parties of every change to that register. The Secretariat has no vote.",
+    )
+
+    # 4 Accession -------------------------------------------------------------------------
+    doc.add_heading("4. Accession of new Hubs", level=1)
+    _clause(
+        doc,
+        "4.1",
+        "A Digital Innovation Hub of the Network that is not a Party may accede to this "
+        "Agreement by signing an accession form in the model of Annex 1, by which it accepts "
+        "this Agreement in the version then in force, and sending it to the Secretariat.",
+    )
+    _clause(
+        doc,
+        "4.2",
+        "The Secretariat circulates the signed accession form to the Parties. The accession "
+        "takes effect thirty days after that circulation unless the Steering Committee "
+        "objects within that period under clause 3.3. From then the acceding Hub is a Party "
+        "with the same rights and obligations as the others and holds a seat in the "
+        "Steering Committee.",
+    )
+    _clause(
+        doc,
+        "4.3",
+        "A Hub whose accession takes effect before this Agreement enters into force counts "
+        "as a signatory for clause 5.1.",
+    )
+
+    # 5 Entry into force --------------------------------------------------------------------
+    doc.add_heading("5. Entry into force and duration", level=1)
+    _clause(
+        doc,
+        "5.1",
+        "This Agreement enters into force on the date on which it has been signed by "
+        "{{ entry_threshold }} Hubs, as recorded by the Secretariat. Until then it binds no "
+        "Party, except clauses 8 and 9 for information exchanged in preparing it.",
+    )
+    _clause(
+        doc,
+        "5.2",
+        "For a Hub that signs after the entry into force, this Agreement takes effect on "
+        "the date of its signature; for an acceding Hub, on the date its accession takes "
+        "effect under clause 4.2. The Secretariat informs all Parties of these dates.",
+    )
+    _clause(
+        doc,
+        "5.3",
+        "This Agreement is concluded for an indefinite period and ends only under clause 11.",
+    )
+
+    # 6 Costs ---------------------------------------------------------------------------
+    doc.add_heading("6. Costs", level=1)
+    _clause(
+        doc,
+        "6.1",
+        "Each Party bears its own costs of taking part in the Network and of performing this "
+        "Agreement, including its participation in the Steering Committee, unless a Specific "
+        "Agreement provides otherwise.",
+    )
+    _clause(
+        doc,
+        "6.2",
+        "The cost of a collaboration, and any funding received for it, is allocated among "
+        "the parties to its Specific Agreement in that Specific Agreement. No payment is due "
+        "between the Parties under this Agreement alone.",
+    )
+
+    # 7 Intellectual property -------------------------------------------------------------
+    doc.add_heading("7. Intellectual property principles", level=1)
+    _clause(
+        doc,
+        "7.1",
+        "Background IP remains the property of the Party that brings it; neither this "
+        "Agreement nor a Specific Agreement transfers it. Rights to use another Party’s "
+        "Background IP arise only from a Specific Agreement and only as far as the "
+        "collaboration needs them.",
+    )
+    _clause(
+        doc,
+        "7.2",
+        "Unless a Specific Agreement provides otherwise, each Party owns the Foreground IP "
+        "it generates, and Foreground IP generated by several Parties whose contributions "
+        "cannot be separated belongs to them jointly.",
+    )
+    _clause(
+        doc,
+        "7.3",
+        "A Specific Agreement sets the rights of a Client in the results delivered to it. "
+        "Unless it provides otherwise, the Client receives a non-exclusive, perpetual right "
+        "to use those results for its own purposes.",
+    )
+    _clause(
+        doc,
+        "7.4",
+        "Methods, templates and documents co-created by the Parties within the Network’s "
+        "mentoring, coaching and co-creation activities may be used by every Party for its "
+        "own activities, with acknowledgement of the Network.",
+    )
+
+    # 8 Confidentiality -------------------------------------------------------------------
+    doc.add_heading("8. Confidentiality", level=1)
+    _clause(
+        doc,
+        "8.1",
+        "Each Party shall keep the Confidential Information of the other Parties "
+        "confidential, use it only for the purposes of this Agreement and the Network, and "
+        "disclose it only to staff and subcontractors who need it and are bound by "
+        "equivalent obligations. A Specific Agreement may set stricter terms.",
+    )
+    _clause(
+        doc,
+        "8.2",
+        "Clause 8.1 does not apply to information that is or becomes public other than by a "
+        "breach of this Agreement, was lawfully known to the recipient beforehand, or must "
+        "be disclosed by law. It survives for five years after this Agreement ends or the "
+        "Party concerned leaves it.",
+    )
+
+    # 9 Personal data ---------------------------------------------------------------------
+    doc.add_heading("9. Personal data", level=1)
+    _clause(
+        doc,
+        "9.1",
+        "Each Party processes personal data in connection with this Agreement in accordance "
+        "with Regulation (EU) 2016/679 (GDPR) and applicable national law, as a separate "
+        "controller for its own purposes, and shares only the personal data the Network "
+        "needs, such as the contact details of representatives.",
+    )
+    _clause(
+        doc,
+        "9.2",
+        "Where a Specific Agreement involves personal data that a Hub processes on behalf "
+        "of another Party or a Client, the parties concerned attach the Network’s "
+        "Data-Processing Annex (Article 28 GDPR) to that Specific Agreement before that "
+        "processing starts. Parties that jointly determine the purposes and means of a "
+        "processing conclude an arrangement under Article 26 GDPR.",
+    )
+
+    # 10 Liability ------------------------------------------------------------------------
+    doc.add_heading("10. Liability", level=1)
+    _clause(
+        doc,
+        "10.1",
+        "Each Party is liable only for its own acts and omissions. The Parties are not "
+        "jointly and severally liable, and no Party is liable for the performance of a "
+        "Specific Agreement to which it is not a party.",
+    )
+    _clause(
+        doc,
+        "10.2",
+        "Liability within a collaboration is governed by its Specific Agreement. Under this "
+        "Agreement alone, except for wilful misconduct, gross negligence, breach of clause 8 "
+        "or 9, or liability that cannot be limited by law, no Party is liable to another for "
+        "indirect or consequential loss.",
+    )
+
+    # 11 Withdrawal and termination ------------------------------------------------------
+    doc.add_heading("11. Withdrawal and termination", level=1)
+    _clause(
+        doc,
+        "11.1",
+        "A Party may withdraw from this Agreement on ninety days’ written notice to the "
+        "Secretariat, which informs the other Parties.",
+    )
+    _clause(
+        doc,
+        "11.2",
+        "If a Party materially breaches this Agreement and does not remedy the breach within "
+        "sixty days of being notified, the Steering Committee may exclude it by a decision "
+        "under clause 3.3 in which that Party does not vote.",
+    )
+    _clause(
+        doc,
+        "11.3",
+        "This Agreement ends when the Steering Committee so decides under clause 3.3 or when "
+        "fewer than two Parties remain.",
+    )
+    _clause(
+        doc,
+        "11.4",
+        "Withdrawal, exclusion or termination does not affect Specific Agreements already "
+        "concluded: they continue, and the terms of this Agreement continue to apply to them, "
+        "until they end, unless their parties agree otherwise. Clauses 7, 8, 9, 10 and 12 "
+        "survive.",
+    )
+
+    # 12 Governing law -----------------------------------------------------------------
+    doc.add_heading("12. Governing law and disputes", level=1)
+    _clause(doc, "12.1", "This Agreement is governed by {{ governing_law }}.")
+    _clause(
+        doc,
+        "12.2",
+        "The Parties to a dispute shall first try to settle it amicably, by negotiation "
+        "between their representatives and then, at the request of any of them, with the "
+        "mediation of the Secretariat or the Steering Committee.",
+    )
+    _clause(
+        doc,
+        "12.3",
+        "A dispute not settled amicably within sixty days of its written notification "
+        "shall be finally settled by {{ dispute_forum }}. A Party may at any time seek "
+        "interim relief from any competent court.",
+    )
+
+    # 13 Edition and version ----------------------------------------------------------
+    doc.add_heading("13. Edition, version and final provisions", level=1)
+    _clause(
+        doc,
+        "13.1",
+        "This document is edition {{ edition }}, version {{ version }} of the Agreement, "
+        "issued on {{ issued_on }} after the consultation of the Hubs. The Secretariat "
+        "records each version adopted and the SHA-256 of its text; a later version adopted "
+        "under clause 3.4 replaces it.",
+    )
+    _clause(
+        doc,
+        "13.2",
+        "This Agreement, with its annexes, is the entire agreement of the Parties on its "
+        "subject. If a provision is invalid, the others remain in force and the Parties "
+        "replace it with a valid provision as close as possible to its purpose.",
+    )
+    _clause(
+        doc,
+        "13.3",
+        "This Agreement may be signed in counterparts and electronically; each signature "
+        "applies to the SHA-256 of this version.",
+    )
+
+    _signatures(
+        doc,
+        "Hub, {{ s.legal_status_label }}",
+        "This Agreement is signed electronically via dihflow by each Party’s authorised "
+        "representative; the SHA-256 of the signed document is recorded in the timeline of "
+        "the Framework Collaboration Agreement, edition {{ edition }}.",
+        "the register of the Framework Collaboration Agreement",
+    )
+
+    # Annex 1 Accession form ---------------------------------------------------------------
+    doc.add_heading("Annex 1. Accession form", level=1)
+    _plain(
+        doc,
+        "[Name of the Hub], a European Digital Innovation Hub established in [country], "
+        "organised as a [public body / private entity / hybrid public-private entity], "
+        "represented by [name and title of the representative],",
+    )
+    _plain(
+        doc,
+        "hereby accedes to the Framework Collaboration Agreement of the "
+        f"{NETWORK}, edition {{{{ edition }}}}, in the version in force on the date of "
+        "this form, accepts all the rights and obligations of a Party under it, and asks "
+        "the Secretariat to circulate this form under clause 4.2.",
+        after=8,
+    )
+    _plain(doc, "Name: " + SIGNATURE_LINE, after=2)
+    _plain(doc, "Title: " + SIGNATURE_LINE, after=2)
+    _plain(doc, "Date: " + SIGNATURE_LINE, after=2)
+    _plain(doc, "Signature: " + SIGNATURE_LINE, after=2)
+
+    return _finish(doc, FRAMEWORK_TITLE)
+
+
+DPA_TITLE = "Data-Processing Annex"
+
+
+def build_data_processing_annex() -> bytes:
+    """The Data-Processing Annex, Article 28 GDPR (variables: ``DataProcessingVariables``)."""
+    doc = _new_document(DPA_TITLE)
+
+    doc.add_heading(DPA_TITLE, level=0)
+    subtitle = doc.add_paragraph()
+    subtitle.add_run("Annex to the agreement “{{ agreement_title }}”").bold = True
+    _plain(
+        doc,
+        "Case reference {{ case_ref }} · Version {{ version }} · Issued on {{ issued_on }}",
+    )
+    _plain(
+        doc,
+        "Processing of personal data on behalf of a controller under Article 28 of "
+        "Regulation (EU) 2016/679 (GDPR).",
+        after=8,
+    )
+
+    # Parties ----------------------------------------------------------------------------
+    doc.add_heading("Parties", level=1)
+    _plain(
+        doc,
+        "This Data-Processing Annex (the “Annex”) forms part of the agreement "
+        "“{{ agreement_title }}” (the “Agreement”) and is made between:",
+    )
+    _plain(
+        doc,
+        "1. {{ controller.name }}, established in {{ controller.country }}, acting as "
+        "controller (the “Controller”);",
+        indent=1,
+    )
+    _tag(doc, "{%p for p in processors %}")
+    _plain(
+        doc,
+        "{{ loop.index + 1 }}. {{ p.name }}, established in {{ p.country }}, acting as "
+        "processor (a “Processor”){{ ';' if not loop.last else '.' }}",
+        indent=1,
+    )
+    _tag(doc, "{%p endfor %}")
+    _plain(
+        doc,
+        "Each of them is a “Party”. Where there are several Processors, each is bound by "
+        "this Annex separately, for the processing it carries out, and “the Processor” "
+        "refers to each of them.",
+    )
+
+    # Recitals ---------------------------------------------------------------------------
+    doc.add_heading("Recitals", level=1)
+    _clause(
+        doc,
+        "(A)",
+        "The Parties have concluded the Agreement in case {{ case_ref }} of the network of "
+        "European AI Digital Innovation Hubs.",
+    )
+    _clause(
+        doc,
+        "(B)",
+        "In performing the Agreement the Processor processes personal data on behalf of "
+        "the Controller, and Article 28 GDPR requires that processing to be governed by a "
+        "contract setting out its subject matter, duration, nature and purpose, the types of "
+        "personal data and the categories of data subjects, and the obligations and rights "
+        "of the Controller.",
+    )
+    _plain(doc, "The Parties therefore agree as follows.")
+
+    # 1 Definitions -----------------------------------------------------------------------
+    doc.add_heading("1. Definitions and precedence", level=1)
+    _clause(
+        doc,
+        "1.1",
+        "“Personal data”, “processing”, “controller”, “processor”, “data subject”, "
+        "“personal data breach” and “supervisory authority” have the meaning given to them "
+        "in Article 4 GDPR. In this Annex:",
+    )
+    _definition(
+        doc,
+        "Sub-processor",
+        "means a processor engaged by the Processor to carry out processing on behalf of "
+        "the Controller.",
+    )
+    _definition(
+        doc,
+        "EEA",
+        "means the European Economic Area (the European Union, Iceland, Liechtenstein and Norway).",
+    )
+    _clause(
+        doc,
+        "1.2",
+        "On the protection of personal data this Annex prevails over the Agreement. In all "
+        "other respects the Agreement applies.",
+    )
+
+    # 2 Subject matter ---------------------------------------------------------------------
+    doc.add_heading("2. Subject matter, duration, nature and purpose", level=1)
+    _clause(
+        doc,
+        "2.1",
+        "The subject matter of the processing is the personal data that the Processor "
+        "processes on behalf of the Controller in performing the Agreement. The processing "
+        "lasts as long as the Agreement and, after it ends, until the personal data has "
+        "been deleted or returned under clause 4.9.",
+    )
+    _clause(
+        doc,
+        "2.2",
+        "The processing consists of the operations the purpose needs, such as collection, "
+        "recording, storage, structuring, analysis, use for training or testing of models, "
+        "transmission to the Controller and erasure. Its purpose is: {{ purpose }}",
+    )
+    _clause(
+        doc,
+        "2.3",
+        "The Processor processes the personal data for that purpose only and never for its "
+        "own purposes.",
+    )
+
+    # 3 Personal data and data subjects -----------------------------------------------------
+    doc.add_heading("3. Personal data and data subjects", level=1)
+    _clause(doc, "3.1", "The types of personal data processed are:")
+    _tag(doc, "{%p for item in data_categories %}")
+    _bullet(doc, "{{ item }}")
+    _tag(doc, "{%p endfor %}")
+    _clause(doc, "3.2", "The categories of data subjects are:")
+    _tag(doc, "{%p for item in data_subjects %}")
+    _bullet(doc, "{{ item }}")
+    _tag(doc, "{%p endfor %}")
+    _clause(
+        doc,
+        "3.3",
+        "Special categories of personal data (Article 9 GDPR) and personal data relating to "
+        "criminal convictions and offences (Article 10 GDPR) are processed only if clause "
+        "3.1 names them expressly.",
+    )
+
+    # 4 Obligations of the Processor ----------------------------------------------------------
+    doc.add_heading("4. Obligations of the Processor", level=1)
+    doc.add_heading("Documented instructions", level=2)
+    _clause(
+        doc,
+        "4.1",
+        "The Processor processes the personal data only on documented instructions from the "
+        "Controller, including with regard to transfers to a third country, unless Union or "
+        "Member State law requires otherwise; in that case it informs the Controller of that "
+        "legal requirement beforehand, unless the law prohibits it. This Annex and the "
+        "Agreement are the Controller’s instructions; further instructions are given in "
+        "writing and recorded in case {{ case_ref }}. The Processor informs the Controller "
+        "immediately if, in its opinion, an instruction infringes data protection law.",
+    )
+    doc.add_heading("Confidentiality of personnel", level=2)
+    _clause(
+        doc,
+        "4.2",
+        "The Processor grants access to the personal data only to the persons who need it "
+        "to perform the Agreement and ensures that they have committed themselves to "
+        "confidentiality or are under an appropriate statutory obligation of "
+        "confidentiality. Personal data is also Confidential Information under the "
+        "Agreement.",
+    )
+    doc.add_heading("Security of processing", level=2)
+    _clause(
+        doc,
+        "4.3",
+        "The Processor takes the technical and organisational measures required by "
+        "Article 32 GDPR to ensure a level of security appropriate to the risk, including at "
+        "least the following:",
+    )
+    _tag(doc, "{%p for item in security_measures %}")
+    _bullet(doc, "{{ item }}")
+    _tag(doc, "{%p endfor %}")
+    doc.add_heading("Sub-processors", level=2)
+    _clause(
+        doc,
+        "4.4",
+        "The Processor engages a Sub-processor only with the prior specific written "
+        "authorisation of the Controller. The Sub-processors authorised by this Annex are:",
+    )
+    _tag(doc, "{%p for item in sub_processors %}")
+    _bullet(doc, "{{ item }}")
+    _tag(doc, "{%p else %}")
+    _plain(doc, "No sub-processors are authorised.", indent=1.6)
+    _tag(doc, "{%p endfor %}")
+    _clause(
+        doc,
+        "4.5",
+        "Adding or replacing a Sub-processor requires a new version of this Annex signed by "
+        "the Controller. The Processor imposes on each Sub-processor, by contract, the same "
+        "data protection obligations as this Annex and remains fully liable to the "
+        "Controller for the Sub-processor’s performance of them.",
+    )
+    doc.add_heading("Rights of data subjects", level=2)
+    _clause(
+        doc,
+        "4.6",
+        "Taking into account the nature of the processing, the Processor assists the "
+        "Controller by appropriate technical and organisational measures in responding to "
+        "requests from data subjects exercising their rights under Chapter III GDPR. It "
+        "forwards to the Controller within five working days any request it receives and "
+        "does not answer it itself unless the Controller so instructs.",
+    )
+    _clause(
+        doc,
+        "4.7",
+        "The Processor also assists the Controller in meeting its obligations under "
+        "Articles 32 to 36 GDPR (security, breach notification, data protection impact "
+        "assessment and prior consultation), taking into account the information available "
+        "to it.",
+    )
+    doc.add_heading("Personal data breaches", level=2)
+    _clause(
+        doc,
+        "4.8",
+        "The Processor notifies the Controller of a personal data breach without undue "
+        "delay and at the latest within {{ breach_notice }} after becoming aware of it, with "
+        "the information listed in Article 33(3) GDPR as far as available, and provides the "
+        "rest as it becomes available. It takes the measures needed to contain the breach "
+        "and documents it. It informs a supervisory authority or data subjects only on the "
+        "Controller’s instructions.",
+    )
+    doc.add_heading("Deletion or return", level=2)
+    _clause(
+        doc,
+        "4.9",
+        "When the processing services end, the Processor, at the choice of the Controller, "
+        "deletes all the personal data or returns it to the Controller, and deletes the "
+        "existing copies, unless Union or Member State law requires their storage. It "
+        "confirms the deletion or return in writing within thirty days.",
+    )
+    doc.add_heading("Audits", level=2)
+    _clause(
+        doc,
+        "4.10",
+        "The Processor makes available to the Controller all information necessary to "
+        "demonstrate compliance with this Annex and Article 28 GDPR, and allows for and "
+        "contributes to audits, including inspections, by the Controller or an auditor it "
+        "mandates, on thirty days’ written notice (or sooner after a personal data breach) "
+        "and subject to confidentiality. Each Party bears its own costs of an audit.",
+    )
+    _clause(
+        doc,
+        "4.11",
+        "The Processor keeps a record of the processing carried out on behalf of the "
+        "Controller as required by Article 30(2) GDPR.",
+    )
+    _tag(doc, "{%p if transfers_outside_eea %}")
+    doc.add_heading("International transfers", level=2)
+    _clause(
+        doc,
+        "4.12",
+        "The Controller authorises the transfer of personal data to countries outside the "
+        "EEA, or access to it from there, only as far as the purpose needs it and only if "
+        "the conditions of Chapter V GDPR are met: an adequacy decision of the European "
+        "Commission for the country concerned or, failing that, the standard contractual "
+        "clauses adopted by the European Commission concluded with the recipient, together "
+        "with any supplementary measures needed to ensure an essentially equivalent level "
+        "of protection.",
+    )
+    _clause(
+        doc,
+        "4.13",
+        "Before each transfer the Processor informs the Controller in writing of the "
+        "recipient, the country, the transfer mechanism relied on and the supplementary "
+        "measures taken, and keeps a copy of the transfer mechanism available to the "
+        "Controller.",
+    )
+    _tag(doc, "{%p else %}")
+    doc.add_heading("Location of processing", level=2)
+    _clause(
+        doc,
+        "4.12",
+        "The Processor, and any Sub-processor, processes and stores the personal data only "
+        "within the EEA and does not allow access to it from elsewhere. Any processing "
+        "outside the EEA requires a new version of this Annex.",
+    )
+    _tag(doc, "{%p endif %}")
+
+    # 5 Obligations of the Controller ------------------------------------------------------
+    doc.add_heading("5. Obligations of the Controller", level=1)
+    _clause(
+        doc,
+        "5.1",
+        "The Controller ensures that it has a lawful basis for the processing, that it has "
+        "informed the data subjects as Articles 13 and 14 GDPR require, and that its "
+        "instructions comply with data protection law.",
+    )
+
+    # 6 Liability -----------------------------------------------------------------------
+    doc.add_heading("6. Liability", level=1)
+    _clause(
+        doc,
+        "6.1",
+        "Each Party is liable for the damage caused by its processing in breach of the GDPR "
+        "or of this Annex as Article 82 GDPR provides. Each Processor is liable only for its "
+        "own processing and that of its Sub-processors; the Processors are not jointly and "
+        "severally liable to the Controller.",
+    )
+    _clause(
+        doc,
+        "6.2",
+        "Between the Parties, the limitations of liability of the Agreement apply to this "
+        "Annex, except for wilful misconduct, gross negligence, fines imposed by a "
+        "supervisory authority for a Party’s own infringement, and liability that cannot be "
+        "limited by law.",
+    )
+
+    # 7 Duration and termination -----------------------------------------------------------
+    doc.add_heading("7. Duration and termination", level=1)
+    _clause(
+        doc,
+        "7.1",
+        "This Annex takes effect on the date of its last signature and ends with the "
+        "Agreement. It ends earlier for a Processor whose participation in the Agreement "
+        "ends.",
+    )
+    _clause(
+        doc,
+        "7.2",
+        "The Controller may suspend the processing, or terminate this Annex and the "
+        "processing under the Agreement, if a Processor materially breaches this Annex and "
+        "does not remedy the breach within fifteen days of being notified.",
+    )
+    _clause(
+        doc,
+        "7.3",
+        "The obligations of clauses 4 and 6 continue for as long as the Processor or a "
+        "Sub-processor holds any of the personal data.",
+    )
+
+    # 8 Governing law -------------------------------------------------------------------
+    doc.add_heading("8. Governing law and disputes", level=1)
+    _clause(doc, "8.1", "This Annex is governed by {{ governing_law }}.")
+    _clause(
+        doc,
+        "8.2",
+        "The Parties shall first try to settle any dispute amicably. A dispute not settled "
+        "within sixty days is resolved as the Agreement provides for its own disputes. This "
+        "does not affect the right of a data subject to lodge a complaint with a "
+        "supervisory authority.",
+    )
+
+    _signatures(
+        doc,
+        "{{ s.role_title }}",
+        "This Annex is signed electronically via dihflow by each Party’s authorised "
+        "representative; the SHA-256 of the signed document is recorded in the timeline of "
+        "case {{ case_ref }}.",
+    )
+    return _finish(doc, DPA_TITLE)
+
+
 TEMPLATE_BUILDERS: dict[str, Callable[[], bytes]] = {
     SPECIFIC_AGREEMENT_TEMPLATE: build_specific_agreement,
     CO_DEVELOPMENT_TEMPLATE: build_co_development_agreement,
     NDA_TEMPLATE: build_mutual_nda,
+    FRAMEWORK_TEMPLATE: build_framework_agreement,
+    DPA_TEMPLATE: build_data_processing_annex,
 }
 """Each template name (file name without ``.docx``) and the function building it."""
 

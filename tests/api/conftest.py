@@ -23,6 +23,7 @@ def api_settings(tmp_path: Path) -> Settings:
         var_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         outbox_dir=tmp_path / "outbox",
+        documents_dir=tmp_path / "documents",
         secret_key="k",
     )
     seed_demo_network(settings.database_url)

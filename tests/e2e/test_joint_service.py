@@ -332,3 +332,9 @@ async def test_back_office_rejects_a_request(stack: Stack) -> None:
     assert case["allowed_actions"] == ["invite-partners", "cancel"]
     r = await act(stack, "back_office", case["id"], "reject-request", {"reason": "Out of scope"})
     assert r.status_code == 200 and r.json()["state"] == "rejected", r.text
+
+
+async def test_back_office_starts_a_case_for_a_lead_hub_with_invitations(stack: Stack) -> None:
+    case = await start_case(stack, who="back_office", lead_hub_id=LEAD)
+    assert case["state"] == "partnering" and case["lead_hub"]["id"] == LEAD
+    assert "accept-invitation" in (await read(stack, PARTNER_MEMBER, case["id"]))["allowed_actions"]

@@ -34,6 +34,7 @@ from domain.cases import (
     Invitation,
     Role,
 )
+from domain.events import QueueWebhooksInput, QueueWebhooksResult
 from domain.steps import Notice, is_overdue
 from worker import sandbox_runner
 from workflows import WORKFLOWS
@@ -84,6 +85,10 @@ class StandIns:
     async def publish_service(self, facts: CaseFacts) -> None:
         self.published.append(facts.case_id)
 
+    @activity.defn(name="queue_webhooks")
+    async def queue_webhooks(self, data: QueueWebhooksInput) -> QueueWebhooksResult:
+        return QueueWebhooksResult(queued=0, started=0)
+
     @property
     def all(self) -> list:  # type: ignore[type-arg]
         return [
@@ -93,6 +98,7 @@ class StandIns:
             self.notify,
             self.rank_candidates,
             self.publish_service,
+            self.queue_webhooks,
         ]
 
     @property

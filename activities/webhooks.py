@@ -1,0 +1,236 @@
+"""Webhooks: queue a case's events for the hubs that subscribed, and deliver each one.
+
+``queue_webhooks`` (run by the case workflow after each recorded step) inserts one
+``webhook_delivery`` row per (active subscription of a concerned hub, matching event) and
+starts one ``WebhookDelivery`` workflow per pending row; ``deliver_webhook`` (run by that
+workflow, retried by Temporal with backoff) POSTs the event to the hub's URL.
+
+How a hub verifies a delivery
+-----------------------------
+Each request is a ``POST`` of a JSON body ``{"id", "case_id", "seq", "type", "at", "data",
+"hash"}`` (``hash`` is the timeline event's hash) with these headers:
+
+``X-Dihflow-Event``      the event type, e.g. ``invitation_accepted``
+``X-Dihflow-Delivery``   the delivery id: the same on every retry of one delivery (dedupe on it)
+``X-Dihflow-Timestamp``  when this attempt was signed, in Unix seconds
+``X-Dihflow-Signature``  ``sha256=`` + the hex HMAC-SHA256, keyed with the webhook's secret
+                         (UTF-8), of the bytes ``f"{timestamp}."`` followed by the raw body
+
+To verify: recompute the HMAC over the timestamp header, a dot and the body bytes exactly as
+received (before any JSON parsing), compare in constant time, and reject timestamps more than
+a few minutes old so a captured request cannot be replayed later. ``verify_signature`` below
+does all of that. Deliveries of one case may arrive out of order or more than once: order by
+``seq`` and ignore a delivery id already processed. Answer any 2xx to acknowledge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from dihflow.settings import Settings
+from domain.events import (
+    DeliveryInput,
+    DeliveryResult,
+    QueueWebhooksInput,
+    QueueWebhooksResult,
+    subscribed,
+)
+from domain.timeline import TimelineEvent
+from store.db import session_scope
+from store.models import Webhook, WebhookDelivery, utcnow
+
+DELIVERY_WORKFLOW = "WebhookDelivery"
+DEFAULT_MAX_ATTEMPTS = 20  # used only when the retry policy does not say
+REQUEST_TIMEOUT_SECONDS = 10.0
+USER_AGENT = "dihflow-webhooks/1"
+
+
+# -- the signature scheme ------------------------------------------------------------------
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The ``X-Dihflow-Signature`` value for ``body`` sent at ``timestamp``."""
+    message = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    timestamp: int | str,
+    body: bytes,
+    header: str,
+    *,
+    tolerance_seconds: int | None = None,
+    now: float | None = None,
+) -> bool:
+    """True when ``header`` is the signature of ``body`` at ``timestamp`` under ``secret``.
+
+    With ``tolerance_seconds``, a timestamp further than that from ``now`` (default: the
+    current time) is refused too, which stops a captured request being replayed later.
+    """
+    if tolerance_seconds is not None:
+        try:
+            sent = int(timestamp)
+        except (TypeError, ValueError):
+            return False
+        if abs((time.time() if now is None else now) - sent) > tolerance_seconds:
+            return False
+    return hmac.compare_digest(sign(secret, timestamp, body).encode(), header.encode())
+
+
+def delivery_id(webhook_id: str, case_id: str, seq: int) -> str:
+    """Stable per (webhook, case, event): a retried queueing finds the row it made."""
+    return "d-" + hashlib.sha256(f"{webhook_id}:{case_id}:{seq}".encode()).hexdigest()[:32]
+
+
+def delivery_payload(delivery: str, case_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "id": delivery,
+        "case_id": case_id,
+        "seq": event.seq,
+        "type": event.type,
+        "at": event.at,
+        "data": event.data,
+        "hash": event.hash,
+    }
+
+
+class WebhookActivities:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    # -- queueing ---------------------------------------------------------------------------
+    @activity.defn(name="queue_webhooks")
+    async def queue_webhooks(self, data: QueueWebhooksInput) -> QueueWebhooksResult:
+        """Insert the deliveries (idempotently), then start a workflow per pending one.
+
+        Starting is idempotent too: workflow id ``webhook-<delivery id>`` with the
+        use-existing conflict policy. Nothing here waits for a receiver.
+        """
+        queued, pending = await asyncio.to_thread(self._insert_deliveries, data)
+        if pending:
+            client = activity.client()
+            await asyncio.gather(
+                *(
+                    client.start_workflow(
+                        DELIVERY_WORKFLOW,
+                        DeliveryInput(delivery_id=d),
+                        id=f"webhook-{d}",
+                        task_queue=self.settings.task_queue,
+                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    )
+                    for d in pending
+                )
+            )
+        return QueueWebhooksResult(queued=queued, started=len(pending))
+
+    def _insert_deliveries(self, data: QueueWebhooksInput) -> tuple[int, list[str]]:
+        if not data.events or not data.hub_ids:
+            return 0, []
+        queued, pending = 0, []
+        with session_scope(self.settings.database_url) as session:
+            hooks = session.exec(
+                select(Webhook)
+                .where(col(Webhook.hub_id).in_(data.hub_ids), col(Webhook.active).is_(True))
+                .order_by(col(Webhook.id))
+            ).all()
+            for event in data.events:
+                for hook in hooks:
+                    if not subscribed(hook.event_types, event.type):
+                        continue
+                    did = delivery_id(hook.id, data.case_id, event.seq)
+                    row = session.get(WebhookDelivery, did)
+                    if row is None:
+                        row = WebhookDelivery(
+                            id=did,
+                            webhook_id=hook.id,
+                            case_id=data.case_id,
+                            seq=event.seq,
+                            event_type=event.type,
+                            payload=delivery_payload(did, data.case_id, event),
+                        )
+                        session.add(row)
+                        queued += 1
+                    if row.status == "pending":
+                        pending.append(did)
+        return queued, pending
+
+    # -- delivering -------------------------------------------------------------------------
+    @activity.defn(name="deliver_webhook")
+    def deliver_webhook(self, data: DeliveryInput) -> DeliveryResult:
+        """POST one delivery; a non-2xx answer or a transport error raises so Temporal retries.
+
+        Each attempt is written to the row (in its own transaction) before anything is raised.
+        """
+        info = activity.info()
+        attempt = info.attempt
+        limit = info.retry_policy.maximum_attempts if info.retry_policy else DEFAULT_MAX_ATTEMPTS
+        last = 0 < limit <= attempt  # 0: no limit
+
+        with session_scope(self.settings.database_url) as session:
+            row = session.get(WebhookDelivery, data.delivery_id)
+            if row is None:
+                raise ApplicationError(
+                    f"no webhook delivery {data.delivery_id!r}", non_retryable=True
+                )
+            if row.status != "pending":  # delivered (or given up) already: never send twice
+                return DeliveryResult(
+                    status=row.status, attempts=row.attempts, status_code=row.last_status_code
+                )
+            hook = session.get(Webhook, row.webhook_id)
+            if hook is None or not hook.active:
+                row.status, row.last_error = "failed", "the webhook was deleted"
+                session.add(row)
+                return DeliveryResult(status="failed", attempts=row.attempts)
+            url, secret, payload, event_type = hook.url, hook.secret, row.payload, row.event_type
+
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Dihflow-Event": event_type,
+            "X-Dihflow-Delivery": data.delivery_id,
+            "X-Dihflow-Timestamp": timestamp,
+            "X-Dihflow-Signature": sign(secret, timestamp, body),
+        }
+        status_code: int | None = None
+        error = ""
+        try:
+            with (
+                httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS, follow_redirects=False) as http,
+                http.stream("POST", url, content=body, headers=headers) as response,
+            ):
+                status_code = response.status_code  # the body is never read: only the status
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        delivered = status_code is not None and 200 <= status_code < 300
+        if not delivered and not error:
+            error = f"the receiver answered HTTP {status_code}"
+
+        with session_scope(self.settings.database_url) as session:
+            row = session.get(WebhookDelivery, data.delivery_id)
+            assert row is not None
+            row.attempts = max(row.attempts, attempt)
+            row.last_status_code = status_code
+            row.last_error = error[:500]
+            if delivered:
+                row.status, row.delivered_at = "delivered", utcnow()
+            elif last:
+                row.status = "failed"
+            session.add(row)
+            result = DeliveryResult(
+                status=row.status, attempts=row.attempts, status_code=status_code
+            )
+        if not delivered:
+            raise ApplicationError(error, type="WebhookNotDelivered")
+        return result
