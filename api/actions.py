@@ -37,7 +37,7 @@ def already_signed(facts: CaseFacts, caller: Caller, action: str, body: dict[str
         return False
     party = signer_party(facts, caller)
     sha = body.get("document_sha256")
-    return party is not None and sha == facts.signatures.get(party)
+    return party is not None and sha is not None and sha == facts.signatures.get(party)
 
 
 async def perform_action(
@@ -61,6 +61,7 @@ async def perform_action(
         if errors:
             raise ApiError(422, "unknown hubs", errors=errors)
     request = ActionRequest(caller=caller, body=body, ip=ip, user_agent=user_agent)
+    session.close()  # give the connection back while the engine works (reopens on next use)
     client = await temporal.get()
     handle = client.get_workflow_handle(workflow_id(case.id))
     try:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.deps import TemporalClients
+from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
 from api.routes import cases, hubs, links, system, templates, webhooks
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.temporal = TemporalClients(settings)
     problems.install(app)
     problems.install_openapi(app)
+    app.add_middleware(AuthenticateFirst, settings=settings)
     app.add_middleware(BodyLimit, settings=settings)
     _offline_docs(app)
     app.include_router(system.router)

@@ -8,10 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.limits import count_request
-from api.problems import ApiError
+from api.problems import ApiError, problem
 from dihflow.settings import Settings
 from domain.cases import Caller, Role
 from store.db import get_engine
@@ -54,22 +56,54 @@ def get_temporal(request: Request) -> TemporalClients:
     return request.app.state.temporal  # type: ignore[no-any-return]
 
 
-def get_caller(request: Request, session: Annotated[Session, Depends(get_session)]) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
+def authenticate(settings: Settings, authorization: str) -> Caller:
+    """The caller an ``Authorization`` header names, counted against its rate limit; 401/429."""
+    scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(
             401,
             "send an API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = principal_for_key(session, key.strip())
+    with Session(get_engine(settings.database_url)) as session:
+        principal = principal_for_key(session, key.strip())
     if principal is None:
         raise ApiError(
             401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
         )
-    count_request(request.app.state.settings, principal.id)
+    count_request(settings, principal.id)
     return Caller(principal_id=principal.id, role=Role(principal.role), hub_id=principal.hub_id)
+
+
+class AuthenticateFirst:
+    """Authenticate ``/v1/`` requests (but the link routes, whose token is in the path) before
+    anything reads their body, so a request without a valid key is a 401 whatever it sends."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path.startswith("/v1/")
+            and not path.startswith("/v1/links/")
+        ):
+            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            try:
+                caller = await run_in_threadpool(authenticate, self.settings, header)
+            except ApiError as exc:
+                await problem(exc.status, exc.detail, exc.title, **exc.extra)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+def get_caller(request: Request) -> Caller:
+    caller = getattr(request.state, "caller", None)
+    if caller is None:  # a route outside /v1/ that still wants a key
+        caller = authenticate(request.app.state.settings, request.headers.get("authorization", ""))
+    return caller  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

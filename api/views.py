@@ -168,7 +168,9 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
     is_lead = caller.hub_id == facts.lead_hub_id and caller.role != "link"
     insider = is_lead or caller.role in (Role.back_office, Role.legal)
     links = []
-    if is_lead or caller.role == Role.back_office:
+    # Only in the embedded default (dev outbox, no mail): the lead sees the client's links to
+    # pass on by hand. Elsewhere a link reaches its party only, by mail.
+    if settings.dev_pages and (is_lead or caller.role == Role.back_office):
         links = [
             LinkView(action=m["action"], url=m["link"], sent_at=m["sent_at"])
             for m in read_outbox(settings.outbox_dir, case.id)

@@ -279,6 +279,14 @@ def check_action(
     facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any] | None
 ) -> _Payload:
     """Raise ``ActionRefused`` unless ``caller`` may take ``action`` now; return the payload."""
+    check_allowed(facts, action, caller)
+    payload = parse_payload(action, body)
+    _check_payload_against_facts(facts, action, payload, caller)
+    return payload
+
+
+def check_allowed(facts: CaseFacts, action: str, caller: Caller) -> None:
+    """The body-free part of ``check_action``: 404 unknown, 409 not now, 403 not yours."""
     if action not in PAYLOADS:
         raise ActionRefused(
             "Unknown action",
@@ -301,9 +309,6 @@ def check_action(
             status=403,
             allowed_actions=mine,
         )
-    payload = parse_payload(action, body)
-    _check_payload_against_facts(facts, action, payload, caller)
-    return payload
 
 
 def decided_deliverable(facts: CaseFacts, payload: DeliverableDecision) -> Any:

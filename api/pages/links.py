@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.links import act_by_link, get_link_document, link_info, usable_link
+from domain.actions import kebab, link_actions, snake
 from domain.errors import DomainError
 
 WEB_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
@@ -88,6 +89,9 @@ async def link_page_post(
         return _gone(request, exc)
     choice = str(form.get("choice") or link.action.replace("_", "-"))
     try:
+        if snake(choice) not in link_actions(link.action):
+            allowed = ", ".join(kebab(a) for a in link_actions(link.action))
+            raise ApiError(403, f"this link allows only: {allowed}")
         info = await act_by_link(session, client, request, token, choice, _form_body(choice, form))
     except (ApiError, DomainError) as exc:
         status = exc.status

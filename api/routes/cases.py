@@ -13,15 +13,16 @@ from fastapi.responses import FileResponse
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from api.actions import UPDATE_TIMEOUT_SECONDS, perform_action, workflow_id
+from api.actions import UPDATE_TIMEOUT_SECONDS, already_signed, perform_action, workflow_id
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
 from api.uploads import is_multipart, read_form, read_json_body
 from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
-from domain.actions import check_action, snake
+from domain.actions import check_action, check_allowed, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
+from domain.errors import ActionRefused
 from domain.lifecycle import ALL_STATES
 from store.models import Document
 from store.queries import CaseFilter, case_facts, list_cases, timeline, visible_case
@@ -67,6 +68,7 @@ async def create_case(
         requested_by=caller,
         activity_timeout_seconds=settings.activity_timeout_seconds,
     )
+    session.close()  # no connection held while the engine works
     operation = WithStartWorkflowOperation(
         CollaborationCaseWorkflow.run,
         start,
@@ -197,6 +199,11 @@ async def take_action(
     """A human step, its body as JSON (``submit-deliverable`` also takes multipart/form-data
     with a ``file``). 409 lists the caller's allowed actions; 403 when not the caller's."""
     case = _case_or_404(session, case_id, caller)
+    try:
+        check_allowed(case_facts(case), snake(action), caller)  # 409/403 before the body
+    except ActionRefused:
+        if not await _repeated_signature(request, case, snake(action), caller):
+            raise
     if is_multipart(request):
 
         def check(fields: dict[str, Any]) -> None:  # 404/409/403/422 before storing a file
@@ -223,6 +230,18 @@ async def take_action(
     )
     session.expire_all()
     return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+
+
+async def _repeated_signature(request: Request, case: Any, action: str, caller: Any) -> bool:
+    """The same signature twice answers like the first (a 200 that records nothing), though
+    the signer may no longer sign."""
+    if action != "sign" or is_multipart(request):
+        return False
+    try:
+        body = await read_json_body(request)
+    except ApiError:
+        return False
+    return already_signed(case_facts(case), caller, action, body)
 
 
 @router.get(

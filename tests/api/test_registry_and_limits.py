@@ -121,10 +121,14 @@ async def test_rate_limit_is_429_with_retry_after_and_shared_by_processes(
     assert other_key.status_code == 200  # the limit is per key
 
 
-async def test_unknown_route_and_wrong_method_are_problem_json(api: httpx.AsyncClient) -> None:
-    r = await api.get("/v1/nothing-here")
+async def test_unknown_route_and_wrong_method_are_problem_json(
+    api: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    assert (await api.get("/v1/nothing-here")).status_code == 401  # no key: nothing more said
+    r = await api.get("/v1/nothing-here", headers=bearer(keys["legal"]))
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
-    r = await api.delete("/v1/hubs")
+    assert (await api.get("/nothing-here")).status_code == 404
+    r = await api.delete("/v1/hubs", headers=bearer(keys["legal"]))
     assert r.status_code == 405 and r.json()["status"] == 405
 
 

@@ -48,10 +48,15 @@ async def read(stack: Stack, who: str, case_id: str) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def link_token(case: dict[str, Any], action: str) -> str:
-    urls = [link["url"] for link in case["links"] if link["action"] == action]
-    assert urls, f"no {action} link on the case: {case['links']}"
-    return urls[-1].rsplit("/", 1)[-1]
+def link_token(stack: Stack, case_id: str, action: str) -> str:
+    """The token of the newest ``action`` link mailed for a case (read from the dev outbox)."""
+    from activities.notify import read_outbox
+
+    urls = [
+        m["link"] for m in read_outbox(stack.settings.outbox_dir, case_id) if m["action"] == action
+    ]
+    assert urls, f"no {action} link was sent for {case_id}"
+    return urls[0].rsplit("/", 1)[-1]
 
 
 async def save_history(stack: Stack, case_id: str, name: str) -> None:

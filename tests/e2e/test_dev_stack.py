@@ -107,6 +107,16 @@ def test_dev_stack_starts_seeds_keeps_cases_and_stops_cleanly(tmp_path: Path) ->
             f"{url}/v1/cases/{case['id']}/actions/accept-invitation", headers=partner, timeout=30
         )
         assert step.status_code == 200 and step.json()["state"] == "legal_review", step.text
+        office = {"Authorization": f"Bearer {keys[('legal', None)]}"}
+        approved = httpx.post(
+            f"{url}/v1/cases/{case['id']}/actions/approve-draft", headers=office, timeout=30
+        )
+        assert approved.status_code == 200, approved.text
+        # the embedded default shows the lead the client's link (no mail is sent there)
+        shown = httpx.get(f"{url}/v1/cases/{case['id']}", headers=lead).json()["links"]
+        assert [link["action"] for link in shown] == ["sign"] and "/l/" in shown[0]["url"]
+        outbox_page = httpx.get(f"{url}/dev/outbox")
+        assert outbox_page.status_code == 200 and shown[0]["url"] in outbox_page.text
     finally:
         out = _stop(proc)
     assert proc.returncode == 0, out

@@ -100,7 +100,8 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     assert (await assert_projected(stack, r, "signed"))["awaiting_signatures"] == ["client"]
 
     # the client acts through its one-time link: read what is asked, fetch the document, sign
-    token = link_token(await read(stack, LEAD_MEMBER, cid), "sign")
+    token = link_token(stack, cid, "sign")
+    assert (await read(stack, LEAD_MEMBER, cid))["links"] == []  # links go by mail only
     info = (await stack.http.get(f"/v1/links/{token}")).json()
     assert info["action"] == "sign" and info["document"]["sha256"] == draft["sha256"]
     assert (await stack.http.get(info["document"]["download_url"])).content == doc.content
@@ -120,7 +121,7 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     assert r.status_code == 200 and r.json()["state"] == "review", r.text
 
     # the client answers the review on its link page (a form post, as from a browser)
-    token = link_token(r.json(), "review")
+    token = link_token(stack, cid, "review")
     page = await stack.http.get(f"/l/{token}")
     assert page.status_code == 200 and "How satisfied" in page.text
     r = await post_form(stack, token, choice="review", rating="5", comment="Clear results")
