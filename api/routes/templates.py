@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from api.routes.cases import DOCX
 from api.uploads import is_multipart
 from domain.cases import Role
 from store.db import as_utc
-from store.models import Document
+from store.models import Document, IdempotencyRecord, TemplateVersion
 
 router = APIRouter(tags=["templates and documents"])
 STAFF = (Role.legal, Role.back_office)
@@ -152,7 +153,12 @@ def get_template(
     },
 )
 async def publish_version(
-    name: str, request: Request, session: SessionDep, caller: CallerDep, settings: SettingsDep
+    name: str,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> TemplateDetail:
     """Publish a new version (legal): accepted only if it renders in the sandbox with its
     example and uses no variable its schema does not declare. Earlier versions stay."""
@@ -183,6 +189,21 @@ async def publish_version(
                 f"{field} must be a JSON object",
                 errors=[{"field": field, "message": "object"}],
             )
+    identity = {
+        "template": name,
+        "file_sha256": hashlib.sha256(content).hexdigest(),
+        "schema": parsed["schema"],
+        "example": parsed["example"],
+        "description": fields.get("description", ""),
+    }
+    if idempotency_key:  # the same key and upload: the version published the first time
+        done, _ = claim(
+            session, caller.principal_id, idempotency_key, "template-versions", identity, ""
+        )
+        if done:
+            first = session.get(TemplateVersion, (name, int(done)))
+            if first is not None:
+                return _detail(first)
     try:
         row = library.publish(
             session,
@@ -196,8 +217,18 @@ async def publish_version(
         )
     except library.TemplateProblem as exc:
         raise _problem(exc) from None
+    if idempotency_key:
+        record = session.get(IdempotencyRecord, (caller.principal_id, idempotency_key))
+        if record is not None:
+            record.resource_id = str(row.version)
+            session.add(record)
+            session.commit()
+    return _detail(row)
+
+
+def _detail(row: TemplateVersion) -> TemplateDetail:
     return TemplateDetail(
-        name=name,
+        name=row.name,
         version=row.version,
         description=row.description,
         variables_schema=row.variables_schema,

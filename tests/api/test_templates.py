@@ -218,3 +218,23 @@ async def test_only_legal_publishes_versions(api: httpx.AsyncClient, keys) -> No
         api, keys["back_office"], small_template("{{ party }}"), SCHEMA, {"party": "x", "years": 1}
     )
     assert r.status_code == 403
+
+
+async def test_same_idempotency_key_publishes_one_version(api: httpx.AsyncClient, keys) -> None:  # type: ignore[no-untyped-def]
+    content = small_template("{{ party }} for {{ years }} years.")
+    fields = {"schema": json.dumps(SCHEMA), "example": json.dumps({"party": "x", "years": 1})}
+    headers = bearer(keys["legal"]) | {"Idempotency-Key": "nda-v2"}
+
+    async def send():  # type: ignore[no-untyped-def]
+        return await api.post(
+            "/v1/templates/mutual_nda/versions",
+            headers=headers,
+            data=fields,
+            files={"file": ("nda.docx", content, "application/octet-stream")},
+        )
+
+    first, again = await send(), await send()
+    assert first.status_code == again.status_code == 201
+    assert first.json()["version"] == again.json()["version"] == 2
+    listing = (await api.get("/v1/templates", headers=bearer(keys["legal"]))).json()["items"]
+    assert next(t for t in listing if t["name"] == "mutual_nda")["versions"] == [1, 2]
