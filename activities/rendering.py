@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from docx.opc.pkgwriter import PackageWriter
 from docx.table import Table
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
@@ -30,7 +31,7 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 """Timestamp written on every zip entry (the earliest a zip can hold)."""
 
 ZIP_COMPRESSION = zipfile.ZIP_DEFLATED
-ZIP_COMPRESSLEVEL = 9
+ZIP_COMPRESSLEVEL = 6
 
 CONTENT_TYPES = "[Content_Types].xml"
 
@@ -68,6 +69,11 @@ def normalise_docx(data: bytes) -> bytes:
     if CONTENT_TYPES not in entries:
         raise RenderError(f"not a docx package: {CONTENT_TYPES} is missing")
 
+    return _zip(entries)
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    """The package with fixed timestamps and attributes, in a fixed order, compressed once."""
     names = [CONTENT_TYPES, *sorted(n for n in entries if n != CONTENT_TYPES)]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dst:
@@ -122,9 +128,38 @@ def render_docx(
     core.last_modified_by = "dihflow"
     core.revision = 1
 
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return normalise_docx(buf.getvalue())
+    return _zip(_package_entries(tpl))
+
+
+class _Entries:
+    """Stands in for python-docx's zip writer: collects each part's bytes by member name, so
+    the package is compressed once (by ``_zip``) instead of twice."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        self.entries[pack_uri.membername] = blob
+
+
+def _package_entries(tpl: DocxTemplate) -> dict[str, bytes]:
+    """What ``DocxTemplate.save`` would zip (this project uses no picture or media
+    replacement, the only work docxtpl's save adds)."""
+    if tpl.crc_to_new_media or tpl.crc_to_new_embedded or tpl.zipname_to_replace:
+        buf = io.BytesIO()  # media replacement: let docxtpl do it, then normalise
+        tpl.save(buf)
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src:
+            return {info.filename: src.read(info) for info in src.infolist()}
+    tpl.pre_processing()
+    package = tpl.docx.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    collector = _Entries()
+    PackageWriter._write_content_types_stream(collector, parts)
+    PackageWriter._write_pkg_rels(collector, package.rels)
+    PackageWriter._write_parts(collector, parts)  # type: ignore[arg-type]
+    return collector.entries
 
 
 def docx_text(data: bytes) -> str:

@@ -1,0 +1,21 @@
+"""The benchmarks run once in quick mode, so the scripts do not rot (figures not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def test_documents_benchmark_runs_in_quick_mode() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH / "documents.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "documents/s" in run.stdout and "ratio dihflow/raw throughput" in run.stdout
+    assert "same inputs give the same bytes: True" in run.stdout
