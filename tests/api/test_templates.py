@@ -238,3 +238,26 @@ async def test_same_idempotency_key_publishes_one_version(api: httpx.AsyncClient
     assert first.json()["version"] == again.json()["version"] == 2
     listing = (await api.get("/v1/templates", headers=bearer(keys["legal"]))).json()["items"]
     assert next(t for t in listing if t["name"] == "mutual_nda")["versions"] == [1, 2]
+
+
+async def test_verify_detects_a_changed_template(
+    api: httpx.AsyncClient, keys, api_settings: Settings, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    import activities.templates as library
+    from activities.rendering import TEMPLATES_DIR
+
+    body = {"template": SPECIFIC, "variables": specific_variables()}
+    doc = (await api.post("/v1/documents", json=body, headers=bearer(keys["legal"]))).json()
+    changed = tmp_path / "agreements"
+    shutil.copytree(TEMPLATES_DIR, changed)
+    template = changed / f"{SPECIFIC}.docx"
+    edited = docx.Document(str(template))
+    edited.add_paragraph("An extra clause slipped in.")
+    edited.save(str(template))
+    monkeypatch.setattr(library, "TEMPLATES_DIR", changed)
+    with session_scope(api_settings.database_url) as session:
+        problems = verify(session, api_settings.documents_dir, doc["id"])
+    assert any("template" in p and "changed" in p for p in problems)
+    assert any("re-rendering gives different bytes" in p for p in problems)
