@@ -23,12 +23,17 @@ test: $(STAMP) system-deps
 	$(BIN)/pytest
 
 # Debian packages the tests use: Chromium for the web pages (Playwright drives the system
-# browser; no browser is ever downloaded). Installed only when running as root and missing;
-# elsewhere those tests skip with the reason.
+# browser; no browser is ever downloaded) and LibreOffice Writer for the executed agreement's
+# PDF (`soffice --headless`). Installed only when running as root and missing; elsewhere those
+# tests skip with the reason.
 system-deps:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing chromium (Debian package) for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v soffice >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing libreoffice-writer-nogui (Debian package) for the executed agreement PDF"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui >/dev/null; \
 	fi
 
 lint: $(STAMP)

@@ -10,6 +10,7 @@ from dihflow.settings import Settings
 def activities_for(settings: Settings) -> list[Any]:
     """Every activity the worker registers, bound to ``settings``."""
     from activities.documents import DocumentActivities
+    from activities.executed import ExecutedActivities
     from activities.messages import MessageActivities
     from activities.records import RecordActivities
     from activities.webhooks import WebhookActivities
@@ -20,11 +21,13 @@ def activities_for(settings: Settings) -> list[Any]:
         MessageActivities(settings),
         WebhookActivities(settings),
     )
+    executed = ExecutedActivities(settings)
     return [
         records.record_case,
         records.rank_candidates,
         records.publish_service,
         documents.render_agreement,
+        executed.produce_executed_agreement,
         messages.issue_link,
         messages.notify,
         webhooks.queue_webhooks,

@@ -7,6 +7,7 @@ answer with the same statuses (DESIGN.md's precedence) and the same bodies.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -18,9 +19,10 @@ from api.case_start import hub_errors
 from api.deps import TemporalClients
 from api.problems import ApiError
 from domain.actions import allowed_actions, check_action, signer_party, snake
-from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts
+from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, Role
 from domain.errors import ActionRefused, DomainError
-from store.models import Case
+from domain.hubs import HubProfile, signing_authority
+from store.models import Case, Hub, Principal
 from store.queries import case_facts
 
 UPDATE_TIMEOUT_SECONDS = 60
@@ -56,6 +58,8 @@ async def perform_action(
     if already_signed(facts, caller, action, body):
         return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
     check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
+    if action in ("sign", "decline_to_sign") and caller.role == Role.hub_signatory:
+        body = body | _representative(session, facts, caller, action)
     if action in ("invite_partners", "select_candidates"):
         errors = hub_errors(session, "hub_ids", body.get("hub_ids", []))
         if errors:
@@ -70,7 +74,7 @@ async def perform_action(
             UPDATE_TIMEOUT_SECONDS,
         )
     except WorkflowUpdateFailedError as exc:
-        raise _refusal(exc, facts, caller) from None
+        raise refusal(exc, facts, caller) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             if "completed" in str(exc).lower():
@@ -84,7 +88,30 @@ async def perform_action(
     return result  # type: ignore[no-any-return]
 
 
-def _refusal(exc: WorkflowUpdateFailedError, facts: CaseFacts, caller: Caller) -> DomainError:
+def _representative(
+    session: Session, facts: CaseFacts, caller: Caller, action: str
+) -> dict[str, Any]:
+    """Only a hub's authorised representative signs for it, within the mandate's dates and
+    scope (and a delegate only while its delegator's mandate holds); 403 naming why not."""
+    principal = session.get(Principal, caller.principal_id)
+    hub = session.get(Hub, caller.hub_id)
+    assert principal is not None and hub is not None and facts.draft is not None
+    profile = HubProfile.model_validate(hub.profile)
+    why = signing_authority(
+        profile, principal.representative_id, facts.draft.template, datetime.now(UTC).date()
+    )
+    if why is not None:
+        raise ActionRefused(
+            "Not an authorised representative",
+            f"cannot {action.replace('_', ' ')} for {profile.name}: {why}",
+            status=403,
+            allowed_actions=[],
+        )
+    rep = next(r for r in profile.representatives if r.id == principal.representative_id)
+    return {"signer_name": rep.name} if action == "sign" else {}
+
+
+def refusal(exc: WorkflowUpdateFailedError, facts: CaseFacts, caller: Caller) -> DomainError:
     cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__

@@ -5,6 +5,7 @@ dihflow worker                   a worker (needs DIHFLOW_TEMPORAL_ADDRESS)
 dihflow api                      the API (needs DIHFLOW_TEMPORAL_ADDRESS)
 dihflow seed                     load the demo network (idempotent)
 dihflow keys create --role ROLE [--hub HUB]    print a new API key (shown once)
+dihflow cases verify-dossier FILE               check a case dossier offline
 """
 
 from __future__ import annotations
@@ -42,12 +43,24 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="re-render a document and report any difference"
     )
     verify.add_argument("doc_id")
+    cases = sub.add_parser("cases", help="case files")
+    cases_sub = cases.add_subparsers(dest="cases_command", required=True)
+    dossier = cases_sub.add_parser(
+        "verify-dossier",
+        help="check a case dossier (zip) offline: hash chain, documents, signatures",
+    )
+    dossier.add_argument("file", help="the zip from GET /v1/cases/{id}/dossier")
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it once")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--hub", default=None, help="the hub of a hub_member or hub_signatory")
     create.add_argument("--label", default="", help="a note on whom the key is for")
+    create.add_argument(
+        "--representative",
+        default=None,
+        help="for hub_signatory: the representative (id in the hub registry) it signs as",
+    )
     keys_sub.add_parser("list", help="list the keys (never the keys themselves)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", help="the key's id (first column of `keys list`)")
@@ -75,6 +88,26 @@ def _verify_document(settings: Settings, doc_id: str) -> int:
         return 1
     made_with = f"{doc.template} v{doc.template_version}"
     _say(f"verified: {doc_id} re-renders to SHA-256 {doc.sha256} ({made_with})")
+    return 0
+
+
+def _verify_dossier(file: str) -> int:
+    """Offline: needs the zip only (no store, no engine)."""
+    from pathlib import Path
+
+    from dihflow.dossier import verify_dossier
+
+    try:
+        content = Path(file).read_bytes()
+    except OSError as exc:
+        _say(f"error: cannot read {file}: {exc.strerror or exc}")
+        return 2
+    problems = verify_dossier(content)
+    for problem in problems:
+        _say(problem)
+    if problems:
+        return 1
+    _say("verified")
     return 0
 
 
@@ -132,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"demo network: {seed_demo_network(settings.database_url)} new hubs")
     elif args.command == "documents":
         return _verify_document(settings, args.doc_id)
+    elif args.command == "cases":
+        return _verify_dossier(args.file)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "keys":
@@ -152,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"revoked {args.id}")
             return 0
         try:
-            key = create_key(settings.database_url, Role(args.role), args.hub, args.label)
+            key = create_key(
+                settings.database_url, Role(args.role), args.hub, args.label, args.representative
+            )
         except ValueError as exc:
             _say(f"error: {exc}")
             return 2

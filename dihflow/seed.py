@@ -25,17 +25,36 @@ def seed_demo_network(database_url: str) -> int:
         return sum(upsert_hub(session, profile) for profile in load_demo_network())
 
 
-def create_key(database_url: str, role: Role, hub_id: str | None, label: str = "") -> str:
+def create_key(
+    database_url: str,
+    role: Role,
+    hub_id: str | None,
+    label: str = "",
+    representative: str | None = None,
+) -> str:
+    """A new key, printed once. A hub_signatory key belongs to one representative of its hub
+    (``representative``; the hub's first listed one when not given)."""
     from store.models import Hub
 
     if role in (Role.hub_member, Role.hub_signatory) and not hub_id:
         raise ValueError(f"a {role.value} key needs --hub")
     if role in (Role.back_office, Role.legal) and hub_id:
         raise ValueError(f"a {role.value} key belongs to no hub; drop --hub")
+    if representative and role != Role.hub_signatory:
+        raise ValueError("--representative is for hub_signatory keys")
     with session_scope(database_url) as session:
-        if hub_id and session.get(Hub, hub_id) is None:
+        hub = session.get(Hub, hub_id) if hub_id else None
+        if hub_id and hub is None:
             raise ValueError(f"unknown hub {hub_id!r} (see GET /v1/hubs or run `dihflow seed`)")
-        _, raw = create_principal(session, role.value, hub_id, label)
+        if role == Role.hub_signatory and hub is not None:
+            people = [r["id"] for r in hub.profile.get("representatives", [])]
+            representative = representative or (people[0] if people else None)
+            if representative not in people:
+                raise ValueError(
+                    f"{representative!r} is not a representative of {hub_id} "
+                    f"(its representatives: {', '.join(people) or 'none'})"
+                )
+        _, raw = create_principal(session, role.value, hub_id, label, representative)
         return raw
 
 

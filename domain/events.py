@@ -50,6 +50,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "nda_skipped",
     "outcome_recorded",
     "service_published",
+    "executed_copy_produced",
+    "executed_copy_failed",
 )
 
 

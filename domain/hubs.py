@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -46,8 +47,14 @@ def _check_codes(field: str, codes: list[str]) -> list[str]:
     return codes
 
 
+ALL_AGREEMENTS = "all agreements"
+
+
 class Representative(BaseModel):
-    """A person who may sign agreements on behalf of a hub."""
+    """A person who may sign agreements on behalf of a hub, within a mandate: from, until
+    (inclusive; open when unset) and a scope (``all agreements`` or a comma-separated list of
+    template names). A delegate holds a mandate from another representative
+    (``delegated_by``), valid only while the delegator's is."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,7 +62,25 @@ class Representative(BaseModel):
     name: NonEmpty
     email: Email
     title: NonEmpty
-    scope: NonEmpty = "all agreements"
+    scope: NonEmpty = ALL_AGREEMENTS
+    mandate_from: date | None = None
+    mandate_until: date | None = None
+    delegated_by: str | None = None
+
+    def covers(self, template: str) -> bool:
+        if self.scope == ALL_AGREEMENTS:
+            return True
+        return template in {s.strip() for s in self.scope.split(",")}
+
+    def gap(self, template: str, on: date) -> str | None:
+        """Why this mandate does not cover signing ``template`` on ``on``, or None."""
+        if self.mandate_from and on < self.mandate_from:
+            return f"{self.name}'s mandate starts on {self.mandate_from}"
+        if self.mandate_until and on > self.mandate_until:
+            return f"{self.name}'s mandate ended on {self.mandate_until}"
+        if not self.covers(template):
+            return f"{self.name}'s mandate covers {self.scope}, not {template}"
+        return None
 
 
 class CataloguedService(BaseModel):
@@ -128,6 +153,12 @@ class HubProfile(BaseModel):
         rep_ids = [rep.id for rep in self.representatives]
         if len(set(rep_ids)) != len(rep_ids):
             raise ValueError(f"duplicate representative ids in hub {self.id!r}: {rep_ids}")
+        for rep in self.representatives:
+            if rep.delegated_by is not None and rep.delegated_by not in set(rep_ids) - {rep.id}:
+                raise ValueError(
+                    f"representative {rep.id!r} is delegated by {rep.delegated_by!r}, "
+                    "who is not another representative of this hub"
+                )
         return self
 
 
@@ -146,3 +177,22 @@ def _demo_network() -> tuple[HubProfile, ...]:
 def load_demo_network() -> list[HubProfile]:
     """The fictional 30-hub demo network from ``domain/data/demo_network.yaml``."""
     return list(_demo_network())
+
+
+def signing_authority(
+    profile: HubProfile, representative_id: str | None, template: str, on: date
+) -> str | None:
+    """Why the representative may not sign ``template`` for the hub on ``on``; None when it may."""
+    people = {r.id: r for r in profile.representatives}
+    rep = people.get(representative_id or "")
+    if rep is None:
+        return f"this key is not tied to an authorised representative of {profile.name}"
+    gap = rep.gap(template, on)
+    if gap is None and rep.delegated_by:
+        delegator = people.get(rep.delegated_by)
+        if delegator is None:
+            return f"{rep.name}'s delegation comes from no current representative"
+        gap = delegator.gap(template, on)
+        if gap is not None:
+            gap = f"delegated by {delegator.name}, whose mandate does not hold: {gap}"
+    return gap

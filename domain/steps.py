@@ -247,6 +247,7 @@ def _sign(
         out.event(
             "agreement_executed", SYSTEM, version=facts.draft.version, sha256=facts.draft.sha256
         )
+        out.effects.append("execute_agreement")  # the executed copy, once the step is recorded
         if facts.scenario != Scenario.matchmaking:
             _plan_deliverables(facts, now)
         for hub in hub_parties(facts):

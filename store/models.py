@@ -35,6 +35,7 @@ class Principal(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     role: str = Field(max_length=20)
     hub_id: str | None = Field(default=None, foreign_key="hub.id", max_length=64)
+    representative_id: str | None = Field(default=None, max_length=64)  # for hub_signatory keys
     label: str = Field(default="", max_length=200)
     key_prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)

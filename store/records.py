@@ -54,7 +54,11 @@ def upsert_hub(session: Session, profile: HubProfile) -> bool:
 
 # -- principals and keys -------------------------------------------------------------------
 def create_principal(
-    session: Session, role: str, hub_id: str | None = None, label: str = ""
+    session: Session,
+    role: str,
+    hub_id: str | None = None,
+    label: str = "",
+    representative_id: str | None = None,
 ) -> tuple[Principal, str]:
     """A new principal and its API key (the key is returned once and stored hashed)."""
     principal_id = uuid.uuid4().hex[:12]
@@ -63,6 +67,7 @@ def create_principal(
         id=principal_id,
         role=role,
         hub_id=hub_id,
+        representative_id=representative_id,
         label=label,
         key_prefix=raw[: len(KEY_PREFIX) + 13],
         key_hash=hash_secret(raw),

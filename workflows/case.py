@@ -28,9 +28,10 @@ from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.executed import ExecutedCopy, ExecuteInput
     from activities.payloads import (
         LinkInput,
         NotifyInput,
@@ -66,6 +67,8 @@ SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB, SA_OVERDUE)
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
+# Producing the executed copy may convert it to PDF with LibreOffice (bounded at 60 s inside).
+EXECUTE_TIMEOUT = timedelta(seconds=120)
 
 
 def _refusal(exc: ActionRefused) -> ApplicationError:
@@ -254,12 +257,50 @@ class CollaborationCaseWorkflow:
         )
         if workflow.patched("webhooks") and events:
             await self._queue_webhooks(work, events)
+        if "execute_agreement" in out.effects and workflow.patched("executed-agreement"):
+            # after the step is recorded: the last signature is in the store, and the
+            # timeline head is the agreement_executed event
+            await self._execute_agreement(work, at)
         self.facts = work
         workflow.upsert_search_attributes(
             [SA_STATE.value_set(work.state), SA_OVERDUE.value_set(is_overdue(work))]
         )
         self.steps += 1
         await self._send_notices(work, out.notices)
+
+    async def _execute_agreement(self, work: CaseFacts, executed_at: str) -> None:
+        """The executed copy (signed version + signature certificate, .docx and PDF), then
+        one more event naming it by id and hash, recorded like any step's."""
+        version = work.draft.version if work.draft else 0
+        try:
+            copy = await workflow.execute_activity(
+                "produce_executed_agreement",
+                ExecuteInput(facts=work, executed_at=executed_at),
+                result_type=ExecutedCopy,
+                start_to_close_timeout=max(self._timeout, EXECUTE_TIMEOUT),
+                retry_policy=RECORD_RETRY,
+            )
+            type_: str = "executed_copy_produced"
+            data = {
+                "document_id": copy.document_id,
+                "sha256": copy.sha256,
+                "pdf_sha256": copy.pdf_sha256,
+            }
+        except ActivityError:  # only a non-retryable failure: never wedge the case on it
+            workflow.logger.exception("the executed copy of version %s failed", version)
+            type_, data = "executed_copy_failed", {"version": version}
+        event = chain_event(
+            work.seq, work.head_hash, type_, SYSTEM, workflow.now().isoformat(), data
+        )
+        work.seq, work.head_hash = event.seq, event.hash
+        await workflow.execute_activity(
+            "record_case",
+            RecordInput(facts=work, events=[event]),
+            start_to_close_timeout=self._timeout,
+            retry_policy=RECORD_RETRY,
+        )
+        if workflow.patched("webhooks"):
+            await self._queue_webhooks(work, [event])
 
     async def _queue_webhooks(self, work: CaseFacts, events: list[TimelineEvent]) -> None:
         """Hand the recorded events to the subscribed hubs' webhooks. Only queues: each

@@ -10,10 +10,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
-from temporalio.client import WithStartWorkflowOperation
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
-from api.actions import UPDATE_TIMEOUT_SECONDS, already_signed, perform_action, workflow_id
+from api.actions import (
+    UPDATE_TIMEOUT_SECONDS,
+    already_signed,
+    perform_action,
+    refusal,
+    workflow_id,
+)
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
@@ -84,6 +90,10 @@ async def create_case(
             ),
             UPDATE_TIMEOUT_SECONDS,
         )
+    except WorkflowUpdateFailedError as exc:  # refused for good: say why, do not ask to retry
+        raise refusal(exc, facts, caller) from None
+    except ApiError:
+        raise
     except Exception as exc:
         raise ApiError(
             503, "the case could not be started now; retry with the same Idempotency-Key"
@@ -264,10 +274,11 @@ def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> Fil
     path = Path(settings.documents_dir) / doc.path
     if not path.exists():
         raise ApiError(404, f"the file of document {doc_id!r} is missing from the document store")
+    pdf = path.suffix == ".pdf"
     return FileResponse(
         path,
-        media_type=DOCX,
-        filename=f"{doc_id}.docx",
+        media_type="application/pdf" if pdf else DOCX,
+        filename=f"{doc_id}{'.pdf' if pdf else '.docx'}",
         headers={"X-Document-SHA256": doc.sha256},
     )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,7 @@ from store.db import as_utc
 from store.models import Document, IdempotencyRecord, TemplateVersion
 
 router = APIRouter(tags=["templates and documents"])
+MAX_VERSION = 1_000_000  # far past any real history, well inside the store's integers
 STAFF = (Role.legal, Role.back_office)
 
 
@@ -48,7 +49,7 @@ class DocumentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template: str = Field(min_length=1, max_length=80)
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
     variables: dict[str, Any]
 
 
@@ -114,7 +115,7 @@ def get_template(
     session: SessionDep,
     caller: CallerDep,
     settings: SettingsDep,
-    version: int | None = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> TemplateDetail:
     """A template's variables as JSON Schema (the newest version unless ``version`` is given)."""
     try:

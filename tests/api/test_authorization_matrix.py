@@ -179,9 +179,37 @@ JSON_BEFORE_AUTH = (
     "token is unknown (404)"
 )
 
+COPY = "POST /v1/cases/{case_id}/executed-copy"
+PDF = {"file": ("agreement-qes.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}
+
 # One row per line or two (the formatter is off for the table: it is read more than edited).
 # fmt: off
 TABLE: list[Row] = [
+    # -- GET /v1/cases/{case_id}/dossier
+    *no_key("GET /v1/cases/{case_id}/dossier", "delivery"),
+    R("GET /v1/cases/{case_id}/dossier", "lead-member", "delivery", 200),
+    R("GET /v1/cases/{case_id}/dossier", "partner-signatory", "delivery", 200),
+    R("GET /v1/cases/{case_id}/dossier", "foreign-hub", "delivery", 404),
+    R("GET /v1/cases/{case_id}/dossier", "foreign-signatory", "delivery", 404),
+    R("GET /v1/cases/{case_id}/dossier", "back-office", "delivery", 200),
+    R("GET /v1/cases/{case_id}/dossier", "legal", "legal-review", 200),
+    R("GET /v1/cases/{case_id}/dossier", "link-token-as-key", "delivery", 401),
+    R("GET /v1/cases/{case_id}/dossier", "back-office", "missing-case", 404),
+    # -- POST /v1/cases/{case_id}/executed-copy
+    *no_key(COPY, "delivery", files=PDF),
+    R(COPY, "lead-member", "fresh:delivery", 201, files=PDF),
+    R(COPY, "lead-signatory", "fresh:delivery", 201, files=PDF),
+    R(COPY, "partner-member", "delivery", 403, files=PDF),
+    R(COPY, "partner-signatory", "delivery", 403, files=PDF),
+    R(COPY, "foreign-hub", "delivery", 404, files=PDF),
+    R(COPY, "foreign-signatory", "delivery", 404, files=PDF),
+    R(COPY, "back-office", "delivery", 403, files=PDF),
+    R(COPY, "legal", "delivery", 403, files=PDF),
+    R(COPY, "lead-member", "signing", 409, files=PDF,
+      note="not every party has signed"),
+    R(COPY, "lead-member", "delivery", 415, files=UPLOAD,
+      note="not a PDF"),
+    R(COPY, "lead-member", "missing-case", 404, files=PDF),
     # -- system: public -----------------------------------------------------------------------
     *everyone("GET /healthz", 200),
     *everyone("GET /readyz", 200),

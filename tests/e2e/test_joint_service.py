@@ -147,6 +147,7 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
         "signed",
         "signed",
         "agreement_executed",
+        "executed_copy_produced",
         "deliverable_submitted",
         "deliverable_accepted",
         "delivery_completed",

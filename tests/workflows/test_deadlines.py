@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.executed import ExecutedCopy, ExecuteInput
 from activities.payloads import LinkInput, LinkResult, NotifyInput, RecordInput, RenderInput
 from dihflow.engine import find_binary
 from domain.cases import (
@@ -52,6 +53,7 @@ class StandIns:
         self.links: list[LinkInput] = []
         self.notices: list[Notice] = []
         self.published: list[str] = []
+        self.executed: list[ExecuteInput] = []
 
     @activity.defn(name="record_case")
     async def record_case(self, data: RecordInput) -> None:
@@ -89,6 +91,19 @@ class StandIns:
     async def queue_webhooks(self, data: QueueWebhooksInput) -> QueueWebhooksResult:
         return QueueWebhooksResult(queued=0, started=0)
 
+    @activity.defn(name="produce_executed_agreement")
+    async def produce_executed_agreement(self, data: ExecuteInput) -> ExecutedCopy:
+        self.executed.append(data)
+        version = data.facts.draft.version if data.facts.draft else 0
+        return ExecutedCopy(
+            version=version,
+            document_id=f"{data.facts.case_id}-v{version}-executed",
+            sha256="e" * 64,
+            certificate_id=f"{data.facts.case_id}-v{version}-certificate",
+            certificate_sha256="c" * 64,
+            pdf_skipped="stand-in",
+        )
+
     @property
     def all(self) -> list:  # type: ignore[type-arg]
         return [
@@ -99,6 +114,7 @@ class StandIns:
             self.rank_candidates,
             self.publish_service,
             self.queue_webhooks,
+            self.produce_executed_agreement,
         ]
 
     @property

@@ -1,0 +1,487 @@
+"""The executed agreement: the signed version with a signature certificate page appended.
+
+``produce_executed_agreement`` runs once the last party has signed (effect
+``execute_agreement``), after the step's ``record_case``, so every ``Signature`` row over the
+signed SHA-256 is in the store. It makes and stores, content-addressed:
+
+- the signature certificate alone (template ``signature_certificate``),
+- the executed copy: the signed version followed by the certificate (``executed_agreement``),
+- the executed copy as PDF (``executed_agreement_pdf``) when LibreOffice's ``soffice`` is
+  installed; otherwise the result says why there is none.
+
+The .docx files are deterministic (fixed core properties and zip entry times); a PDF is not
+byte-for-byte reproducible, so its hash is simply recorded. Idempotent: a retried run finds the
+rows it made (ids ``<case>-v<version>-certificate``, ``-executed``, ``-executed-pdf``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from pydantic import BaseModel
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.documents import store_file
+from activities.rendering import normalise_docx, sha256_hex
+from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
+from dihflow.settings import Settings
+from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
+from domain.timeline import canonical_json
+from store.db import as_utc, session_scope
+from store.models import Document, Hub, Signature
+
+log = logging.getLogger("dihflow.executed")
+
+TEMPLATE_VERSION = "1"
+PDF_TIMEOUT_SECONDS = 60
+CERTIFICATE_TITLE = "Signature certificate"
+LEGAL_NOTE = (
+    "These are simple electronic signatures within the meaning of Regulation (EU) No 910/2014 "
+    "(eIDAS), with an audit trail: each signature was given through the dihflow API, is bound "
+    "to the SHA-256 of the exact document version above, and is recorded in the case's "
+    "hash-chained timeline. They are not advanced or qualified electronic signatures."
+)
+COLUMNS = (
+    "Party",
+    "Signer name",
+    "Role",
+    "Hub / organisation",
+    "Signed at (UTC)",
+    "IP address",
+    "User agent",
+)
+ROLES = {CLIENT: "client", LOCAL_PLAYER: "local player"}
+
+
+class ExecuteInput(BaseModel):
+    """The case as recorded with its ``agreement_executed`` event: ``facts.head_hash`` is the
+    timeline head at execution, ``executed_at`` that event's time (fixes the files' dates)."""
+
+    facts: CaseFacts
+    executed_at: str
+
+
+class ExecutedCopy(BaseModel):
+    """Ids and hashes only (this lands in workflow history)."""
+
+    version: int
+    document_id: str
+    sha256: str
+    certificate_id: str
+    certificate_sha256: str
+    pdf_document_id: str | None = None
+    pdf_sha256: str | None = None
+    pdf_skipped: str | None = None  # why there is no PDF
+
+
+@dataclass(frozen=True)
+class SignerRow:
+    party: str
+    signer_name: str
+    role: str
+    organisation: str
+    signed_at: str
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    case_id: str
+    title: str
+    document_id: str
+    version: int
+    document_sha256: str
+    head_hash: str
+    head_seq: int
+    executed_at: datetime
+    signers: tuple[SignerRow, ...]
+
+    def digest(self) -> str:
+        """SHA-256 of what the certificate states (kept in the row, never in the timeline)."""
+        data = {
+            "case_id": self.case_id,
+            "document_id": self.document_id,
+            "document_sha256": self.document_sha256,
+            "head_hash": self.head_hash,
+            "head_seq": self.head_seq,
+            "executed_at": self.executed_at.isoformat(),
+            "signers": [s.__dict__ for s in self.signers],
+        }
+        return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def doc_ids(case_id: str, version: int) -> tuple[str, str, str]:
+    """(certificate, executed copy, executed PDF) document ids of a signed version."""
+    base = f"{case_id}-v{version}"
+    return f"{base}-certificate", f"{base}-executed", f"{base}-executed-pdf"
+
+
+class ExecutedActivities:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @activity.defn(name="produce_executed_agreement")
+    def produce_executed_agreement(self, data: ExecuteInput) -> ExecutedCopy:
+        facts = data.facts
+        if facts.draft is None:
+            raise ApplicationError(
+                f"case {facts.case_id} has no signed draft", type="NoDraft", non_retryable=True
+            )
+        version = facts.draft.version
+        cert_id, exec_id, pdf_id = doc_ids(facts.case_id, version)
+        root = self.settings.documents_dir
+        with session_scope(self.settings.database_url) as session:
+            signed = session.get(Document, facts.draft.document_id)
+            if signed is None or signed.sha256 != facts.draft.sha256:
+                raise ApplicationError(
+                    f"the signed document {facts.draft.document_id} is not in the store",
+                    type="NoSignedDocument",
+                    non_retryable=True,
+                )
+            cert_row, exec_row = session.get(Document, cert_id), session.get(Document, exec_id)
+            if cert_row is None or exec_row is None:
+                try:
+                    signed_bytes = (root / signed.path).read_bytes()
+                except FileNotFoundError:
+                    raise ApplicationError(
+                        f"the file of {signed.id} is missing from the document store",
+                        type="DocumentMissing",
+                        non_retryable=True,
+                    ) from None
+                if sha256_hex(signed_bytes) != signed.sha256:
+                    raise ApplicationError(
+                        f"the file of {signed.id} does not match its SHA-256",
+                        type="DocumentChanged",
+                        non_retryable=True,
+                    )
+                cert = _certificate(session, facts, data.executed_at)
+                cert_bytes = certificate_docx(cert)
+                exec_bytes = executed_docx(signed_bytes, cert)
+                common = dict(
+                    case_id=facts.case_id,
+                    version=version,
+                    template_version=TEMPLATE_VERSION,
+                    template_sha256=signed.sha256,  # made from the signed version
+                    variables_sha256=cert.digest(),
+                    variables=None,
+                )
+                if cert_row is None:
+                    cert_row = _store(root, cert_id, CERTIFICATE_TEMPLATE, cert_bytes, common)
+                    session.add(cert_row)
+                if exec_row is None:
+                    exec_row = _store(root, exec_id, EXECUTED_TEMPLATE, exec_bytes, common)
+                    session.add(exec_row)
+            pdf_row = session.get(Document, pdf_id)
+        result = ExecutedCopy(
+            version=version,
+            document_id=exec_row.id,
+            sha256=exec_row.sha256,
+            certificate_id=cert_row.id,
+            certificate_sha256=cert_row.sha256,
+        )
+        if pdf_row is None:
+            pdf_row, result.pdf_skipped = self._pdf(facts, exec_row, pdf_id)
+        if pdf_row is not None:
+            result.pdf_document_id, result.pdf_sha256 = pdf_row.id, pdf_row.sha256
+        return result
+
+    def _pdf(
+        self, facts: CaseFacts, executed: Document, pdf_id: str
+    ) -> tuple[Document | None, str | None]:
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            why = "no PDF: LibreOffice (soffice) is not installed on the worker"
+            log.warning("%s (case %s)", why, facts.case_id)
+            return None, why
+        root = self.settings.documents_dir
+        try:
+            pdf = docx_to_pdf(soffice, (root / executed.path).read_bytes())
+        except PdfConversionError as exc:
+            log.warning("case %s: %s", facts.case_id, exc)
+            return None, f"no PDF: {exc}"
+        row = _store(
+            root,
+            pdf_id,
+            EXECUTED_PDF_TEMPLATE,
+            pdf,
+            dict(
+                case_id=facts.case_id,
+                version=executed.version,
+                template_version=TEMPLATE_VERSION,
+                template_sha256=executed.sha256,  # converted from the executed .docx
+                variables_sha256=executed.variables_sha256,
+                variables=None,
+            ),
+        )
+        with session_scope(self.settings.database_url) as session:
+            existing = session.get(Document, pdf_id)  # a concurrent retry may have stored one
+            if existing is not None:
+                return existing, None
+            session.add(row)
+        return row, None
+
+
+def _store(
+    root: Path, doc_id: str, template: str, content: bytes, common: dict[str, Any]
+) -> Document:
+    digest = sha256_hex(content)
+    suffix = ".pdf" if template == EXECUTED_PDF_TEMPLATE else ".docx"
+    path = store_file(root, digest, content, suffix)
+    return Document(
+        id=doc_id,
+        template=template,
+        sha256=digest,
+        path=str(path.relative_to(root)),
+        size=len(content),
+        **common,
+    )
+
+
+# -- the certificate ---------------------------------------------------------------------------
+def _certificate(session: Any, facts: CaseFacts, executed_at: str) -> Certificate:
+    assert facts.draft is not None
+    rows = {
+        s.party: s
+        for s in session.exec(
+            select(Signature).where(
+                Signature.case_id == facts.case_id,
+                Signature.document_sha256 == facts.draft.sha256,
+            )
+        )
+    }
+    missing = [p for p in facts.signers if p not in rows]
+    if missing:
+        # record_case writes a signature before this runs: a gap is a store problem, not a
+        # race, and retrying will not fill it
+        raise ApplicationError(
+            f"no stored signature of {missing} over {facts.draft.sha256}",
+            type="SignatureMissing",
+            non_retryable=True,
+        )
+    hubs = {h: session.get(Hub, h) for h in facts.signers if h not in ROLES}
+    signers = []
+    for party in facts.signers:
+        s = rows[party]
+        if party in ROLES:
+            who = facts.external(party)
+            organisation = who.name if who else ""
+        else:
+            hub = hubs.get(party)
+            organisation = hub.name if hub else party
+        signed_at = as_utc(s.signed_at)
+        assert signed_at is not None
+        signers.append(
+            SignerRow(
+                party=party,
+                signer_name=s.signer_name or f"(no name given; API key {s.principal_id})",
+                role=ROLES.get(party, "hub signatory"),
+                organisation=organisation,
+                signed_at=_utc_text(signed_at),
+                ip=s.ip or "(not seen)",
+                user_agent=s.user_agent or "(not sent)",
+            )
+        )
+    return Certificate(
+        case_id=facts.case_id,
+        title=facts.title,
+        document_id=facts.draft.document_id,
+        version=facts.draft.version,
+        document_sha256=facts.draft.sha256,
+        head_hash=facts.head_hash,
+        head_seq=facts.seq,
+        executed_at=datetime.fromisoformat(executed_at),
+        signers=tuple(signers),
+    )
+
+
+def _utc_naive(moment: datetime) -> datetime:
+    """python-docx writes core-property times as UTC wall-clock times."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def _utc_text(moment: datetime) -> str:
+    return _utc_naive(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def certificate_docx(cert: Certificate) -> bytes:
+    """The signature certificate alone, as deterministic .docx bytes."""
+    document = docx.Document()
+    _write_certificate(document, cert, new_page=False)
+    return _save(document, cert.executed_at)
+
+
+def executed_docx(signed: bytes, cert: Certificate) -> bytes:
+    """The signed version with the certificate on a page of its own at the end."""
+    document = docx.Document(io.BytesIO(signed))
+    _write_certificate(document, cert, new_page=True)
+    return _save(document, cert.executed_at)
+
+
+def _save(document: Any, at: datetime) -> bytes:
+    stamp = _utc_naive(at)
+    core = document.core_properties
+    core.created = core.modified = core.last_printed = stamp
+    core.last_modified_by = "dihflow"
+    core.revision = 1
+    buf = io.BytesIO()
+    document.save(buf)
+    return normalise_docx(buf.getvalue())
+
+
+def _write_certificate(document: Any, cert: Certificate, *, new_page: bool) -> None:
+    styles = {s.name for s in document.styles}
+    heading = document.add_paragraph()
+    if new_page:
+        heading.add_run().add_break(WD_BREAK.PAGE)
+    if "Heading 1" in styles:
+        heading.style = document.styles["Heading 1"]
+    run = heading.add_run(CERTIFICATE_TITLE)
+    run.bold = True
+    run.font.size = Pt(16)
+    document.add_paragraph(
+        f"Case {cert.case_id}: {cert.title}. Document {cert.document_id} (version "
+        f"{cert.version}), executed on {_utc_text(cert.executed_at)} when the last party signed."
+    )
+    table = document.add_table(rows=1, cols=len(COLUMNS))
+    if "Table Grid" in styles:
+        table.style = document.styles["Table Grid"]
+    else:
+        _borders(table)
+    for cell, title in zip(table.rows[0].cells, COLUMNS, strict=True):
+        _cell_text(cell, title, bold=True)
+    for s in cert.signers:
+        values = (s.party, s.signer_name, s.role, s.organisation, s.signed_at, s.ip, s.user_agent)
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            _cell_text(cell, value)
+    document.add_paragraph()
+    _labelled(document, "Document SHA-256: ", cert.document_sha256)
+    _labelled(
+        document,
+        "Case timeline head hash at execution: ",
+        f"{cert.head_hash} (event {cert.head_seq})",
+    )
+    document.add_paragraph(LEGAL_NOTE)
+    document.add_paragraph(
+        "Signer names, IP addresses and user agents are as seen by the dihflow API when each "
+        "signature was given; times are UTC. The timeline and every document version can be "
+        "checked offline with the command dihflow cases verify-dossier on the case dossier."
+    )
+
+
+def _labelled(document: Any, label: str, value: str) -> None:
+    p = document.add_paragraph()
+    p.add_run(label).bold = True
+    run = p.add_run(value)
+    run.font.name = "Courier New"
+    run.font.size = Pt(9)
+
+
+def _cell_text(cell: Any, text: str, bold: bool = False) -> None:
+    paragraph = cell.paragraphs[0]
+    run = paragraph.add_run(text)
+    run.bold = bold
+    run.font.size = Pt(8)
+
+
+def _borders(table: Any) -> None:
+    """Single-line borders without relying on a table style the document may not have."""
+    properties = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), "4")
+        element.set(qn("w:space"), "0")
+        element.set(qn("w:color"), "000000")
+        borders.append(element)
+    properties.append(borders)
+
+
+# -- PDF through LibreOffice -------------------------------------------------------------------
+class PdfConversionError(Exception):
+    pass
+
+
+_PROFILE_LOCK = threading.Lock()
+
+
+def docx_to_pdf(soffice: str, content: bytes, timeout: float = PDF_TIMEOUT_SECONDS) -> bytes:
+    """Convert with ``soffice --headless --convert-to pdf`` in a temporary directory.
+
+    One LibreOffice user profile per process, reused (about 1 s faster than a fresh one) by
+    one conversion at a time; a conversion that finds it busy uses a throwaway profile, since
+    two instances must never share one. The whole process group is killed after ``timeout``.
+    """
+    shared = Path(tempfile.gettempdir()) / f"dihflow-soffice-{os.getuid()}-{os.getpid()}"
+    with tempfile.TemporaryDirectory(prefix="dihflow-pdf-") as tmp:
+        work = Path(tmp)
+        source = work / "executed.docx"
+        source.write_bytes(content)
+        if _PROFILE_LOCK.acquire(blocking=False):
+            try:
+                return _convert(soffice, source, shared, timeout)
+            finally:
+                _PROFILE_LOCK.release()
+        return _convert(soffice, source, work / "profile", timeout)
+
+
+def _convert(soffice: str, source: Path, profile: Path, timeout: float) -> bytes:
+    out_dir = source.parent / "out"
+    command = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(out_dir),
+        str(source),
+    ]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: a timeout kills soffice.bin too
+        env={**os.environ, "HOME": str(source.parent)},
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise PdfConversionError(f"LibreOffice did not convert within {timeout:.0f} s") from None
+    pdf = out_dir / "executed.pdf"
+    if proc.returncode != 0 or not pdf.exists():
+        tail = output.decode(errors="replace").strip()[-300:]
+        raise PdfConversionError(f"LibreOffice failed (exit {proc.returncode}): {tail}")
+    data = pdf.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        raise PdfConversionError("LibreOffice wrote something that is not a PDF")
+    log.info("converted to PDF in %.1f s", time.monotonic() - started)
+    return data
