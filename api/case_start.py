@@ -60,6 +60,10 @@ class CaseCreate(BaseModel):
     background_ip: dict[str, list[str]] = Field(default={}, max_length=20)
     milestones: list[MilestoneSpec] = Field(default=[], max_length=50)
     wanted_services: list[str] = Field(default=[], max_length=20)
+    signing_order: Literal["parallel", "sequential"] = Field(
+        default="parallel",
+        description="sequential: each party signs in turn (lead, partners, then the client)",
+    )
     start_date: date | None = None
     end_date: date | None = None
     partnering_days: int | None = Field(default=None, ge=1, le=365)
@@ -177,6 +181,7 @@ def first_facts(case_id: str, lead: str, body: CaseCreate, settings: Settings) -
         reminder_days=body.reminder_days or settings.reminder_days,
         review_days=body.review_days or settings.review_days,
         link_days=settings.link_ttl_days,
+        signing_order=body.signing_order,
         created_at=now.isoformat(timespec="seconds"),
     )
     if body.scenario == Scenario.co_development:

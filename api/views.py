@@ -93,6 +93,8 @@ class CaseView(CaseSummary):
     deadlines: dict[str, str]
     draft: dict[str, Any] | None
     changes_requested: str
+    review_comments: list[dict[str, Any]]
+    signing_order: str
     documents: list[DocumentView]
     signatures: list[SignatureView]
     awaiting_signatures: list[str]
@@ -188,6 +190,8 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         deadlines=facts.deadlines,
         draft=facts.draft.model_dump() if facts.draft else None,
         changes_requested=facts.changes_requested,
+        review_comments=[c.model_dump() for c in facts.review_comments],
+        signing_order=facts.signing_order,
         documents=[
             DocumentView(
                 id=d.id,

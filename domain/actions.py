@@ -168,8 +168,11 @@ def signer_party(f: CaseFacts, c: Caller) -> str | None:
 
 
 def _may_sign(f: CaseFacts, c: Caller) -> bool:
+    """A party still to sign; in a sequential round, only the next one in signing order."""
     party = signer_party(f, c)
-    return party is not None and party in f.unsigned
+    if party is None or party not in f.unsigned:
+        return False
+    return f.signing_order == "parallel" or party == f.unsigned[0]
 
 
 def _has_pending_invitation(f: CaseFacts, c: Caller) -> bool:

@@ -80,6 +80,15 @@ class TaskSpec(BaseModel):
     cost_share_pct: float = Field(ge=0, le=100)
 
 
+class DraftComment(BaseModel):
+    """The legal helpdesk's comments on one draft version (kept for every version)."""
+
+    version: int
+    comments: str
+    by: str  # the actor, as on the timeline
+    at: str
+
+
 class Draft(BaseModel):
     version: int
     document_id: str
@@ -193,6 +202,8 @@ class CaseFacts(BaseModel):
     result: str = ""  # the matchmaking outcome the lead records
     tasks: list[TaskSpec] = []
     changes_requested: str = ""
+    review_comments: list[DraftComment] = []  # every round of the helpdesk's comments
+    signing_order: Literal["parallel", "sequential"] = "parallel"  # sequential: as in signers
     draft: Draft | None = None
     signatures: dict[str, str] = {}  # party id -> SHA-256 it signed, for the current draft
     deliverables: list[Deliverable] = []

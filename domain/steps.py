@@ -39,6 +39,7 @@ from domain.cases import (
     Caller,
     CaseFacts,
     Deliverable,
+    DraftComment,
     Introduction,
     Invitation,
     Meeting,
@@ -227,6 +228,11 @@ def _request_changes(
     assert isinstance(p, RequestChanges) and facts.draft is not None
     fire(facts, action)
     facts.changes_requested = p.comments
+    facts.review_comments.append(
+        DraftComment(
+            version=facts.draft.version, comments=p.comments, by=caller.actor, at=_iso(now)
+        )
+    )
     out.event("changes_requested", caller.actor, version=facts.draft.version)
     out.notify(facts.lead_hub_id, "state_changed", f"Changes requested: {facts.title}")
 

@@ -275,7 +275,13 @@ async def test_requested_changes_give_a_new_version_and_void_signatures(stack: S
     assert r.status_code == 200, r.text
     case = r.json()
     assert case["state"] == "legal_review" and case["draft"]["version"] == 2
-    assert len({d["sha256"] for d in case["documents"]}) == 2
+    assert (
+        len({d["sha256"] for d in case["documents"] if d["template"] == case["draft"]["template"]})
+        == 2
+    )
+    assert [(c["version"], c["comments"]) for c in case["review_comments"]] == [
+        (1, "Name the data controller.")
+    ]
     await save_history(stack, cid, "joint_service_changes_requested")
 
 
@@ -340,3 +346,18 @@ async def test_back_office_starts_a_case_for_a_lead_hub_with_invitations(stack: 
     case = await start_case(stack, who="back_office", lead_hub_id=LEAD)
     assert case["state"] == "partnering" and case["lead_hub"]["id"] == LEAD
     assert "accept-invitation" in (await read(stack, PARTNER_MEMBER, case["id"]))["allowed_actions"]
+
+
+async def test_sequential_signing_takes_the_parties_in_turn(stack: Stack) -> None:
+    case = await start_case(stack, signing_order="sequential")
+    cid = case["id"]
+    await act(stack, PARTNER_MEMBER, cid, "accept-invitation")
+    sha = (await act(stack, "legal", cid, "approve-draft")).json()["draft"]["sha256"]
+    early = await act(stack, PARTNER_SIGNATORY, cid, "sign", {"document_sha256": sha})
+    assert early.status_code == 403, early.text  # the lead signs first
+    assert "sign" not in (await read(stack, PARTNER_SIGNATORY, cid))["allowed_actions"]
+    r = await act(stack, LEAD_SIGNATORY, cid, "sign", {"document_sha256": sha})
+    assert r.status_code == 200 and r.json()["awaiting_signatures"] == [PARTNER, "client"]
+    assert "sign" in (await read(stack, PARTNER_SIGNATORY, cid))["allowed_actions"]
+    r = await act(stack, PARTNER_SIGNATORY, cid, "sign", {"document_sha256": sha})
+    assert r.status_code == 200 and r.json()["awaiting_signatures"] == ["client"]
