@@ -113,7 +113,8 @@ def lead_hub_for(session: Session, caller: Caller, body: CaseCreate) -> str:
     else:
         raise ApiError(403, "only hubs and the back office start cases")
     errors = scenario_errors(body)
-    errors += hub_errors(session, "lead_hub_id", [lead]) if lead else []
+    if lead and session.get(Hub, lead) is None:
+        errors.append({"field": "lead_hub_id", "message": f"unknown hub {lead!r}"})
     for i, hub_id in enumerate(body.invited_hub_ids):
         if hub_id == lead:
             errors.append(
@@ -146,13 +147,7 @@ def lead_hub_for(session: Session, caller: Caller, body: CaseCreate) -> str:
 
 
 def hub_errors(session: Session, field: str, hub_ids: list[str]) -> list[dict[str, str]]:
-    """One error per hub id the registry does not know."""
-    if len(hub_ids) == 1 and field == "lead_hub_id":
-        return (
-            []
-            if session.get(Hub, hub_ids[0])
-            else [{"field": field, "message": f"unknown hub {hub_ids[0]!r}"}]
-        )
+    """One error per hub id the registry does not know, named ``field.<index>``."""
     return [
         {"field": f"{field}.{i}", "message": f"unknown hub {h!r}"}
         for i, h in enumerate(hub_ids)

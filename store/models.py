@@ -62,7 +62,8 @@ class Case(SQLModel, table=True):
 
 
 class CaseParty(SQLModel, table=True):
-    """A hub's place in a case (lead, invited, partner, declined, lapsed): who may read it."""
+    """A hub's place in a case (lead, invited, partner, declined, lapsed; for matchmaking
+    candidate or matched): who may read it."""
 
     case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
     hub_id: str = Field(primary_key=True, foreign_key="hub.id", max_length=64, index=True)
