@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.case_start import hub_errors
 from api.deps import TemporalClients
 from api.problems import ApiError
-from domain.actions import allowed_actions, check_action, signer_party, snake
+from domain.actions import allowed_actions, check_action, repeated_signature, snake
 from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, Role
 from domain.errors import ActionRefused, DomainError
 from domain.hubs import HubProfile, signing_authority
@@ -30,16 +30,6 @@ UPDATE_TIMEOUT_SECONDS = 60
 
 def workflow_id(case_id: str) -> str:
     return f"case-{case_id}"
-
-
-def already_signed(facts: CaseFacts, caller: Caller, action: str, body: dict[str, Any]) -> bool:
-    """The same signature twice is a 200 that records nothing (checked before the lifecycle,
-    since the last signature moves the case on)."""
-    if action != "sign" or facts.draft is None:
-        return False
-    party = signer_party(facts, caller)
-    sha = body.get("document_sha256")
-    return party is not None and sha is not None and sha == facts.signatures.get(party)
 
 
 async def perform_action(
@@ -55,7 +45,7 @@ async def perform_action(
     action = snake(action_name)
     body = body or {}
     facts = case_facts(case)
-    if already_signed(facts, caller, action, body):
+    if repeated_signature(facts, action, caller, body):
         return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
     check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
     if action in ("sign", "decline_to_sign") and caller.role == Role.hub_signatory:

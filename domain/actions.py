@@ -167,6 +167,18 @@ def signer_party(f: CaseFacts, c: Caller) -> str | None:
     return None
 
 
+def repeated_signature(
+    facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any] | None
+) -> bool:
+    """The same signature twice: answered like the first (200), recording nothing. Checked
+    before the lifecycle, since the last signature moves the case on."""
+    if action != "sign" or facts.draft is None:
+        return False
+    party = signer_party(facts, caller)
+    sha = (body or {}).get("document_sha256")
+    return party is not None and sha == facts.draft.sha256 == facts.signatures.get(party)
+
+
 def _may_sign(f: CaseFacts, c: Caller) -> bool:
     """A party still to sign; in a sequential round, only the next one in signing order."""
     party = signer_party(f, c)

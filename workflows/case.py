@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         RenderInput,
         SignatureInput,
     )
-    from domain.actions import Sign, check_action, signer_party
+    from domain.actions import Sign, check_action, repeated_signature
     from domain.cases import (
         SYSTEM,
         ActionRequest,
@@ -220,14 +220,7 @@ class CollaborationCaseWorkflow:
         return value  # type: ignore[no-any-return]
 
     def _repeated_signature(self, name: str, request: ActionRequest) -> bool:
-        """The same signature twice is answered like the first and records nothing new."""
-        if name != "sign" or self.facts.draft is None:
-            return False
-        party = signer_party(self.facts, request.caller)
-        sha = (request.body or {}).get("document_sha256")
-        return party is not None and sha == self.facts.draft.sha256 == self.facts.signatures.get(
-            party
-        )
+        return repeated_signature(self.facts, name, request.caller, request.body)
 
     # -- carrying out an outcome: effects through activities, then one projection -----------
     async def _carry_out(

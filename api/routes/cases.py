@@ -15,7 +15,6 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from api.actions import (
     UPDATE_TIMEOUT_SECONDS,
-    already_signed,
     perform_action,
     refusal,
     workflow_id,
@@ -26,7 +25,7 @@ from api.idempotency import claim
 from api.problems import ApiError, Problem
 from api.uploads import is_multipart, read_form, read_json_body
 from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
-from domain.actions import check_action, check_allowed, snake
+from domain.actions import check_action, check_allowed, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
 from domain.lifecycle import ALL_STATES
@@ -251,7 +250,7 @@ async def _repeated_signature(request: Request, case: Any, action: str, caller: 
         body = await read_json_body(request)
     except ApiError:
         return False
-    return already_signed(case_facts(case), caller, action, body)
+    return repeated_signature(case_facts(case), action, caller, body)
 
 
 @router.get(
