@@ -75,6 +75,7 @@ class Settings:
         "image/jpeg",
     )
     activity_timeout_seconds: int = 30
+    max_cached_workflows: int = 1000  # workflows a worker keeps in memory (the SDK's default)
     rate_limit_per_minute: int = 600  # per API key, shared by every API process; 0: none
     body_max_bytes: int = 1024 * 1024  # JSON bodies (uploads have upload_max_bytes)
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
@@ -128,6 +129,7 @@ class Settings:
             )
             or cls.upload_types,
             activity_timeout_seconds=_int("ACTIVITY_TIMEOUT_SECONDS", 30),
+            max_cached_workflows=_int("MAX_CACHED_WORKFLOWS", 1000),
         )
         return settings.with_secret()
 
