@@ -19,13 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +35,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.documents import store_file
+from activities.pdf import PdfConversionError, PdfConverter
 from activities.rendering import normalise_docx, sha256_hex
 from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
 from dihflow.settings import Settings
@@ -53,7 +47,6 @@ from store.models import Document, Hub, Signature
 log = logging.getLogger("dihflow.executed")
 
 TEMPLATE_VERSION = "1"
-PDF_TIMEOUT_SECONDS = 60
 CERTIFICATE_TITLE = "Signature certificate"
 LEGAL_NOTE = (
     "These are simple electronic signatures within the meaning of Regulation (EU) No 910/2014 "
@@ -140,9 +133,11 @@ def doc_ids(case_id: str, version: int) -> tuple[str, str, str]:
 class ExecutedActivities:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.pdf = PdfConverter(settings.pdf_converter, settings.pdf_python)
 
     @activity.defn(name="produce_executed_agreement")
     def produce_executed_agreement(self, data: ExecuteInput) -> ExecutedCopy:
+        _heartbeat()
         facts = data.facts
         if facts.draft is None:
             raise ApplicationError(
@@ -201,6 +196,7 @@ class ExecutedActivities:
             certificate_sha256=cert_row.sha256,
         )
         if pdf_row is None:
+            _heartbeat()
             pdf_row, result.pdf_skipped = self._pdf(facts, exec_row, pdf_id)
         if pdf_row is not None:
             result.pdf_document_id, result.pdf_sha256 = pdf_row.id, pdf_row.sha256
@@ -209,14 +205,13 @@ class ExecutedActivities:
     def _pdf(
         self, facts: CaseFacts, executed: Document, pdf_id: str
     ) -> tuple[Document | None, str | None]:
-        soffice = shutil.which("soffice")
-        if soffice is None:
-            why = "no PDF: LibreOffice (soffice) is not installed on the worker"
+        why = self.pdf.unavailable()
+        if why is not None:
             log.warning("%s (case %s)", why, facts.case_id)
             return None, why
         root = self.settings.documents_dir
         try:
-            pdf = docx_to_pdf(soffice, (root / executed.path).read_bytes())
+            pdf = self.pdf.convert((root / executed.path).read_bytes(), tick=_heartbeat)
         except PdfConversionError as exc:
             log.warning("case %s: %s", facts.case_id, exc)
             return None, f"no PDF: {exc}"
@@ -240,6 +235,13 @@ class ExecutedActivities:
                 return existing, None
             session.add(row)
         return row, None
+
+
+def _heartbeat() -> None:
+    """Tell the engine the activity is alive while LibreOffice works (outside an activity,
+    e.g. ``dihflow documents verify``, there is nobody to tell)."""
+    if activity.in_activity():
+        activity.heartbeat()
 
 
 def _store(
@@ -421,67 +423,3 @@ def _borders(table: Any) -> None:
 
 
 # -- PDF through LibreOffice -------------------------------------------------------------------
-class PdfConversionError(Exception):
-    pass
-
-
-_PROFILE_LOCK = threading.Lock()
-
-
-def docx_to_pdf(soffice: str, content: bytes, timeout: float = PDF_TIMEOUT_SECONDS) -> bytes:
-    """Convert with ``soffice --headless --convert-to pdf`` in a temporary directory.
-
-    One LibreOffice user profile per process, reused (about 1 s faster than a fresh one) by
-    one conversion at a time; a conversion that finds it busy uses a throwaway profile, since
-    two instances must never share one. The whole process group is killed after ``timeout``.
-    """
-    shared = Path(tempfile.gettempdir()) / f"dihflow-soffice-{os.getuid()}-{os.getpid()}"
-    with tempfile.TemporaryDirectory(prefix="dihflow-pdf-") as tmp:
-        work = Path(tmp)
-        source = work / "executed.docx"
-        source.write_bytes(content)
-        if _PROFILE_LOCK.acquire(blocking=False):
-            try:
-                return _convert(soffice, source, shared, timeout)
-            finally:
-                _PROFILE_LOCK.release()
-        return _convert(soffice, source, work / "profile", timeout)
-
-
-def _convert(soffice: str, source: Path, profile: Path, timeout: float) -> bytes:
-    out_dir = source.parent / "out"
-    command = [
-        soffice,
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless",
-        "--norestore",
-        "--nolockcheck",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(out_dir),
-        str(source),
-    ]
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: a timeout kills soffice.bin too
-        env={**os.environ, "HOME": str(source.parent)},
-    )
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise PdfConversionError(f"LibreOffice did not convert within {timeout:.0f} s") from None
-    pdf = out_dir / "executed.pdf"
-    if proc.returncode != 0 or not pdf.exists():
-        tail = output.decode(errors="replace").strip()[-300:]
-        raise PdfConversionError(f"LibreOffice failed (exit {proc.returncode}): {tail}")
-    data = pdf.read_bytes()
-    if not data.startswith(b"%PDF-"):
-        raise PdfConversionError("LibreOffice wrote something that is not a PDF")
-    log.info("converted to PDF in %.1f s", time.monotonic() - started)
-    return data

@@ -29,6 +29,13 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"DIHFLOW_{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (_env(name, default) or default).lower()
+    if value not in allowed:
+        raise SettingsError(f"DIHFLOW_{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -75,6 +82,8 @@ class Settings:
         "image/jpeg",
     )
     activity_timeout_seconds: int = 30
+    pdf_converter: str = "resident"  # resident | process | off (see activities/pdf.py)
+    pdf_python: str | None = None  # a Python that imports LibreOffice's uno (auto when unset)
     max_cached_workflows: int = 1000  # workflows a worker keeps in memory (the SDK's default)
     rate_limit_per_minute: int = 600  # per API key, shared by every API process; 0: none
     body_max_bytes: int = 1024 * 1024  # JSON bodies (uploads have upload_max_bytes)
@@ -130,6 +139,8 @@ class Settings:
             or cls.upload_types,
             activity_timeout_seconds=_int("ACTIVITY_TIMEOUT_SECONDS", 30),
             max_cached_workflows=_int("MAX_CACHED_WORKFLOWS", 1000),
+            pdf_converter=_choice("PDF_CONVERTER", ("resident", "process", "off"), "resident"),
+            pdf_python=_env("PDF_PYTHON"),
         )
         return settings.with_secret()
 

@@ -36,6 +36,21 @@ def _postgres_or_skip() -> None:
         pytest.skip(reason)
 
 
+def require_libreoffice() -> None:
+    """Skip without LibreOffice (its PDF tests), or fail when DIHFLOW_REQUIRE_PDF is set."""
+    import shutil
+
+    if shutil.which("soffice") is not None:
+        return
+    reason = (
+        "LibreOffice (soffice) is not installed: no PDF of the executed copy "
+        "(apt-get install libreoffice-writer-nogui python3-uno)"
+    )
+    if os.environ.get("DIHFLOW_REQUIRE_PDF"):
+        pytest.fail(reason + " and DIHFLOW_REQUIRE_PDF is set")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test run, dropped afterwards."""

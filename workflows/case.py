@@ -14,7 +14,10 @@ Timers
 
 Every accepted step is written to the read model by ``record_case`` before the update returns,
 then handed to ``queue_webhooks`` (patch ``webhooks``), which starts one ``WebhookDelivery``
-workflow per delivery and never waits for a receiver.
+workflow per delivery and never waits for a receiver. After the last signature the executed
+copy (patch ``executed-agreement``) is made by the run loop once that step has returned (patch
+``executed-after-step``), so the signer does not wait for LibreOffice; later steps queue behind
+it on the case's lock.
 Versioning: guard control-flow changes with ``workflow.patched("<id>")`` and keep the saved
 histories under ``tests/workflows/histories`` replaying (see README).
 """
@@ -67,8 +70,10 @@ SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB, SA_OVERDUE)
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
-# Producing the executed copy may convert it to PDF with LibreOffice (bounded at 60 s inside).
+# Producing the executed copy may convert it to PDF with LibreOffice (bounded at 60 s inside);
+# it heartbeats while LibreOffice works, so a lost worker is noticed in seconds, not minutes.
 EXECUTE_TIMEOUT = timedelta(seconds=120)
+EXECUTE_HEARTBEAT = timedelta(seconds=10)
 
 
 def _refusal(exc: ActionRefused) -> ApplicationError:
@@ -83,6 +88,7 @@ class CollaborationCaseWorkflow:
         self.facts: CaseFacts = start.facts
         self.lock = asyncio.Lock()
         self.steps = 0
+        self.execute_at: str | None = None  # the executed copy is due (the event's time)
 
     # -- run: open the case, then sleep until a step or the earliest deadline ---------------
     @workflow.run
@@ -97,6 +103,7 @@ class CollaborationCaseWorkflow:
             except TimeoutError:
                 async with self.lock:
                     await self._fire_due_deadlines()
+            await self._execute_when_due()
             if workflow.info().is_continue_as_new_suggested() or (
                 workflow.info().get_current_history_length() > self.start.history_limit
             ):
@@ -104,11 +111,21 @@ class CollaborationCaseWorkflow:
                 workflow.continue_as_new(
                     self.start.model_copy(update={"facts": self.facts, "invited_hub_ids": []})
                 )
+        await self._execute_when_due()  # the case may have ended right after the last signature
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.facts
 
     def _stepped_since(self, seen: int) -> bool:
-        return self.steps != seen
+        return self.steps != seen or self.execute_at is not None
+
+    async def _execute_when_due(self) -> None:
+        if self.execute_at is None:
+            return
+        async with self.lock:
+            executed_at, self.execute_at = self.execute_at, None
+            work = self.facts.model_copy(deep=True)
+            await self._execute_agreement(work, executed_at)
+            self.facts = work
 
     def _until_next_deadline(self) -> timedelta | None:
         if not self.facts.deadlines:
@@ -253,7 +270,10 @@ class CollaborationCaseWorkflow:
         if "execute_agreement" in out.effects and workflow.patched("executed-agreement"):
             # after the step is recorded: the last signature is in the store, and the
             # timeline head is the agreement_executed event
-            await self._execute_agreement(work, at)
+            if workflow.patched("executed-after-step"):
+                self.execute_at = at  # made by the run loop once this step has returned
+            else:
+                await self._execute_agreement(work, at)
         self.facts = work
         workflow.upsert_search_attributes(
             [SA_STATE.value_set(work.state), SA_OVERDUE.value_set(is_overdue(work))]
@@ -271,6 +291,7 @@ class CollaborationCaseWorkflow:
                 ExecuteInput(facts=work, executed_at=executed_at),
                 result_type=ExecutedCopy,
                 start_to_close_timeout=max(self._timeout, EXECUTE_TIMEOUT),
+                heartbeat_timeout=EXECUTE_HEARTBEAT,
                 retry_policy=RECORD_RETRY,
             )
             type_: str = "executed_copy_produced"

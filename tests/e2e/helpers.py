@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,19 @@ async def read(stack: Stack, who: str, case_id: str) -> dict[str, Any]:
     r = await stack.http.get(f"/v1/cases/{case_id}", headers=stack.auth(who))
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
+
+
+async def wait_for_event(stack: Stack, case_id: str, type_: str, seconds: float = 60) -> None:
+    """Until the case's timeline has a ``type_`` event (one the worker records after a step
+    has returned, such as ``executed_copy_produced``)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        r = await stack.http.get(f"/v1/cases/{case_id}/timeline", headers=stack.auth("back_office"))
+        assert r.status_code == 200, r.text
+        if any(e["type"] == type_ for e in r.json()["items"]):
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"no {type_} on {case_id}"
+        await asyncio.sleep(0.2)
 
 
 def link_token(stack: Stack, case_id: str, action: str) -> str:

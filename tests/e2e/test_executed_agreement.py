@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,11 +21,21 @@ from typing import Any
 
 import docx
 import pytest
+from pypdf import PdfReader
 
 from dihflow.dossier import verify_dossier
 from domain.timeline import TimelineEvent, verify_chain
-from tests.conftest import Stack
-from tests.e2e.helpers import CLIENT, LEAD, PARTNER, act, link_token, read, start_case
+from tests.conftest import Stack, require_libreoffice
+from tests.e2e.helpers import (
+    CLIENT,
+    LEAD,
+    PARTNER,
+    act,
+    link_token,
+    read,
+    start_case,
+    wait_for_event,
+)
 from tests.test_dossier import flip_byte, rewrite
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +89,7 @@ async def executed(stack: Stack) -> Executed:
     token = link_token(stack, cid, "sign")
     r = await stack.http.post(f"/v1/links/{token}", json={**sign, "signer_name": SIGNER})
     assert r.status_code == 200 and r.json()["state"] == "delivery", r.text
+    await wait_for_event(stack, cid, "executed_copy_produced")  # made once the step returned
     case = await read(stack, LEAD_MEMBER, cid)
     return Executed(cid, case, case["draft"], await timeline(stack, cid))
 
@@ -184,18 +194,14 @@ async def test_the_executed_docx_is_the_signed_agreement_plus_the_certificate(
 
 
 async def test_the_executed_copy_is_also_a_pdf(stack: Stack, executed: Executed) -> None:
-    if shutil.which("soffice") is None:
-        reason = (
-            "LibreOffice (soffice) is not installed: no PDF of the executed copy "
-            "(apt-get install libreoffice-writer-nogui)"
-        )
-        if os.environ.get("DIHFLOW_REQUIRE_PDF"):
-            pytest.fail(reason + " and DIHFLOW_REQUIRE_PDF is set")
-        pytest.skip(reason)
+    require_libreoffice()
     pdf = executed.document("executed_agreement_pdf")
     assert pdf is not None, executed.case["documents"]
     content = await download(stack, pdf)
     assert content.startswith(b"%PDF-") and len(content) > 10_000
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert executed.case["title"] in text.replace("\n", " ")
+    assert "Signature certificate" in text and "Ana Ribeiro" in text
     assert executed.event("executed_copy_produced").data["pdf_sha256"] == pdf["sha256"]
 
 
@@ -451,6 +457,7 @@ async def test_a_copy_that_cannot_be_made_is_recorded_and_the_case_goes_on(
     token = link_token(stack, cid, "sign")
     r = await stack.http.post(f"/v1/links/{token}", json={**sign, "signer_name": SIGNER})
     assert r.status_code == 200 and r.json()["state"] == "delivery", r.text
+    await wait_for_event(stack, cid, "executed_copy_failed")
     events = await timeline(stack, cid)
     assert [e.type for e in events][-2:] == ["agreement_executed", "executed_copy_failed"]
     assert events[-1].data == {"version": 1} and verify_chain(events) == []

@@ -259,8 +259,8 @@ def lifecycle(stack: Stack, cid: str) -> list[Callable[[], Awaitable[Step]]]:
         token = await eventually_token(stack, cid, "sign")
         body = {"document_sha256": sha["draft"], "signer_name": "Ana Ribeiro"}
 
-        async def done() -> bool:  # the update returns once the executed copy is recorded
-            return await has_event("executed_copy_produced")
+        async def done() -> bool:  # the executed copy follows once the step has returned
+            return "client" in await signed_parties(stack, cid)
 
         return Step(
             "sign:client",

@@ -23,6 +23,7 @@ def test_histories_cover_the_main_and_side_paths() -> None:
     names = {p.stem for p in HISTORIES}
     assert {
         "joint_service_completed",
+        "joint_service_executed_after_step",  # the executed copy made once the step returned
         "joint_service_cancelled",
         "joint_service_changes_requested",
         "co_development_published",
