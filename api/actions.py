@@ -72,7 +72,12 @@ async def perform_action(
                     409, "the case has ended", allowed_actions=allowed_actions(facts, caller)
                 ) from None
             raise ApiError(404, f"case {case.id} has no running workflow") from None
-        raise ApiError(503, "the workflow engine did not accept the step; retry") from None
+        # Unreachable (or gone away while the step was on its way): whether it was taken is
+        # unknown until the engine is back, and retrying is safe (a repeat is refused or, for a
+        # signature, answered as the first).
+        raise ApiError(
+            503, "the workflow engine is not reachable now; read the case, then retry the step"
+        ) from None
     except TimeoutError:
         raise ApiError(504, "the step was sent but not confirmed in time; read the case") from None
     return result  # type: ignore[no-any-return]
