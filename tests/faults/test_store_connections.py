@@ -63,6 +63,13 @@ def terminate(url: str, pid: int | None = None) -> int:
         return int(row[0]) if row else 0
 
 
+def requests_counted(url: str) -> int:
+    """Requests counted against every key's rate limit so far."""
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(sum(count), 0) FROM rate_window").fetchone()
+        return int(row[0]) if row else 0
+
+
 async def record_attempts(settings: object, case_id: str) -> list[int]:
     """The attempt numbers of every ``record_case`` run in the case's history."""
     client = await connect(settings)  # type: ignore[arg-type]
@@ -104,13 +111,16 @@ async def test_projection_connection_terminated_then_every_connection_dropped(
         assert [n for n in await record_attempts(stack.settings, cid) if n > 1] == [2]
         await assert_store_matches_workflow(stack.settings, [cid])
 
-        # every connection (the API's, the worker's) dropped before each request that follows
+        # every connection (the API's, the worker's) dropped before each request that follows;
+        # each request checks its key and counts against its rate limit on a fresh connection
+        counted = requests_counted(own_postgres)
         for number in range(1, STEPS_PER_CASE):
             step = await steps[number]()
             assert terminate(own_postgres) > 0
             r = await step.send()
             assert r.status_code == 200, (step.name, r.text)
             assert await step.done(), step.name
+        assert requests_counted(own_postgres) >= counted + STEPS_PER_CASE - 1
         # nothing else was retried: pooled connections are checked before use
         assert [n for n in await record_attempts(stack.settings, cid) if n > 1] == [2]
         await assert_closed(stack, [cid])
