@@ -1,12 +1,13 @@
 """The Temporal dev server stopped (SIGTERM) and killed (SIGKILL) mid-lifecycle, then restarted
-on the same SQLite file and port: the worker and the API reconnect by themselves, every case
-completes with its full timeline, and nothing is doubled.
+on the same SQLite file and port: the API and a running worker reconnect by themselves, a worker
+started while the server is away waits for it, every case completes with its full timeline,
+the store holds what each workflow holds, and nothing is doubled.
 
 Steps are caught in flight deterministically: the test holds the store's write lock, sends the
 steps, waits until each case has an activity started (blocked on the lock), stops the server,
 then lets go of the lock, so the activities finish while the server is away and their results
-cannot be reported. While it is down, the API must answer a step with a 503 problem+json and
-go on serving reads from the store.
+cannot be reported. While it is down, the API must answer a step or a new case with a 503
+problem+json, and go on serving reads and a retried start that took from the store.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ async def test_dev_server_stopped_and_killed_mid_lifecycle_cases_complete(
             steps = {cid: lifecycle(stack, cid) for cid in ids}
             outages = Outages(dev, stack, waiting, "waiting-case")
 
-            async def replace_worker() -> None:  # a new worker starts while the engine is away
+            async def replace_worker() -> None:
                 workers.kill(first_worker)
                 log = tmp_path / f"worker-{len(workers.procs)}.log"
                 worker = workers.spawn()
@@ -148,20 +149,23 @@ async def test_dev_server_stopped_and_killed_mid_lifecycle_cases_complete(
                     assert time.monotonic() < deadline, "the new worker never tried the engine"
                     await asyncio.sleep(0.1)
 
-            # SIGTERM while three cases render their drafts; the fourth waits for its partner
+            # SIGTERM while three cases render their drafts; the fourth waits for its partner.
+            # The one worker (and the API) ride it out.
             await outages.during(
-                signal.SIGTERM,
-                {c: await steps[c][0]() for c in moving},
-                await steps[waiting][0](),
-                while_down=replace_worker,
+                signal.SIGTERM, {c: await steps[c][0]() for c in moving}, await steps[waiting][0]()
             )
+            assert first_worker.poll() is None and len(workers.procs) == 1
             await asyncio.gather(*(outages.run(steps[c][1]) for c in moving))
             for number in (0, 1):
                 await outages.run(steps[waiting][number])
 
-            # SIGKILL while three cases record a signature; the fourth waits in signing
+            # SIGKILL while three cases record a signature; the fourth waits in signing. The
+            # worker is replaced while the server is down: the new one waits for it.
             await outages.during(
-                signal.SIGKILL, {c: await steps[c][2]() for c in moving}, await steps[waiting][2]()
+                signal.SIGKILL,
+                {c: await steps[c][2]() for c in moving},
+                await steps[waiting][2](),
+                while_down=replace_worker,
             )
             await outages.run(steps[waiting][2])
 
