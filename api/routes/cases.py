@@ -87,7 +87,8 @@ async def create_case(
         id=workflow_id(case_id),
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # one run per case, ever
+        # a case id never runs twice; only a start the workflow refused may be tried again
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         search_attributes=_search_attributes(facts),
     )
     try:
@@ -99,7 +100,7 @@ async def create_case(
         )
     except WorkflowUpdateFailedError as exc:  # refused for good: say why, do not ask to retry
         raise refusal(exc, facts, caller) from None
-    except WorkflowAlreadyStartedError:  # the case ran and ended: it is in the store
+    except WorkflowAlreadyStartedError:  # the case ran and ended: it is read from the store
         pass
     except ApiError:
         raise
