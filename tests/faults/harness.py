@@ -44,7 +44,7 @@ from domain.timeline import TimelineEvent, verify_chain
 from store.db import session_scope
 from store.models import Document, Signature, TimelineEntry
 from tests.conftest import KEY_HUBS, Stack, _Server
-from tests.e2e.helpers import LEAD, PARTNER, act, link_token, post_form, read
+from tests.e2e.helpers import CLIENT, LEAD, PARTNER, act, link_token, post_form, read
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIVITY_TIMEOUT = 3
@@ -109,6 +109,12 @@ class Workers:
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+    def print_logs(self, lines: int = 40) -> None:
+        for log in sorted(self.logs.glob("*.log")):
+            said = [x for x in log.read_text(errors="replace").splitlines() if " WARN " not in x]
+            print(f"--- {log.name} (last {lines} lines, SDK retry warnings left out)")
+            print("\n".join(said[-lines:]))
 
     def kill_all(self) -> None:
         for proc in self.procs:
@@ -234,6 +240,9 @@ async def fault_stack(
                 await asyncio.sleep(0.05)
         async with httpx.AsyncClient(base_url=settings.public_url, timeout=90) as http:
             yield FaultStack(Stack(settings.public_url, settings, keys, http), workers, api)
+    except BaseException:
+        workers.print_logs()  # shown with the failure: what each child said
+        raise
     finally:
         workers.kill_all()
         if server is not None and task is not None:
@@ -287,6 +296,19 @@ async def activities_started(stack: Stack, case_ids: list[str]) -> None:
             if any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in pending):
                 waiting.discard(cid)
         await asyncio.sleep(0.05)
+
+
+def post_case(stack: Stack, key: str, title: str | None = None) -> Awaitable[httpx.Response]:
+    """``POST /v1/cases`` (a joint service, by the lead hub) with an ``Idempotency-Key``."""
+    body = {
+        "scenario": "joint_service",
+        "title": title or f"Cork stoppers ({key})",
+        "need": "Detect surface defects on cork stoppers before shipping.",
+        "client": CLIENT,
+        "invited_hub_ids": [PARTNER],
+    }
+    headers = {**stack.auth(LEAD_MEMBER), "Idempotency-Key": key}
+    return stack.http.post("/v1/cases", json=body, headers=headers)
 
 
 # -- driving cases through faults ---------------------------------------------------------

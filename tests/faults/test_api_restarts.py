@@ -24,31 +24,16 @@ from dihflow.engine import DevServer, connect
 from store.db import session_scope
 from store.models import Case, IdempotencyRecord
 from tests.conftest import Stack
-from tests.e2e.helpers import CLIENT, LEAD, PARTNER, act
+from tests.e2e.helpers import LEAD, act
 from tests.faults.harness import (
-    LEAD_MEMBER,
     activities_started,
     fault_stack,
+    post_case,
     store_writes_held,
     stored_events,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def body(title: str) -> dict[str, Any]:
-    return {
-        "scenario": "joint_service",
-        "title": title,
-        "need": "Detect surface defects on cork stoppers before shipping.",
-        "client": CLIENT,
-        "invited_hub_ids": [PARTNER],
-    }
-
-
-def post_case(stack: Stack, key: str, title: str) -> Any:
-    headers = {**stack.auth(LEAD_MEMBER), "Idempotency-Key": key}
-    return stack.http.post("/v1/cases", json=body(title), headers=headers)
 
 
 async def claimed_case(stack: Stack, key: str) -> str:

@@ -19,15 +19,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dihflow.engine import DevServer, free_port
 from tests.conftest import Stack
-from tests.e2e.helpers import CLIENT, PARTNER, start_case
+from tests.e2e.helpers import start_case
 from tests.faults.harness import (
-    LEAD_MEMBER,
     PARTNER_MEMBER,
     STEPS_PER_CASE,
     Step,
@@ -37,6 +35,7 @@ from tests.faults.harness import (
     assert_store_matches_workflow,
     fault_stack,
     lifecycle,
+    post_case,
     settle,
     store_writes_held,
 )
@@ -73,18 +72,6 @@ async def answers_while_down(stack: Stack, waiting: str, waiting_key: str, step:
     assert ready.status_code == 503 and ready.json()["checks"]["temporal"] == "unreachable"
     assert case.status_code == 200 and timeline.status_code == 200 and listing.status_code == 200
     assert waiting in {c["id"] for c in listing.json()["items"]}
-
-
-def post_case(stack: Stack, key: str) -> Any:
-    body = {
-        "scenario": "joint_service",
-        "title": f"Cork stoppers ({key})",
-        "need": "Detect surface defects on cork stoppers before shipping.",
-        "client": CLIENT,
-        "invited_hub_ids": [PARTNER],
-    }
-    headers = {**stack.auth(LEAD_MEMBER), "Idempotency-Key": key}
-    return stack.http.post("/v1/cases", json=body, headers=headers)
 
 
 @dataclass
