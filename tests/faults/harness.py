@@ -283,17 +283,25 @@ def store_writes_held(database_url: str) -> Iterator[None]:
         conn.close()
 
 
-async def activities_started(stack: Stack, case_ids: list[str]) -> None:
-    """Wait until every case has an activity running on the worker."""
+async def activities_started(stack: Stack, case_ids: list[str], attempt: int = 1) -> None:
+    """Wait until every case has an activity running on a worker (at least its ``attempt``)."""
     client = await connect(stack.settings)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     waiting = set(case_ids)
+    seen: dict[str, Any] = {}
     while waiting:
-        assert time.monotonic() < deadline, f"no activity started for {sorted(waiting)}"
+        assert time.monotonic() < deadline, f"no activity started for {sorted(waiting)}: {seen}"
         for cid in list(waiting):
             desc = await client.get_workflow_handle(f"case-{cid}").describe()
-            pending = desc.raw_description.pending_activities
-            if any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in pending):
+            seen[cid] = [
+                (a.activity_type.name, a.state, a.attempt)
+                for a in desc.raw_description.pending_activities
+            ]
+            if any(
+                a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                and a.attempt >= attempt
+                for a in desc.raw_description.pending_activities
+            ):
                 waiting.discard(cid)
         await asyncio.sleep(0.05)
 

@@ -13,22 +13,26 @@ problem+json, and go on serving reads and a retried start that took from the sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from temporalio.worker import Worker
 
-from dihflow.engine import DevServer, free_port
+from dihflow.engine import DevServer, connect, free_port
 from tests.conftest import Stack
 from tests.e2e.helpers import start_case
 from tests.faults.harness import (
     PARTNER_MEMBER,
     STEPS_PER_CASE,
     Step,
+    Workers,
     activities_started,
     assert_closed,
     assert_store_consistent,
@@ -39,6 +43,8 @@ from tests.faults.harness import (
     settle,
     store_writes_held,
 )
+from worker import sandbox_runner
+from workflows import WORKFLOWS
 
 pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"
@@ -88,17 +94,22 @@ class Outages:
         in_flight: dict[str, Step],
         waiting_step: Step,
         while_down: Callable[[], Awaitable[None]] | None = None,
+        once_back: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Stop the server while the ``in_flight`` steps (by case id) are carried out, check
-        the answers while it is down, restart it and see each interrupted step through."""
+        the answers while it is down (and run ``while_down``), restart it (and run
+        ``once_back``) and see each interrupted step through."""
         with store_writes_held(self.stack.settings.database_url):
             sent = {cid: asyncio.ensure_future(s.send()) for cid, s in in_flight.items()}
             await activities_started(self.stack, list(in_flight))
             stop_server(self.dev, how)
-        await answers_while_down(self.stack, self.waiting, self.waiting_key, waiting_step)
-        if while_down is not None:
-            await while_down()
+        await asyncio.gather(
+            answers_while_down(self.stack, self.waiting, self.waiting_key, waiting_step),
+            while_down() if while_down is not None else asyncio.sleep(0),
+        )
         await self.dev.start()
+        if once_back is not None:
+            await once_back()
         back = time.monotonic()
         for cid, step in in_flight.items():
             await settle(step, await sent[cid], self.answers)
@@ -109,6 +120,32 @@ class Outages:
         await settle(step, await step.send(), self.answers)
 
 
+async def spawn_while_down(workers: Workers, log: Path) -> subprocess.Popen[bytes]:
+    """A worker started while the engine is away: it waits for it instead of exiting."""
+    worker = workers.spawn()
+    deadline = time.monotonic() + 60
+    while "is not reachable" not in (log.read_text() if log.exists() else ""):
+        assert worker.poll() is None, f"the new worker exited: {log.read_text()}"
+        assert time.monotonic() < deadline, "the new worker never tried the engine"
+        await asyncio.sleep(0.1)
+    return worker
+
+
+@contextlib.asynccontextmanager
+async def validators_only(stack: Stack) -> AsyncIterator[None]:
+    """A worker in this process that runs the workflows (so updates are validated) but no
+    activity: whatever an activity is still to report stays unreported meanwhile."""
+    client = await connect(stack.settings)
+    worker = Worker(
+        client,
+        task_queue=stack.settings.task_queue,
+        workflows=WORKFLOWS,
+        workflow_runner=sandbox_runner(),
+    )
+    async with worker:
+        yield
+
+
 async def test_dev_server_stopped_and_killed_mid_lifecycle_cases_complete(
     tmp_path: Path,
 ) -> None:
@@ -117,7 +154,7 @@ async def test_dev_server_stopped_and_killed_mid_lifecycle_cases_complete(
     try:
         async with fault_stack(dev, tmp_path, rate_limit=0) as faults:
             stack, workers = faults.stack, faults.workers
-            first_worker = workers.spawn()
+            first = workers.spawn()
             moving = [c["id"] for c in await asyncio.gather(*(start_case(stack) for _ in range(3)))]
             started = await post_case(stack, "waiting-case")
             assert started.status_code == 201, started.text
@@ -125,42 +162,61 @@ async def test_dev_server_stopped_and_killed_mid_lifecycle_cases_complete(
             ids = [*moving, waiting]
             steps = {cid: lifecycle(stack, cid) for cid in ids}
             outages = Outages(dev, stack, waiting, "waiting-case")
+            second: list[subprocess.Popen[bytes]] = []
 
-            async def replace_worker() -> None:
-                workers.kill(first_worker)
-                log = tmp_path / f"worker-{len(workers.procs)}.log"
-                worker = workers.spawn()
-                deadline = time.monotonic() + 60
-                while "is not reachable" not in log.read_text():
-                    assert worker.poll() is None, f"the new worker exited: {log.read_text()}"
-                    assert time.monotonic() < deadline, "the new worker never tried the engine"
-                    await asyncio.sleep(0.1)
+            async def start_second() -> None:
+                second.append(await spawn_while_down(workers, tmp_path / "worker-1.log"))
 
             # SIGTERM while three cases render their drafts; the fourth waits for its partner.
-            # The one worker (and the API) ride it out.
+            # The running worker and the API ride it out; a second worker starts meanwhile.
             await outages.during(
-                signal.SIGTERM, {c: await steps[c][0]() for c in moving}, await steps[waiting][0]()
+                signal.SIGTERM,
+                {c: await steps[c][0]() for c in moving},
+                await steps[waiting][0](),
+                while_down=start_second,
             )
-            assert first_worker.poll() is None and len(workers.procs) == 1
+            assert first.poll() is None and second[0].poll() is None
+            first.terminate()  # from here on the second worker does all the work
+            assert await asyncio.to_thread(first.wait, 30) == 0
             await asyncio.gather(*(outages.run(steps[c][1]) for c in moving))
             for number in (0, 1):
                 await outages.run(steps[waiting][number])
+            for number in (2, 3, 4):  # the signatures and the executed agreement
+                await asyncio.gather(*(outages.run(steps[c][number]) for c in ids))
 
-            # SIGKILL while three cases record a signature; the fourth waits in signing. The
-            # worker is replaced while the server is down: the new one waits for it.
+            # SIGKILL while three cases record a deliverable; the fourth waits in delivery
+            submits = {c: await steps[c][5]() for c in moving}
+
+            async def kill_once_stored() -> None:
+                """The worker stored the submissions; killed now, it never reports them."""
+                for step in submits.values():
+                    while not await step.done():
+                        await asyncio.sleep(0.1)
+                workers.kill(second[0])
+
+            async def next_step_while_behind() -> None:
+                """The store shows the deliverable submitted; the workflow does not know yet."""
+                accept = await steps[moving[0]][6]()
+                async with validators_only(stack):
+                    r = await accept.send()
+                assert r.status_code == 503, r.text
+                assert r.headers["content-type"] == PROBLEM and "retry-after" in r.headers
+                assert "previous step" in r.json()["detail"], r.text
+                workers.spawn()
+
             await outages.during(
                 signal.SIGKILL,
-                {c: await steps[c][2]() for c in moving},
-                await steps[waiting][2](),
-                while_down=replace_worker,
+                submits,
+                await steps[waiting][5](),
+                while_down=kill_once_stored,
+                once_back=next_step_while_behind,
             )
-            await outages.run(steps[waiting][2])
+            await outages.run(steps[waiting][5])
 
-            for number in range(3, STEPS_PER_CASE):
+            for number in range(6, STEPS_PER_CASE):
                 await asyncio.gather(*(outages.run(steps[c][number]) for c in ids))
             print("non-200 answers:", outages.answers)
-            second_worker = workers.procs[-1]
-            assert second_worker.poll() is None and len(workers.procs) == 2
+            assert [p.poll() for p in workers.procs] == [0, -signal.SIGKILL, None]
             await assert_closed(stack, ids)
             assert_store_consistent(stack.settings, ids)
             await assert_store_matches_workflow(stack.settings, ids)
