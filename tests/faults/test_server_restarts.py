@@ -8,6 +8,11 @@ steps, waits until each case has an activity started (blocked on the lock), stop
 then lets go of the lock, so the activities finish while the server is away and their results
 cannot be reported. While it is down, the API must answer a step or a new case with a 503
 problem+json, and go on serving reads and a retried start that took from the store.
+
+After the second outage the store is ahead of the engine: the worker killed while the server
+was away had stored a step it could never report. A worker that validates updates but runs no
+activity holds that window open while the next step is sent: the answer must be a 503 with
+Retry-After, not a refusal that contradicts the case the caller reads.
 """
 
 from __future__ import annotations
