@@ -73,6 +73,8 @@ async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Cli
     """
     from dihflow.engine import connect
 
+    if settings.temporal_address is None:
+        return await connect(settings)  # says what is missing; nothing to wait for
     delay = CONNECT_RETRY_FIRST
     while not stop.is_set():
         try:
