@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import Client
 
 from api.app import create_app
 from dihflow.engine import DevServer, connect, free_port
@@ -68,6 +69,17 @@ EXPECTED_EVENTS = [
     "reviewed",
     "closed",
 ]
+
+
+_clients: dict[str, Client] = {}
+
+
+async def engine(settings: Settings) -> Client:
+    """One client per engine address for the checks (it reconnects by itself after a restart)."""
+    address = str(settings.temporal_address)
+    if address not in _clients:
+        _clients[address] = await connect(settings)
+    return _clients[address]
 
 
 # -- processes ----------------------------------------------------------------------------
@@ -285,7 +297,7 @@ def store_writes_held(database_url: str) -> Iterator[None]:
 
 async def activities_started(stack: Stack, case_ids: list[str], attempt: int = 1) -> None:
     """Wait until every case has an activity running on a worker (at least its ``attempt``)."""
-    client = await connect(stack.settings)
+    client = await engine(stack.settings)
     deadline = time.monotonic() + 30
     waiting = set(case_ids)
     seen: dict[str, Any] = {}
@@ -552,7 +564,7 @@ async def assert_store_matches_workflow(settings: Settings, case_ids: list[str])
     from domain.cases import CaseFacts
     from store.models import Case, CaseParty
 
-    client = await connect(settings)
+    client = await engine(settings)
     for cid in case_ids:
         facts = await client.get_workflow_handle(f"case-{cid}").query(
             "facts", result_type=CaseFacts

@@ -20,13 +20,14 @@ import pytest
 from sqlmodel import func, select
 from temporalio.client import WorkflowExecutionStatus
 
-from dihflow.engine import DevServer, connect
+from dihflow.engine import DevServer
 from store.db import session_scope
 from store.models import Case, IdempotencyRecord
 from tests.conftest import Stack
 from tests.e2e.helpers import LEAD, act
 from tests.faults.harness import (
     activities_started,
+    engine,
     fault_stack,
     post_case,
     store_writes_held,
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.e2e
 
 async def claimed_case(stack: Stack, key: str) -> str:
     """The case id the key was claimed for, once the engine has its workflow."""
-    client = await connect(stack.settings)
+    client = await engine(stack.settings)
     deadline = time.monotonic() + 20
     while True:
         with session_scope(stack.settings.database_url) as session:
@@ -55,7 +56,7 @@ async def claimed_case(stack: Stack, key: str) -> str:
 
 
 async def updates_accepted(stack: Stack, case_id: str) -> int:
-    client = await connect(stack.settings)
+    client = await engine(stack.settings)
     history = await client.get_workflow_handle(f"case-{case_id}").fetch_history()
     return sum(
         e.HasField("workflow_execution_update_accepted_event_attributes") for e in history.events
@@ -63,7 +64,7 @@ async def updates_accepted(stack: Stack, case_id: str) -> int:
 
 
 async def run_id(stack: Stack, case_id: str) -> str:
-    client = await connect(stack.settings)
+    client = await engine(stack.settings)
     return (await client.get_workflow_handle(f"case-{case_id}").describe()).run_id
 
 
@@ -126,7 +127,7 @@ async def test_retry_with_the_key_after_the_case_ended_starts_nothing(stack: Sta
     case_id = first.json()["id"]
     cancelled = await act(stack, f"hub_member:{LEAD}", case_id, "cancel", {"reason": "no budget"})
     assert cancelled.status_code == 200, cancelled.text
-    client = await connect(stack.settings)
+    client = await engine(stack.settings)
     handle = client.get_workflow_handle(f"case-{case_id}")
     await handle.result()
     run = (await handle.describe()).run_id

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Worker
 
-from dihflow.engine import DevServer, connect, free_port
+from dihflow.engine import DevServer, free_port
 from tests.conftest import Stack
 from tests.e2e.helpers import start_case
 from tests.faults.harness import (
@@ -42,6 +42,7 @@ from tests.faults.harness import (
     assert_closed,
     assert_store_consistent,
     assert_store_matches_workflow,
+    engine,
     fault_stack,
     lifecycle,
     post_case,
@@ -140,7 +141,7 @@ async def spawn_while_down(workers: Workers, log: Path) -> subprocess.Popen[byte
 async def validators_only(stack: Stack) -> AsyncIterator[None]:
     """A worker in this process that runs the workflows (so updates are validated) but no
     activity: whatever an activity is still to report stays unreported meanwhile."""
-    client = await connect(stack.settings)
+    client = await engine(stack.settings)
     worker = Worker(
         client,
         task_queue=stack.settings.task_queue,

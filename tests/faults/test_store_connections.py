@@ -17,13 +17,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dihflow.engine import DevServer, connect
+from dihflow.engine import DevServer
+from dihflow.settings import Settings
 from tests.e2e.helpers import start_case
 from tests.faults.harness import (
     STEPS_PER_CASE,
     assert_closed,
     assert_store_consistent,
     assert_store_matches_workflow,
+    engine,
     fault_stack,
     lifecycle,
     settle,
@@ -77,9 +79,9 @@ def dropped_mid_write(tmp_path: Path) -> int:
     return sum("AdminShutdown" in failure for failure in failures[1:])
 
 
-async def record_attempts(settings: object, case_id: str) -> list[int]:
+async def record_attempts(settings: Settings, case_id: str) -> list[int]:
     """The attempt numbers of every ``record_case`` run in the case's history."""
-    client = await connect(settings)  # type: ignore[arg-type]
+    client = await engine(settings)
     history = await client.get_workflow_handle(f"case-{case_id}").fetch_history()
     names = {
         e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
