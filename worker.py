@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import gc
+import logging
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,8 @@ from workflows import WORKFLOWS
 # per workflow run costs CPU and memory (see TEMPORAL.md), and python-statemachine cannot be
 # imported inside the sandbox at all.
 PASSTHROUGH = ("domain", "activities", "pydantic", "pydantic_core", "statemachine", "yaml")
+CONNECT_RETRY_FIRST, CONNECT_RETRY_MAX = 0.5, 10.0  # seconds between tries to reach the engine
+log = logging.getLogger("dihflow.worker")
 
 
 def sandbox_runner(strict: bool = False) -> SandboxedWorkflowRunner:
@@ -60,16 +64,45 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """The engine's client, once the engine answers; None if told to stop first.
+
+    A worker may start before its engine does, or while it restarts: it waits instead of
+    exiting. Once connected, the SDK rides out later outages by itself (polls are retried).
+    An engine that answers but refuses (unknown namespace, bad credentials) is not waited for.
+    """
     from dihflow.engine import connect
+
+    if settings.temporal_address is None:
+        return await connect(settings)  # says what is missing; nothing to wait for
+    delay = CONNECT_RETRY_FIRST
+    while not stop.is_set():
+        try:
+            return await connect(settings)
+        except RuntimeError as exc:  # the transport: nothing answers at the address yet
+            log.warning(
+                "the workflow engine at %s is not reachable (%s); retrying in %.1f s",
+                settings.temporal_address,
+                str(exc).split(":", 1)[0],
+                delay,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, CONNECT_RETRY_MAX)
+    return None
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from store.db import migrate
 
     migrate(settings.database_url)
-    client = await connect(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    client = await connect_when_reachable(settings, stop)
+    if client is None:
+        return
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, settings, executor)
         async with worker:

@@ -26,6 +26,7 @@ from store.models import Case, Hub, Principal
 from store.queries import case_facts
 
 UPDATE_TIMEOUT_SECONDS = 60
+RETRY_AFTER_SECONDS = 2
 
 
 def workflow_id(case_id: str) -> str:
@@ -48,6 +49,7 @@ async def perform_action(
     if repeated_signature(facts, action, caller, body):
         return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
     check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
+    asked = body
     if action in ("sign", "decline_to_sign") and caller.role == Role.hub_signatory:
         body = body | _representative(session, facts, caller, action)
     if action in ("invite_partners", "select_candidates"):
@@ -64,6 +66,16 @@ async def perform_action(
             UPDATE_TIMEOUT_SECONDS,
         )
     except WorkflowUpdateFailedError as exc:
+        if refused_by_lifecycle(exc) and store_allows(session, case.id, action, caller, asked):
+            # The store is ahead of the workflow: a step's projection is stored but the engine
+            # has not yet heard that the activity finished (a worker or the engine went away
+            # just then; its retry will find the work done). Refusing would contradict the
+            # case the caller reads.
+            raise ApiError(
+                503,
+                "the case is still completing its previous step; retry in a moment",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            ) from None
         raise refusal(exc, facts, caller) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -72,7 +84,12 @@ async def perform_action(
                     409, "the case has ended", allowed_actions=allowed_actions(facts, caller)
                 ) from None
             raise ApiError(404, f"case {case.id} has no running workflow") from None
-        raise ApiError(503, "the workflow engine did not accept the step; retry") from None
+        # Unreachable (or gone away while the step was on its way): whether it was taken is
+        # unknown until the engine is back, and retrying is safe (a repeat is refused or, for a
+        # signature, answered as the first).
+        raise ApiError(
+            503, "the workflow engine is not reachable now; read the case, then retry the step"
+        ) from None
     except TimeoutError:
         raise ApiError(504, "the step was sent but not confirmed in time; read the case") from None
     return result  # type: ignore[no-any-return]
@@ -101,10 +118,36 @@ def _representative(
     return {"signer_name": rep.name} if action == "sign" else {}
 
 
-def refusal(exc: WorkflowUpdateFailedError, facts: CaseFacts, caller: Caller) -> DomainError:
+def store_allows(
+    session: Session, case_id: str, action: str, caller: Caller, body: dict[str, Any]
+) -> bool:
+    """Whether the case as stored now lets ``caller`` take ``action``."""
+    session.expire_all()
+    case = session.get(Case, case_id)
+    if case is None:
+        return False
+    try:
+        check_action(case_facts(case), action, caller, body)
+    except DomainError:
+        return False
+    return True
+
+
+def _application_error(exc: WorkflowUpdateFailedError) -> ApplicationError | None:
     cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
+    return cause
+
+
+def refused_by_lifecycle(exc: WorkflowUpdateFailedError) -> bool:
+    """The workflow refused the step by its own facts (not a failure applying it)."""
+    cause = _application_error(exc)
+    return cause is not None and cause.type == "ActionRefused"
+
+
+def refusal(exc: WorkflowUpdateFailedError, facts: CaseFacts, caller: Caller) -> DomainError:
+    cause: BaseException | None = _application_error(exc)
     if isinstance(cause, ApplicationError) and cause.type == "ActionRefused" and cause.details:
         return ActionRefused.from_dict(dict(cause.details[0]))
     return ActionRefused(

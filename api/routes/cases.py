@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.actions import (
     UPDATE_TIMEOUT_SECONDS,
@@ -58,7 +59,7 @@ async def create_case(
     lead = lead_hub_for(session, caller, body)
     case_id = f"c-{secrets.token_hex(5)}"
     if idempotency_key:
-        case_id, _ = claim(
+        case_id, seen = claim(
             session,
             caller.principal_id,
             idempotency_key,
@@ -66,6 +67,12 @@ async def create_case(
             body.model_dump(mode="json"),
             case_id,
         )
+        # A retry (its first answer lost) of a start that took: answer from the store. Asking
+        # the engine again would start a second run of a case that has ended meanwhile.
+        started = visible_case(session, case_id, caller) if seen else None
+        if started is not None:
+            response.headers["Location"] = f"/v1/cases/{case_id}"
+            return case_view(session, started, caller, settings)
     facts = first_facts(case_id, lead, body, settings)
     start = CaseStart(
         facts=facts,
@@ -80,6 +87,8 @@ async def create_case(
         id=workflow_id(case_id),
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # a case id never runs twice; only a start the workflow refused may be tried again
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         search_attributes=_search_attributes(facts),
     )
     try:
@@ -91,6 +100,8 @@ async def create_case(
         )
     except WorkflowUpdateFailedError as exc:  # refused for good: say why, do not ask to retry
         raise refusal(exc, facts, caller) from None
+    except WorkflowAlreadyStartedError:  # the case ran and ended: it is read from the store
+        pass
     except ApiError:
         raise
     except Exception as exc:
