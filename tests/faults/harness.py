@@ -411,8 +411,16 @@ def lifecycle(stack: Stack, cid: str) -> list[Callable[[], Awaitable[Step]]]:
         token = await eventually_token(stack, cid, "sign")
         body = {"document_sha256": await draft_sha(), "signer_name": "Ana Ribeiro"}
 
-        async def done() -> bool:  # the executed copy follows once the step has returned
-            return "client" in await signed_parties(stack, cid)
+        async def done() -> bool:
+            """Signed, and the executed copy made (it follows once the step has returned):
+            the next step then never queues behind it."""
+            if "client" not in await signed_parties(stack, cid):
+                return False
+            deadline = time.monotonic() + 60
+            while not await has_event("executed_copy_produced"):
+                assert time.monotonic() < deadline, f"no executed copy for {cid}"
+                await asyncio.sleep(0.2)
+            return True
 
         return Step("sign:client", lambda: stack.http.post(f"/v1/links/{token}", json=body), done)
 

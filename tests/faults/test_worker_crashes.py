@@ -26,6 +26,9 @@ from tests.faults.harness import (
     assert_closed,
     assert_store_consistent,
     engine,
+    lifecycle,
+    settle,
+    store_writes_held,
 )
 
 pytestmark = pytest.mark.e2e
@@ -94,17 +97,23 @@ async def executed_copy_attempts(stack: Stack, case_id: str) -> int:
 async def test_worker_killed_while_making_the_executed_copy_loses_nothing(
     dev_server: DevServer, tmp_path: Path
 ) -> None:
+    """The copy is caught in flight: once the last signature has answered, the store's write
+    lock is held, so the copy's activity is running (its write waiting) when the worker dies."""
     async with api_and_workers(dev_server, tmp_path) as (stack, workers):
         first = workers.spawn()
         cid = (await start_case(stack))["id"]
         driver = Driver(stack, workers, set(), random.Random(7))
-        await driver.drive(0, cid, range(LAST_SIGNATURE + 1))  # up to the client's signature
-        await activities_started(stack, [cid], activity_type="produce_executed_agreement")
-        workers.kill(first)
+        await driver.drive(0, cid, range(LAST_SIGNATURE))
+        client_sign = await lifecycle(stack, cid)[LAST_SIGNATURE]()
+        answer = await client_sign.send()
+        assert answer.status_code == 200, answer.text
+        with store_writes_held(stack.settings.database_url):
+            await activities_started(stack, [cid], activity_type="produce_executed_agreement")
+            workers.kill(first)
         second = workers.spawn()
+        await settle(client_sign, answer, driver.answers)  # until the copy is made
         await driver.drive(0, cid, range(LAST_SIGNATURE + 1, STEPS_PER_CASE))
         assert first.returncode == -signal.SIGKILL and second.poll() is None
         await assert_closed(stack, [cid])
         assert_store_consistent(stack.settings, [cid])
-        executions = await executed_copy_attempts(stack, cid)
-        assert executions >= 2, executions  # the copy was made again by the second worker
+        assert await executed_copy_attempts(stack, cid) >= 2  # made again by the second worker
