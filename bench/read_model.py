@@ -24,6 +24,9 @@ from store.db import get_engine
 from store.models import Case, CaseParty
 
 MEMBER_HUB = "tagus-ai"
+# Party rows carry the case's creation time since migration 0007; the same script also
+# measures a store from before it.
+PARTY_CREATED_AT = "created_at" in CaseParty.__table__.c  # type: ignore[attr-defined]
 BATCH = 5_000
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 EARLY = {"requested", "partnering", "matching", "introducing"}  # invitations not yet answered
@@ -120,8 +123,9 @@ def case_rows(
                 "updated_at": created + timedelta(hours=rng.randint(0, 500)),
             }
         )
-        parties.append({"case_id": case_id, "hub_id": lead, "role": "lead"})
-        parties += [{"case_id": case_id, "hub_id": h, "role": role} for h in others]
+        stamp = {"created_at": created} if PARTY_CREATED_AT else {}
+        parties.append({"case_id": case_id, "hub_id": lead, "role": "lead", **stamp})
+        parties += [{"case_id": case_id, "hub_id": h, "role": role, **stamp} for h in others]
         if len(cases) >= BATCH:
             yield cases, parties
             cases, parties = [], []

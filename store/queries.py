@@ -6,12 +6,14 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import exists, tuple_
+from sqlalchemy.orm import aliased, load_only
 from sqlmodel import Session, col, select
 
 from domain.cases import Caller, CaseFacts, Role
 from store.db import as_utc
 from store.models import Case, CaseParty, Document, Hub, Signature, TimelineEntry
+from store.search import matches_text
 
 
 def sees_everything(caller: Caller) -> bool:
@@ -53,39 +55,53 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, case_id
 
 
+# What a list shows of a case (``api.views.summary``): the facts JSON is not read.
+SUMMARY_COLUMNS = (
+    Case.id,
+    Case.scenario,
+    Case.state,
+    Case.outcome,
+    Case.title,
+    Case.lead_hub_id,
+    Case.next_deadline,
+    Case.created_at,
+    Case.updated_at,
+)
+
+
 def list_cases(
     session: Session, caller: Caller, flt: CaseFilter, limit: int, cursor: str | None
 ) -> tuple[list[Case], str | None]:
-    """Newest first, ``limit`` at a time; the cursor continues after the last row returned."""
-    query = select(Case)
-    if not sees_everything(caller):
-        mine = select(CaseParty.case_id).where(CaseParty.hub_id == caller.hub_id)
-        query = query.where(col(Case.id).in_(mine))
+    """Newest first, ``limit`` at a time; the cursor continues after the last row returned.
+
+    Each page is read in index order and stops after ``limit`` rows: a hub's cases from
+    ``caseparty`` by ``(hub_id, created_at, case_id)``, every other list from an index of
+    ``case`` ending in ``(created_at, id)``. Rows hold the summary columns only.
+    """
+    hubs = [] if sees_everything(caller) else [caller.hub_id]
+    if flt.hub and flt.hub not in hubs:
+        hubs.append(flt.hub)
+    query = select(Case).options(load_only(*SUMMARY_COLUMNS))  # type: ignore[arg-type]
+    created, key = col(Case.created_at), col(Case.id)
+    if hubs:
+        created, key = col(CaseParty.created_at), col(CaseParty.case_id)
+        query = query.join(CaseParty, key == Case.id).where(CaseParty.hub_id == hubs[0])
+        for hub in hubs[1:]:
+            also = aliased(CaseParty)
+            query = query.where(
+                exists().where(col(also.case_id) == col(Case.id), col(also.hub_id) == hub)
+            )
     if flt.scenario:
         query = query.where(Case.scenario == flt.scenario)
     if flt.state:
         query = query.where(Case.state == flt.state)
-    if flt.hub:
-        query = query.where(
-            col(Case.id).in_(select(CaseParty.case_id).where(CaseParty.hub_id == flt.hub))
-        )
     if flt.overdue is not None:
         query = query.where(col(Case.overdue) == flt.overdue)
     if flt.text:
-        query = query.where(col(Case.title).ilike(f"%{flt.text}%"))
+        query = query.where(matches_text(session, flt.text))
     if cursor:
-        created, case_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(Case.created_at) < created,
-                and_(col(Case.created_at) == created, col(Case.id) < case_id),
-            )
-        )
-    rows = list(
-        session.exec(
-            query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
-        )
-    )
+        query = query.where(tuple_(created, key) < tuple_(*decode_cursor(cursor)))
+    rows = list(session.exec(query.order_by(created.desc(), key.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
@@ -122,5 +138,6 @@ def signatures(session: Session, case_id: str) -> list[Signature]:
 
 
 def hub_names(session: Session, hub_ids: list[str]) -> dict[str, str]:
-    rows = session.exec(select(Hub).where(col(Hub.id).in_(hub_ids)))
-    return {h.id: h.name for h in rows}
+    """Names only: a hub's profile JSON is large and not needed here."""
+    rows = session.exec(select(Hub.id, Hub.name).where(col(Hub.id).in_(hub_ids)))
+    return dict(rows.all())
