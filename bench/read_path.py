@@ -177,7 +177,6 @@ def breakdown(settings: Settings, ids: list[str], keys: dict[str, str], rounds: 
     from sqlmodel import Session
 
     from api.deps import authenticate
-    from api.limits import count_request
     from api.views import CaseList, case_view, summary
     from store.queries import CaseFilter, list_cases, visible_case
 
@@ -200,7 +199,7 @@ def breakdown(settings: Settings, ids: list[str], keys: dict[str, str], rounds: 
 
     stages: list[tuple[str, Callable[[], object]]] = [
         ("authenticate (key lookup)", lambda: authenticate(settings, header)),
-        ("rate limit (count one request)", lambda: count_request(counted, caller.principal_id)),
+        ("authenticate + rate limit (count the request)", lambda: authenticate(counted, header)),
         ("GET one case: read + view + JSON", read_one),
         ("list state=signing: query + JSON", list_page),
     ]

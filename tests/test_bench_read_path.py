@@ -30,7 +30,8 @@ def test_read_path_benchmark_runs_in_quick_mode() -> None:
             assert all(f in row for f in ("p50", "p95", "p99", "req/s")), (name, out)
     for name in ("GET /v1/cases/{id} [rate limit]", "list own cases (tagus-ai member) [rate"):
         assert "req/s" in line(out, name, "c=8 "), out
-    for stage in ("authenticate", "rate limit (count", "GET one case", "list state=signing:"):
+    stages = ("authenticate (key", "authenticate + rate limit", "GET one case", "list state=")
+    for stage in stages:
         assert line(out, stage).rstrip().endswith("ms"), out
     assert "target: list p95 <= 30 ms for indexed filters:" in out
     assert "PostgreSQL: skipped (--sqlite-only)" in out
