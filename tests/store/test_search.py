@@ -39,6 +39,7 @@ TITLES = {
     "s3": "Industry 4.0 readiness check",
     "s4": "Café-bar demand forecasting (Müller & Söhne)",
     "s5": "Predictive maintenance for wine presses",
+    "s6": "Smart Straße lighting in Łódź",
 }
 STAFF = staff_caller(Role.back_office)
 
@@ -124,6 +125,15 @@ def test_text_finds_cases_when_every_word_begins_a_title_word(
 def test_text_ignores_case_and_accents_when_matching(
     titled: str, search: str, expected: list[str]
 ) -> None:
+    assert found(titled, search) == expected
+
+
+@pytest.mark.parametrize(("search", "on_sqlite"), [("straße łódź", True), ("strasse lodz", False)])
+def test_text_folds_letters_like_ss_and_l_only_on_postgres_when_matching(
+    titled: str, search: str, on_sqlite: bool
+) -> None:
+    expected = ["s6"] if on_sqlite or titled.startswith("postgresql") else []
+
     assert found(titled, search) == expected
 
 
