@@ -2,7 +2,8 @@
 
 Cases over the three scenarios and every state of their lifecycles, each with a lead hub and
 one or two other hubs of the 30 demo hubs; titles drawn from a few topics, methods and sectors
-(one in eight names cork). Facts JSON is validated once per (scenario, state) and copied.
+(one in eight names cork, one in 500 the Alentejo). Facts JSON is validated once per
+(scenario, state) and copied.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ EARLY = {"requested", "partnering", "matching", "introducing"}  # invitations no
 TOPICS = ("quality inspection", "demand forecasting", "predictive maintenance", "route planning")
 SECTORS = ("cork", "textile", "dairy", "ceramics", "shipping", "wine", "timber", "glass")
 METHODS = ("computer vision", "time series", "language models", "optimisation")
+RARE_WORD, RARE_SHARE = "alentejo", 0.002  # about 200 titles in 100_000
 
 SCENARIO_FIELDS: dict[str, dict[str, Any]] = {
     "joint_service": {
@@ -95,6 +97,8 @@ def case_rows(
             f"{rng.choice(TOPICS).capitalize()} with {rng.choice(METHODS)} "
             f"for {rng.choice(SECTORS)} producers"
         )
+        if rng.random() < RARE_SHARE:
+            title += f" in the {RARE_WORD.capitalize()}"
         created = BASE + timedelta(seconds=37 * i)
         facts = dict(tpl[(scenario, state)])
         facts.update(case_id=case_id, title=title, lead_hub_id=lead, created_at=created.isoformat())

@@ -24,13 +24,20 @@ def test_read_path_benchmark_runs_in_quick_mode() -> None:
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "SQLite: 2000 cases built" in out
-    for name in ("GET /v1/cases/{id}", "list state=", "list hub=", "list own", "list text="):
+    for name in (
+        "GET /v1/cases/{id}",
+        "list state=",
+        "list hub=",
+        "list own",
+        "list text=cork",
+        "list text=alentejo",
+    ):
         for concurrency in ("c=1 ", "c=8 "):
             row = line(out, name, concurrency)
             assert all(f in row for f in ("p50", "p95", "p99", "req/s")), (name, out)
     for name in ("GET /v1/cases/{id} [rate limit]", "list own cases (tagus-ai member) [rate"):
         assert "req/s" in line(out, name, "c=8 "), out
-    stages = ("authenticate (key", "authenticate + rate limit", "GET one case", "list state=")
+    stages = ("authenticate (key", "authenticate + rate-limit", "GET one case:", "signing: query")
     for stage in stages:
         assert line(out, stage).rstrip().endswith("ms"), out
     assert "target: list p95 <= 30 ms for indexed filters:" in out
