@@ -15,7 +15,7 @@ from domain.actions import allowed_actions
 from domain.cases import Caller, Role
 from store.db import as_utc
 from store.models import Case, TimelineEntry
-from store.queries import case_facts, documents, hub_names, signatures
+from store.queries import ListedCase, case_facts, documents, hub_names, signatures
 
 
 class HubRef(BaseModel):
@@ -133,7 +133,7 @@ def json_response(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-def summary(case: Case) -> CaseSummary:
+def summary(case: ListedCase) -> CaseSummary:
     return CaseSummary(
         id=case.id,
         scenario=case.scenario,

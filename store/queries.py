@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, cast
 
+import sqlalchemy as sa
 from sqlalchemy import exists, tuple_
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.cases import Caller, CaseFacts, Role
@@ -40,7 +42,7 @@ class CaseFilter:
     text: str | None = None
 
 
-def encode_cursor(case: Case) -> str:
+def encode_cursor(case: ListedCase) -> str:
     raw = f"{as_utc(case.created_at).isoformat()}|{case.id}"  # type: ignore[union-attr]
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -55,53 +57,71 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, case_id
 
 
-# What a list shows of a case (``api.views.summary``): the facts JSON is not read.
-SUMMARY_COLUMNS = (
-    Case.id,
-    Case.scenario,
-    Case.state,
-    Case.outcome,
-    Case.title,
-    Case.lead_hub_id,
-    Case.next_deadline,
-    Case.created_at,
-    Case.updated_at,
+class ListedCase(Protocol):
+    """What a list shows of a case (``api.views.summary``); a ``Case`` is one too."""
+
+    id: str
+    scenario: str
+    state: str
+    outcome: str | None
+    title: str
+    lead_hub_id: str
+    next_deadline: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# The columns of a ListedCase: a list never reads the facts JSON, nor builds ORM objects.
+SUMMARY_COLUMNS = tuple(
+    col(c)
+    for c in (
+        Case.id,
+        Case.scenario,
+        Case.state,
+        Case.outcome,
+        Case.title,
+        Case.lead_hub_id,
+        Case.next_deadline,
+        Case.created_at,
+        Case.updated_at,
+    )
 )
 
 
 def list_cases(
     session: Session, caller: Caller, flt: CaseFilter, limit: int, cursor: str | None
-) -> tuple[list[Case], str | None]:
+) -> tuple[list[ListedCase], str | None]:
     """Newest first, ``limit`` at a time; the cursor continues after the last row returned.
 
     Each page is read in index order and stops after ``limit`` rows: a hub's cases from
     ``caseparty`` by ``(hub_id, created_at, case_id)``, every other list from an index of
-    ``case`` ending in ``(created_at, id)``. Rows hold the summary columns only.
+    ``case`` ending in ``(created_at, id)``.
     """
     hubs = [] if sees_everything(caller) else [caller.hub_id]
     if flt.hub and flt.hub not in hubs:
         hubs.append(flt.hub)
-    query = select(Case).options(load_only(*SUMMARY_COLUMNS))  # type: ignore[arg-type]
+    query = sa.select(*SUMMARY_COLUMNS)
     created, key = col(Case.created_at), col(Case.id)
     if hubs:
         created, key = col(CaseParty.created_at), col(CaseParty.case_id)
-        query = query.join(CaseParty, key == Case.id).where(CaseParty.hub_id == hubs[0])
+        query = query.join(CaseParty, key == col(Case.id)).where(col(CaseParty.hub_id) == hubs[0])
         for hub in hubs[1:]:
             also = aliased(CaseParty)
             query = query.where(
                 exists().where(col(also.case_id) == col(Case.id), col(also.hub_id) == hub)
             )
     if flt.scenario:
-        query = query.where(Case.scenario == flt.scenario)
+        query = query.where(col(Case.scenario) == flt.scenario)
     if flt.state:
-        query = query.where(Case.state == flt.state)
+        query = query.where(col(Case.state) == flt.state)
     if flt.overdue is not None:
         query = query.where(col(Case.overdue) == flt.overdue)
     if flt.text:
         query = query.where(matches_text(session, flt.text))
     if cursor:
         query = query.where(tuple_(created, key) < tuple_(*decode_cursor(cursor)))
-    rows = list(session.exec(query.order_by(created.desc(), key.desc()).limit(limit + 1)))
+    page = session.execute(query.order_by(created.desc(), key.desc()).limit(limit + 1))
+    rows = cast(list[ListedCase], page.all())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)

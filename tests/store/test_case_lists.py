@@ -174,6 +174,6 @@ def test_list_rows_leave_facts_unread_when_listed(store_url: str) -> None:
 
     with session_scope(store_url) as session:
         rows, _ = list_cases(session, STAFF, CaseFilter(), 20, None)
-        loaded = [set(row.__dict__) for row in rows]
+        loaded = [set(row._fields) for row in rows]  # type: ignore[attr-defined]
 
     assert rows and all("facts" not in keys and "title" in keys for keys in loaded)
