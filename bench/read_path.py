@@ -105,11 +105,11 @@ async def drive(
     errors = 0
     queue = iter(paths)
 
-    async def client(measured: bool) -> None:
+    async def client(todo: Iterator[str], measured: bool) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection(host, int(port))
         try:
-            for path in queue:  # a shared iterator: each path is taken once
+            for path in todo:  # a shared iterator: each path is taken once
                 if measured and time.perf_counter() > stop:
                     return
                 begin = time.perf_counter()
@@ -124,16 +124,13 @@ async def drive(
                     latencies.append(time.perf_counter() - begin)
                 if not head.startswith(b"HTTP/1.1 200 "):
                     errors += 1
-                if not measured:
-                    return
         finally:
             writer.close()
 
-    for _ in range(min(10, len(paths))):  # warm-up (connections, caches), not measured
-        await client(measured=False)
+    await client(iter(paths[:10]), measured=False)  # warm-up (caches), not measured
     start = time.perf_counter()
     stop = start + max_seconds
-    await asyncio.gather(*(client(measured=True) for _ in range(concurrency)))
+    await asyncio.gather(*(client(queue, measured=True) for _ in range(concurrency)))
     wall = time.perf_counter() - start
     return latencies, wall, errors
 
