@@ -237,10 +237,16 @@ def breakdown(settings: Settings, ids: list[str], keys: dict[str, str], rounds: 
 
 
 # -- one store --------------------------------------------------------------------------------
+def load() -> str:
+    """The machine's load average: other work on the same two cores shows in every figure."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f}"
+
+
 def run_store(label: str, url: str, tmp: Path, args: argparse.Namespace) -> bool:
     """Build, serve, measure and print; True when the list target is met."""
     ids, keys, built = build(url, args.cases)
-    print(f"{label}: {len(ids)} cases built in {built:.1f} s", flush=True)
+    print(f"{label}: {len(ids)} cases built in {built:.1f} s ({load()})", flush=True)
     settings = Settings(
         var_dir=tmp,
         database_url=url,
@@ -270,6 +276,7 @@ def run_store(label: str, url: str, tmp: Path, args: argparse.Namespace) -> bool
                 measure(base, counted, concurrency, args)
     breakdown(settings, ids, keys, args.rounds)
     met = worst[args.concurrency] <= TARGET_MS
+    print(f"  {load()} at the end", flush=True)
     print(
         f"  target: list p95 <= {TARGET_MS:.0f} ms for indexed filters: "
         f"{'met' if met else 'missed'} at c={args.concurrency} "
