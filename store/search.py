@@ -40,10 +40,10 @@ def search_words(search: str) -> list[str]:
     return words
 
 
-# A search matching at most this many cases reads them all and sorts them; one matching more
-# walks the list newest first and checks each case, which ends within a few thousand cases
-# because matches are that dense. (Either way a page costs little: a store's planner, left
-# alone, walks the whole list for a rare word or sorts every match of a common one.)
+# A search matching at most FEW_MATCHES cases reads those and sorts them. One matching more
+# walks the list's index newest first and checks each case against the search: with matches
+# that common, a page fills within a few thousand cases. (Left to itself, a planner walks the
+# whole list for a rare word, or fetches and sorts every match of a common one.)
 FEW_MATCHES = 500
 
 
@@ -62,9 +62,9 @@ def matches_text(session: Session, search: str) -> ColumnElement[bool] | TextCla
         return _postgres_match(words, title="\"case\".title || ''")
     phrase = " ".join(f'"{word}"*' for word in words)  # quoted: never an FTS5 operator
     rowids = (
-        session.exec(  # type: ignore[call-overload]
+        session.execute(
             text("SELECT rowid FROM case_search WHERE case_search MATCH :phrase LIMIT :n"),
-            params={"phrase": phrase, "n": FEW_MATCHES + 1},
+            {"phrase": phrase, "n": FEW_MATCHES + 1},
         )
         .scalars()
         .all()
