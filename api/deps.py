@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,14 +19,22 @@ from domain.cases import Caller, Role
 from store.db import get_engine
 from store.records import principal_for_key
 
+# The dependencies that do no I/O are coroutines: FastAPI runs a plain function dependency in
+# the thread pool, one thread hop per dependency per request.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(get_engine(request.app.state.settings.database_url)) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for the request. It takes a connection on first use, in the route's thread;
+    closing it gives the connection back (a rollback: I/O, so in the thread pool)."""
+    session = Session(get_engine(request.app.state.settings.database_url))
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 class TemporalClients:
@@ -50,7 +58,7 @@ class TemporalClients:
         return self._client
 
 
-def get_temporal(request: Request) -> TemporalClients:
+async def get_temporal(request: Request) -> TemporalClients:
     """The process's Temporal connection, opened on first use: a route checks what it can
     from the store first, so a refused step answers the same with the engine down."""
     return request.app.state.temporal  # type: ignore[no-any-return]
@@ -65,14 +73,17 @@ def authenticate(settings: Settings, authorization: str) -> Caller:
             "send an API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with Session(get_engine(settings.database_url)) as session:
+    with Session(get_engine(settings.database_url)) as session:  # one connection for both
         principal = principal_for_key(session, key.strip())
-    if principal is None:
-        raise ApiError(
-            401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+        if principal is None:
+            raise ApiError(
+                401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+            )
+        caller = Caller(
+            principal_id=principal.id, role=Role(principal.role), hub_id=principal.hub_id
         )
-    count_request(settings, principal.id)
-    return Caller(principal_id=principal.id, role=Role(principal.role), hub_id=principal.hub_id)
+        count_request(session, settings.rate_limit_per_minute, principal.id)
+    return caller
 
 
 class AuthenticateFirst:
@@ -99,11 +110,13 @@ class AuthenticateFirst:
         await self.app(scope, receive, send)
 
 
-def get_caller(request: Request) -> Caller:
-    caller = getattr(request.state, "caller", None)
+async def get_caller(request: Request) -> Caller:
+    caller: Caller | None = getattr(request.state, "caller", None)
     if caller is None:  # a route outside /v1/ that still wants a key
-        caller = authenticate(request.app.state.settings, request.headers.get("authorization", ""))
-    return caller  # type: ignore[no-any-return]
+        caller = await run_in_threadpool(
+            authenticate, request.app.state.settings, request.headers.get("authorization", "")
+        )
+    return caller
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
+ENGINES_KEPT = 8
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+
+
 def get_engine(url: str) -> Engine:
+    """The process's engine (and connection pool) for ``url``. A process uses one URL, tests
+    many: past ENGINES_KEPT the least recently used engine is disposed, so its connections
+    are closed rather than left to the garbage collector."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        engine = _engines[url] = _create_engine(url)
+        if len(_engines) > ENGINES_KEPT:
+            _engines.popitem(last=False)[1].dispose()
+        return engine
+
+
+def _create_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]

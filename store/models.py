@@ -44,10 +44,20 @@ class Principal(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    __table_args__ = (Index("ix_case_state_updated", "state", "updated_at"),)
+    """A case's snapshot in the read model. Every list is newest first, so each filter has an
+    index ending in ``(created_at, id)``. On SQLite the FTS5 table ``case_search`` (rowid =
+    this table's rowid, kept in step by triggers) indexes the titles; on PostgreSQL a GIN index
+    over ``to_tsvector('simple', dihflow_search_text(title))`` does (migration 0007)."""
+
+    __table_args__ = (
+        Index("ix_case_created", "created_at", "id"),
+        Index("ix_case_state_created", "state", "created_at", "id"),
+        Index("ix_case_scenario_created", "scenario", "created_at", "id"),
+        Index("ix_case_overdue_created", "overdue", "created_at", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
-    scenario: str = Field(max_length=20, index=True)
+    scenario: str = Field(max_length=20)
     state: str = Field(max_length=20)
     outcome: str | None = Field(default=None, max_length=20)
     title: str = Field(max_length=200)
@@ -56,18 +66,22 @@ class Case(SQLModel, table=True):
     seq: int = 0
     head_hash: str = Field(max_length=64)
     next_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-    overdue: bool = Field(default=False, index=True)
+    overdue: bool = False
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
 
 class CaseParty(SQLModel, table=True):
     """A hub's place in a case (lead, invited, partner, declined, lapsed; for matchmaking
-    candidate or matched): who may read it."""
+    candidate or matched): who may read it. ``created_at`` is the case's, so a hub's cases
+    are read newest first straight from ``ix_caseparty_hub_created``."""
+
+    __table_args__ = (Index("ix_caseparty_hub_created", "hub_id", "created_at", "case_id"),)
 
     case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
-    hub_id: str = Field(primary_key=True, foreign_key="hub.id", max_length=64, index=True)
+    hub_id: str = Field(primary_key=True, foreign_key="hub.id", max_length=64)
     role: str = Field(max_length=20)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
 
 
 class Document(SQLModel, table=True):

@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, cast
 
-from sqlalchemy import and_, or_
+import sqlalchemy as sa
+from sqlalchemy import exists, tuple_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.cases import Caller, CaseFacts, Role
 from store.db import as_utc
 from store.models import Case, CaseParty, Document, Hub, Signature, TimelineEntry
+from store.search import matches_text
 
 
 def sees_everything(caller: Caller) -> bool:
@@ -38,7 +42,7 @@ class CaseFilter:
     text: str | None = None
 
 
-def encode_cursor(case: Case) -> str:
+def encode_cursor(case: ListedCase) -> str:
     raw = f"{as_utc(case.created_at).isoformat()}|{case.id}"  # type: ignore[union-attr]
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -53,39 +57,71 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, case_id
 
 
+class ListedCase(Protocol):
+    """What a list shows of a case (``api.views.summary``); a ``Case`` is one too."""
+
+    id: str
+    scenario: str
+    state: str
+    outcome: str | None
+    title: str
+    lead_hub_id: str
+    next_deadline: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# The columns of a ListedCase: a list never reads the facts JSON, nor builds ORM objects.
+SUMMARY_COLUMNS = tuple(
+    col(c)
+    for c in (
+        Case.id,
+        Case.scenario,
+        Case.state,
+        Case.outcome,
+        Case.title,
+        Case.lead_hub_id,
+        Case.next_deadline,
+        Case.created_at,
+        Case.updated_at,
+    )
+)
+
+
 def list_cases(
     session: Session, caller: Caller, flt: CaseFilter, limit: int, cursor: str | None
-) -> tuple[list[Case], str | None]:
-    """Newest first, ``limit`` at a time; the cursor continues after the last row returned."""
-    query = select(Case)
-    if not sees_everything(caller):
-        mine = select(CaseParty.case_id).where(CaseParty.hub_id == caller.hub_id)
-        query = query.where(col(Case.id).in_(mine))
+) -> tuple[list[ListedCase], str | None]:
+    """Newest first, ``limit`` at a time; the cursor continues after the last row returned.
+
+    Each page is read in index order and stops after ``limit`` rows: a hub's cases from
+    ``caseparty`` by ``(hub_id, created_at, case_id)``, every other list from an index of
+    ``case`` ending in ``(created_at, id)``.
+    """
+    hubs = [] if sees_everything(caller) else [caller.hub_id]
+    if flt.hub and flt.hub not in hubs:
+        hubs.append(flt.hub)
+    query = sa.select(*SUMMARY_COLUMNS)
+    created, key = col(Case.created_at), col(Case.id)
+    if hubs:
+        created, key = col(CaseParty.created_at), col(CaseParty.case_id)
+        query = query.join(CaseParty, key == col(Case.id)).where(col(CaseParty.hub_id) == hubs[0])
+        for hub in hubs[1:]:
+            also = aliased(CaseParty)
+            query = query.where(
+                exists().where(col(also.case_id) == col(Case.id), col(also.hub_id) == hub)
+            )
     if flt.scenario:
-        query = query.where(Case.scenario == flt.scenario)
+        query = query.where(col(Case.scenario) == flt.scenario)
     if flt.state:
-        query = query.where(Case.state == flt.state)
-    if flt.hub:
-        query = query.where(
-            col(Case.id).in_(select(CaseParty.case_id).where(CaseParty.hub_id == flt.hub))
-        )
+        query = query.where(col(Case.state) == flt.state)
     if flt.overdue is not None:
         query = query.where(col(Case.overdue) == flt.overdue)
     if flt.text:
-        query = query.where(col(Case.title).ilike(f"%{flt.text}%"))
+        query = query.where(matches_text(session, flt.text))
     if cursor:
-        created, case_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(Case.created_at) < created,
-                and_(col(Case.created_at) == created, col(Case.id) < case_id),
-            )
-        )
-    rows = list(
-        session.exec(
-            query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
-        )
-    )
+        query = query.where(tuple_(created, key) < tuple_(*decode_cursor(cursor)))
+    page = session.execute(query.order_by(created.desc(), key.desc()).limit(limit + 1))
+    rows = cast(list[ListedCase], page.all())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
@@ -122,5 +158,6 @@ def signatures(session: Session, case_id: str) -> list[Signature]:
 
 
 def hub_names(session: Session, hub_ids: list[str]) -> dict[str, str]:
-    rows = session.exec(select(Hub).where(col(Hub.id).in_(hub_ids)))
-    return {h.id: h.name for h in rows}
+    """Names only: a hub's profile JSON is large and not needed here."""
+    rows = session.exec(select(Hub.id, Hub.name).where(col(Hub.id).in_(hub_ids)))
+    return dict(rows.all())

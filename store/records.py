@@ -123,19 +123,38 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
         case.next_deadline = min(deadlines) if deadlines else None
         case.overdue = is_overdue(facts)
         session.add(case)
-        _sync_parties(session, facts)
+        _sync_parties(session, facts, case.created_at)
 
 
-def _sync_parties(session: Session, facts: CaseFacts) -> None:
+def _sync_parties(session: Session, facts: CaseFacts, created_at: datetime) -> None:
+    """Make the case's party rows match its facts, touching only the rows that change (a step
+    that changes no party writes none)."""
     names = {"accepted": "partner", "pending": "invited"}  # declined and lapsed keep theirs
     roles = {facts.lead_hub_id: "lead"}
     for inv in facts.invitations:
         roles.setdefault(inv.hub_id, names.get(inv.status, inv.status))
     for intro in facts.introductions:  # matchmaking candidates see the case they are put to
         roles.setdefault(intro.hub_id, "matched" if intro.mutual else "candidate")
-    session.exec(delete(CaseParty).where(col(CaseParty.case_id) == facts.case_id))  # type: ignore[call-overload]
+    stored = {
+        row.hub_id: row
+        for row in session.exec(select(CaseParty).where(CaseParty.case_id == facts.case_id))
+    }
+    gone = [hub_id for hub_id in stored if hub_id not in roles]
+    if gone:
+        session.exec(
+            delete(CaseParty).where(  # type: ignore[call-overload]
+                col(CaseParty.case_id) == facts.case_id, col(CaseParty.hub_id).in_(gone)
+            )
+        )
     for hub_id, role in roles.items():
-        session.add(CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role))
+        row = stored.get(hub_id)
+        if row is None:
+            session.add(
+                CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role, created_at=created_at)
+            )
+        elif row.role != role:
+            row.role = role
+            session.add(row)
 
 
 def record_signature(session: Session, row: Signature) -> None:

@@ -25,13 +25,22 @@ from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
 from api.uploads import is_multipart, read_form, read_json_body
-from api.views import CaseList, CaseView, Timeline, case_view, summary, timeline_view
+from api.views import (
+    CaseList,
+    CaseView,
+    Timeline,
+    case_view,
+    json_response,
+    summary,
+    timeline_view,
+)
 from domain.actions import check_action, check_allowed, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
 from domain.lifecycle import ALL_STATES
 from store.models import Document
 from store.queries import CaseFilter, case_facts, list_cases, timeline, visible_case
+from store.search import MAX_WORDS, SearchError, search_words
 from workflows.case import SA_LEAD_HUB, SA_SCENARIO, SA_STATE, CollaborationCaseWorkflow
 
 log = logging.getLogger("dihflow.api")
@@ -128,6 +137,14 @@ def _search_attributes(facts: CaseFacts) -> Any:
     )
 
 
+TEXT_DOC = (
+    "Title search: every word given must begin a word of the title, in any order; case and "
+    "accents are ignored. Words are runs of letters and digits: other characters (quotes, "
+    "`*`, `-`, apostrophes) only separate words, and AND/OR/NOT are plain words. At most "
+    f"{MAX_WORDS} words; a text with no letter or digit is a 422."
+)
+
+
 @router.get("", response_model=CaseList, responses=ERRORS)
 def get_cases(
     session: SessionDep,
@@ -136,10 +153,10 @@ def get_cases(
     state: Annotated[str | None, Query(max_length=20, pattern=r"^[a-z_]+$")] = None,
     hub: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool | None = None,
-    text: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    text: Annotated[str | None, Query(min_length=1, max_length=200, description=TEXT_DOC)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> CaseList:
+) -> Response:
     """Cases from the read model, newest first; a hub sees only cases it is part of."""
     if state is not None and state not in ALL_STATES:
         raise ApiError(
@@ -147,6 +164,11 @@ def get_cases(
             f"unknown state {state!r}",
             errors=[{"field": "state", "message": "one of: " + ", ".join(ALL_STATES)}],
         )
+    if text is not None:
+        try:
+            search_words(text)
+        except SearchError as exc:
+            raise ApiError(422, str(exc), errors=[{"field": "text", "message": str(exc)}]) from None
     flt = CaseFilter(scenario=scenario, state=state, hub=hub, overdue=overdue, text=text)
     try:
         rows, next_cursor = list_cases(session, caller, flt, limit, cursor)
@@ -156,7 +178,7 @@ def get_cases(
             "the cursor is not one this API gave out",
             errors=[{"field": "cursor", "message": "invalid cursor"}],
         ) from None
-    return CaseList(items=[summary(c) for c in rows], next_cursor=next_cursor)
+    return json_response(CaseList(items=[summary(c) for c in rows], next_cursor=next_cursor))
 
 
 def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
@@ -169,9 +191,11 @@ def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
 @router.get("/{case_id}", response_model=CaseView, responses=ERRORS)
 def get_case(
     case_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
-) -> CaseView:
+) -> Response:
     """One case with the actions the caller can take now."""
-    return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+    return json_response(
+        case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+    )
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=ERRORS)

@@ -1,0 +1,49 @@
+"""Authentication and the rate-limit count share one transaction, on SQLite and PostgreSQL
+(on PostgreSQL the count's commit does not wait for the WAL flush)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlmodel import Session, select
+
+from api.deps import authenticate
+from api.problems import ApiError
+from dihflow.seed import create_key, seed_demo_network
+from dihflow.settings import Settings
+from domain.cases import Role
+from store.db import get_engine
+from store.models import RateWindow
+
+
+def test_authenticate_counts_each_request_and_refuses_past_limit_when_store_is_either(
+    store_url: str,
+) -> None:
+    seed_demo_network(store_url)
+    key = create_key(store_url, Role.hub_member, "tagus-ai")
+    settings = replace(Settings(), database_url=store_url, rate_limit_per_minute=3)
+
+    callers = [authenticate(settings, f"Bearer {key}") for _ in range(3)]
+    with pytest.raises(ApiError) as refused:
+        authenticate(settings, f"Bearer {key}")
+
+    assert {c.hub_id for c in callers} == {"tagus-ai"} and callers[0].role == Role.hub_member
+    assert refused.value.status == 429 and "Retry-After" in refused.value.extra["headers"]
+    with Session(get_engine(store_url)) as session:
+        counts = session.exec(select(RateWindow.count)).all()
+    assert sum(counts) == 4 and len(counts) in (1, 2)  # a minute may turn during the test
+
+
+def test_authenticate_writes_no_count_when_key_is_unknown_or_limit_is_off(store_url: str) -> None:
+    seed_demo_network(store_url)
+    key = create_key(store_url, Role.legal, None)
+    limited = replace(Settings(), database_url=store_url, rate_limit_per_minute=3)
+
+    with pytest.raises(ApiError) as unknown:
+        authenticate(limited, "Bearer dfk_nobody_x")
+    authenticate(replace(limited, rate_limit_per_minute=0), f"Bearer {key}")
+
+    assert unknown.value.status == 401
+    with Session(get_engine(store_url)) as session:
+        assert session.exec(select(RateWindow)).all() == []
