@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ from workflows.case import (  # noqa: E402
 TARGET_KB = 50.0
 LEAD, PARTNER = "tagus-ai", "po-valley-ai"
 CONCURRENCY = 16
-STEPS = 5  # timed steps per kind (cached, evicted)
+STEPS = 20  # timed steps per kind (on cached cases, on evicted ones); 3 in quick mode
 DEFAULT_CACHE = Settings().max_cached_workflows
 
 
@@ -147,6 +147,11 @@ class Processes:
     def pids(self) -> tuple[list[int], list[int]]:
         assert self.server.process is not None
         return [self.worker.pid], group_pids(self.server.process.pid)
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds used so far by (worker, server)."""
+        worker, server = self.pids()
+        return cpu_seconds(worker), cpu_seconds(server)
 
     async def settle(self, quiet: float = 0.03, limit: float = 60.0) -> None:
         """Wait until worker and server together use under ``quiet`` of a core for a second."""
@@ -267,6 +272,24 @@ async def step_ms(client: Client, case_id: str) -> float:
     return elapsed
 
 
+@dataclass
+class Steps:
+    """Timed accept-invitation steps of one kind (on cached cases, or on evicted ones)."""
+
+    wall_ms: list[float]
+    worker_cpu_ms: float  # per step
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.wall_ms)
+
+
+async def time_steps(client: Client, procs: Processes, ids: Sequence[str]) -> Steps:
+    before = procs.cpu()[0]
+    wall = [await step_ms(client, case_id) for case_id in ids]
+    return Steps(wall, (procs.cpu()[0] - before) * 1000 / len(ids))
+
+
 # -- one variant ------------------------------------------------------------------------------
 @dataclass
 class Figures:
@@ -274,10 +297,11 @@ class Figures:
     cache: int
     cases: int
     opened_per_s: float
+    cpu_ms: tuple[float, float]  # (worker, server) CPU per opened case
     worker_kb: tuple[float, float]  # baseline, open
     server_kb: tuple[float, float]
-    cached_ms: list[float] = field(default_factory=list)
-    evicted_ms: list[float] = field(default_factory=list)
+    cached: Steps | None = None
+    evicted: Steps | None = None
 
     @property
     def worker_per_case(self) -> float:
@@ -286,6 +310,11 @@ class Figures:
     @property
     def server_per_case(self) -> float:
         return (self.server_kb[1] - self.server_kb[0]) / self.cases
+
+    @property
+    def worker_per_cached(self) -> float:
+        """Per workflow the cache took on (it held the baseline's case already)."""
+        return (self.worker_kb[1] - self.worker_kb[0]) / (min(self.cache, self.cases + 1) - 1)
 
     @property
     def all_cached(self) -> bool:
@@ -313,17 +342,24 @@ async def run_variant(runner: str, cache: int, cases: int, tmp: Path, quick: boo
         await open_cases(client, settings, ["c-warm000000"])  # the workflow code is loaded
         base = await procs.sample()
         ids = [f"c-open{i:06d}" for i in range(cases)]
+        cpu_before = procs.cpu()
         took = await open_cases(client, settings, ids)
-        after = await procs.sample()
+        after = await procs.sample()  # once idle: the opening's stragglers are counted too
+        cpu_ms = tuple((b - a) * 1000 / cases for a, b in zip(cpu_before, procs.cpu(), strict=True))
         figures = Figures(
-            runner, cache, cases, cases / took, (base[0], after[0]), (base[1], after[1])
+            runner,
+            cache,
+            cases,
+            cases / took,
+            (cpu_ms[0], cpu_ms[1]),
+            (base[0], after[0]),
+            (base[1], after[1]),
         )
         # Least recently used go first: the earliest cases are the evicted ones.
-        evicted, cached = ids[:STEPS], ids[-STEPS:]
-        for old, recent in zip(evicted, cached, strict=True):
-            if not figures.all_cached:
-                figures.evicted_ms.append(await step_ms(client, old))
-            figures.cached_ms.append(await step_ms(client, recent))
+        steps = 3 if quick else STEPS
+        if not figures.all_cached:
+            figures.evicted = await time_steps(client, procs, ids[:steps])
+        figures.cached = await time_steps(client, procs, ids[-steps:])
         return figures
     except BaseException:
         print((tmp / "worker.log").read_text()[-3000:], file=sys.stderr)
@@ -340,34 +376,44 @@ async def run_variant(runner: str, cache: int, cases: int, tmp: Path, quick: boo
 
 def report(f: Figures) -> None:
     mb = 1024
-    cached = min(f.cache, f.cases)
     print(f"runner {f.runner}, worker cache {f.cache}, {f.cases} open cases:")
-    print(f"  opened {f.cases} cases at {f.opened_per_s:.1f} cases/s (concurrency {CONCURRENCY})")
+    print(
+        f"  opened {f.cases} cases at {f.opened_per_s:.1f} cases/s (concurrency {CONCURRENCY}); "
+        f"CPU per case: worker {f.cpu_ms[0]:.1f} ms, server {f.cpu_ms[1]:.1f} ms"
+    )
     print(
         f"  worker RSS {f.worker_kb[0] / mb:.1f} MB idle -> {f.worker_kb[1] / mb:.1f} MB open: "
         f"{f.worker_per_case:.1f} KB per open case"
-        + ("" if f.all_cached else f", {f.worker_per_case * f.cases / cached:.1f} KB per cached")
+        + ("" if f.all_cached else f", {f.worker_per_cached:.1f} KB per cached case")
     )
     print(
         f"  server RSS {f.server_kb[0] / mb:.1f} MB idle -> {f.server_kb[1] / mb:.1f} MB open: "
         f"{f.server_per_case:.1f} KB per open case"
     )
-    line = f"  step accept-invitation: cached p50 {statistics.median(f.cached_ms):.1f} ms"
-    if f.evicted_ms:
-        ratio = statistics.median(f.evicted_ms) / statistics.median(f.cached_ms)
-        line += f", evicted p50 {statistics.median(f.evicted_ms):.1f} ms (x{ratio:.2f})"
-    print(line + f" ({len(f.cached_ms)} each)")
+    assert f.cached is not None
+    line = (
+        f"  step accept-invitation ({len(f.cached.wall_ms)} each): on a cached case p50 "
+        f"{f.cached.p50:.1f} ms, worker CPU {f.cached.worker_cpu_ms:.1f} ms"
+    )
+    if f.evicted:
+        line += (
+            f"; on an evicted case p50 {f.evicted.p50:.1f} ms, worker CPU "
+            f"{f.evicted.worker_cpu_ms:.1f} ms (replay: "
+            f"{f.evicted.worker_cpu_ms - f.cached.worker_cpu_ms:+.1f} ms CPU)"
+        )
+    print(line)
 
 
 def summary(all_figures: list[Figures]) -> None:
-    print("summary (KB per open case; step p50 in ms):")
-    head = ("cache", "worker", "server", "cases/s", "step", "evicted")
+    print("summary (memory: KB per open case; CPU: worker ms per opened case; step p50 in ms):")
+    head = ("cache", "worker", "server", "CPU", "cases/s", "step", "evicted")
     print(f"  {'runner':<20}" + "".join(f"{h:>9}" for h in head))
     for f in all_figures:
-        evicted = f"{statistics.median(f.evicted_ms):9.1f}" if f.evicted_ms else f"{'-':>9}"
+        assert f.cached is not None
+        evicted = f"{f.evicted.p50:9.1f}" if f.evicted else f"{'-':>9}"
         print(
             f"  {f.runner:<20}{f.cache:>9}{f.worker_per_case:9.1f}{f.server_per_case:9.1f}"
-            f"{f.opened_per_s:9.1f}{statistics.median(f.cached_ms):9.1f}{evicted}"
+            f"{f.cpu_ms[0]:9.1f}{f.opened_per_s:9.1f}{f.cached.p50:9.1f}{evicted}"
         )
     for f in all_figures:
         if f.all_cached:
