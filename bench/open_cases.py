@@ -63,7 +63,7 @@ from workflows.case import (  # noqa: E402
 TARGET_KB = 50.0
 LEAD, PARTNER = "tagus-ai", "po-valley-ai"
 CONCURRENCY = 16
-STEPS = 20  # timed steps per kind (on cached cases, on evicted ones); 3 in quick mode
+STEPS = 20  # timed steps per kind (on cached cases, on evicted ones); 2 in quick mode
 DEFAULT_CACHE = Settings().max_cached_workflows
 
 
@@ -95,7 +95,9 @@ RUNNERS: dict[str, Callable[[], WorkflowRunner]] = {
     "passthrough-all": _passthrough_all,
     "unsandboxed": UnsandboxedWorkflowRunner,  # the floor: no sandbox at all
 }
-DEFAULT_RUNNERS = ["sandbox", "sandbox-recompiling", "unsandboxed"]
+# The floor: bench/idle_case.py's workflow, which holds nothing of ours, under each runner.
+FLOORS = ("floor-sandbox", "floor-unsandboxed")
+DEFAULT_RUNNERS = ["sandbox", "sandbox-recompiling", "unsandboxed", *FLOORS]
 
 
 # -- processes and their memory ---------------------------------------------------------------
@@ -142,7 +144,7 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 class Processes:
     server: DevServer
     worker: subprocess.Popen[bytes]
-    samples: int
+    quick: bool  # a short settle and one sample: the figures only show the script works
 
     def pids(self) -> tuple[list[int], list[int]]:
         assert self.server.process is not None
@@ -153,9 +155,10 @@ class Processes:
         worker, server = self.pids()
         return cpu_seconds(worker), cpu_seconds(server)
 
-    async def settle(self, quiet: float = 0.03, limit: float = 60.0) -> None:
-        """Wait until worker and server together use under ``quiet`` of a core for a second."""
-        deadline = time.monotonic() + limit
+    async def settle(self, quiet: float = 0.03) -> None:
+        """Wait until worker and server together use under ``quiet`` of a core for a second
+        (a minute at most)."""
+        deadline = time.monotonic() + (3 if self.quick else 60)
         while time.monotonic() < deadline:
             worker, server = self.pids()
             before = cpu_seconds(worker + server)
@@ -167,7 +170,7 @@ class Processes:
         """Median RSS in KB of (worker, server) over a few idle samples."""
         await self.settle()
         worker_kb, server_kb = [], []
-        for _ in range(self.samples):
+        for _ in range(1 if self.quick else 5):
             worker, server = self.pids()
             worker_kb.append(rss_kb(worker))
             server_kb.append(rss_kb(server))
@@ -187,6 +190,8 @@ def spawn_worker(runner: str, settings: Settings, cache: int, log: Path) -> subp
     )
     if runner == "sandbox":  # the product's worker, untouched
         cmd = [sys.executable, "-m", "worker"]
+    elif runner in FLOORS:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-idle", runner]
     else:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-worker", runner]
     with log.open("wb") as out:
@@ -203,6 +208,35 @@ def serve_worker(runner: str) -> None:
     # build_worker asks this factory for its runner; everything else is the product's worker
     worker.sandbox_runner = variant
     worker.main()
+
+
+def serve_idle(floor: str) -> None:
+    """A floor's worker process: the idle workflow only, under the runner the name says."""
+    import atexit
+    import gc
+    import signal
+
+    from idle_case import IdleCase  # bench/ is this script's directory, first on sys.path
+    from temporalio.worker import Worker
+
+    runner = RUNNERS[floor.removeprefix("floor-")]()
+
+    async def serve() -> None:
+        settings = Settings.from_env()
+        client = await connect(settings)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        async with Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=[IdleCase],
+            workflow_runner=runner,
+            max_cached_workflows=settings.max_cached_workflows,
+        ):
+            await stop.wait()
+
+    atexit.register(gc.collect)  # see TEMPORAL.md: avoids an abort at interpreter exit
+    asyncio.run(serve())
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -247,13 +281,29 @@ async def open_case(client: Client, settings: Settings, case_id: str) -> None:
     assert result.state == "partnering", f"{case_id} is {result.state}, not partnering"
 
 
-async def open_cases(client: Client, settings: Settings, ids: Sequence[str]) -> float:
+async def open_idle_case(client: Client, settings: Settings, case_id: str) -> None:
+    operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        "IdleCase",
+        case_id,
+        id=workflow_id(case_id),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    await client.execute_update_with_start_workflow(
+        "open_case", start_workflow_operation=operation, result_type=str
+    )
+
+
+async def open_cases(
+    client: Client, settings: Settings, ids: Sequence[str], floor: bool = False
+) -> float:
     """Open ``ids`` with bounded concurrency; the seconds it took."""
     gate = asyncio.Semaphore(CONCURRENCY)
+    opener = open_idle_case if floor else open_case
 
     async def one(case_id: str) -> None:
         async with gate:
-            await asyncio.wait_for(open_case(client, settings, case_id), 120)
+            await asyncio.wait_for(opener(client, settings, case_id), 120)
 
     began = time.perf_counter()
     await asyncio.gather(*(one(c) for c in ids))
@@ -334,16 +384,18 @@ async def run_variant(runner: str, cache: int, cases: int, tmp: Path, quick: boo
         outbox_dir=tmp / "outbox",
         secret_key="bench-" + "x" * 40,
     )
-    seed_demo_network(settings.database_url)
+    floor = runner in FLOORS
+    if not floor:
+        seed_demo_network(settings.database_url)
     worker = spawn_worker(runner, settings, cache, tmp / "worker.log")
-    procs = Processes(server, worker, samples=2 if quick else 5)
+    procs = Processes(server, worker, quick)
     try:
         client = await connect(settings)
-        await open_cases(client, settings, ["c-warm000000"])  # the workflow code is loaded
+        await open_cases(client, settings, ["c-warm000000"], floor)  # the code is loaded
         base = await procs.sample()
         ids = [f"c-open{i:06d}" for i in range(cases)]
         cpu_before = procs.cpu()
-        took = await open_cases(client, settings, ids)
+        took = await open_cases(client, settings, ids, floor)
         after = await procs.sample()  # once idle: the opening's stragglers are counted too
         cpu_ms = tuple((b - a) * 1000 / cases for a, b in zip(cpu_before, procs.cpu(), strict=True))
         figures = Figures(
@@ -356,10 +408,11 @@ async def run_variant(runner: str, cache: int, cases: int, tmp: Path, quick: boo
             (base[1], after[1]),
         )
         # Least recently used go first: the earliest cases are the evicted ones.
-        steps = 3 if quick else STEPS
-        if not figures.all_cached:
+        steps = 2 if quick else STEPS
+        if not figures.all_cached and not floor:
             figures.evicted = await time_steps(client, procs, ids[:steps])
-        figures.cached = await time_steps(client, procs, ids[-steps:])
+        if not floor:
+            figures.cached = await time_steps(client, procs, ids[-steps:])
         return figures
     except BaseException:
         print((tmp / "worker.log").read_text()[-3000:], file=sys.stderr)
@@ -390,7 +443,8 @@ def report(f: Figures) -> None:
         f"  server RSS {f.server_kb[0] / mb:.1f} MB idle -> {f.server_kb[1] / mb:.1f} MB open: "
         f"{f.server_per_case:.1f} KB per open case"
     )
-    assert f.cached is not None
+    if f.cached is None:
+        return
     line = (
         f"  step accept-invitation ({len(f.cached.wall_ms)} each): on a cached case p50 "
         f"{f.cached.p50:.1f} ms, worker CPU {f.cached.worker_cpu_ms:.1f} ms"
@@ -409,11 +463,11 @@ def summary(all_figures: list[Figures]) -> None:
     head = ("cache", "worker", "server", "CPU", "cases/s", "step", "evicted")
     print(f"  {'runner':<20}" + "".join(f"{h:>9}" for h in head))
     for f in all_figures:
-        assert f.cached is not None
+        cached = f"{f.cached.p50:9.1f}" if f.cached else f"{'-':>9}"
         evicted = f"{f.evicted.p50:9.1f}" if f.evicted else f"{'-':>9}"
         print(
             f"  {f.runner:<20}{f.cache:>9}{f.worker_per_case:9.1f}{f.server_per_case:9.1f}"
-            f"{f.cpu_ms[0]:9.1f}{f.opened_per_s:9.1f}{f.cached.p50:9.1f}{evicted}"
+            f"{f.cpu_ms[0]:9.1f}{f.opened_per_s:9.1f}{cached}{evicted}"
         )
     for f in all_figures:
         if f.all_cached:
@@ -428,7 +482,8 @@ def plan(args: argparse.Namespace) -> tuple[int, list[tuple[str, int]]]:
     """How many cases, and the (runner, worker cache) of each variant: every runner with a
     cache that holds every open case, then the worker's runner with each smaller cache."""
     if args.quick:
-        return 20, [("sandbox", 10), ("unsandboxed", 21)]
+        # the bench's own worker processes (the product's is ``python -m worker``, as always)
+        return 10, [("unsandboxed", 5), ("floor-sandbox", 11)]
     cases = 10_000 if args.large else args.cases
     everything = cases + 1  # the baseline's case is open too
     variants = [(runner, everything) for runner in args.runner or DEFAULT_RUNNERS]
@@ -436,14 +491,25 @@ def plan(args: argparse.Namespace) -> tuple[int, list[tuple[str, int]]]:
     return cases, variants
 
 
+async def run_all(
+    cases: int, variants: list[tuple[str, int]], tmp: Path, quick: bool
+) -> list[Figures]:
+    """Each variant in turn (alone on the machine), reported as it ends."""
+    figures = []
+    for runner, cache in variants:
+        figures.append(await run_variant(runner, cache, cases, tmp / f"{runner}-{cache}", quick))
+        report(figures[-1])
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=2_000)
     parser.add_argument("--large", action="store_true", help="10_000 open cases")
-    parser.add_argument("--quick", action="store_true", help="20 cases, two variants")
+    parser.add_argument("--quick", action="store_true", help="10 cases, two variants")
     parser.add_argument(
         "--runner",
-        choices=sorted(RUNNERS),
+        choices=[*sorted(RUNNERS), *FLOORS],
         action="append",
         help="runners measured with every case cached (default: " + ", ".join(DEFAULT_RUNNERS),
     )
@@ -454,18 +520,17 @@ def main(argv: list[str] | None = None) -> int:
         help=f"smaller worker caches, measured with the worker's runner (default {DEFAULT_CACHE})",
     )
     parser.add_argument("--serve-worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-idle", choices=FLOORS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_worker:
         serve_worker(args.serve_worker)
         return 0
+    if args.serve_idle:
+        serve_idle(args.serve_idle)
+        return 0
     cases, variants = plan(args)
-    figures = []
     with tempfile.TemporaryDirectory(prefix="dihflow-bench-") as tmpdir:
-        for runner, cache in variants:
-            tmp = Path(tmpdir) / f"{runner}-{cache}"
-            f = asyncio.run(run_variant(runner, cache, cases, tmp, quick=args.quick))
-            report(f)
-            figures.append(f)
+        figures = asyncio.run(run_all(cases, variants, Path(tmpdir), args.quick))
     summary(figures)
     return 0
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
+VARIANTS = ("unsandboxed, worker cache 5", "floor-sandbox, worker cache 11")
 
 
 def test_open_cases_benchmark_runs_in_quick_mode() -> None:
@@ -18,12 +19,15 @@ def test_open_cases_benchmark_runs_in_quick_mode() -> None:
     )
     assert run.returncode == 0, run.stderr
     out = run.stdout
-    for variant in ("runner sandbox, worker cache 10,", "runner unsandboxed, worker cache 21,"):
-        assert f"{variant} 20 open cases:" in out, out
     lines = out.splitlines()
-    assert sum("cases/s (concurrency" in row and "CPU per case" in row for row in lines) == 2, out
+    for variant in VARIANTS:
+        assert f"runner {variant}, 10 open cases:" in out, out
+    assert sum("cases/s (concurrency" in row and "CPU per case" in row for row in lines) == 2
     assert sum(row.startswith("  worker RSS") and "KB per open case" in row for row in lines) == 2
     assert sum(row.startswith("  server RSS") and "KB per open case" in row for row in lines) == 2
-    assert any("on a cached case p50" in row and "on an evicted case p50" in row for row in lines)
+    steps = [row for row in lines if row.startswith("  step accept-invitation")]
+    assert len(steps) == 1, out  # none for the floor, whose workflow takes no steps
+    assert "on an evicted case p50" in steps[0] and "replay:" in steps[0], out
     assert "summary (memory: KB per open case; CPU: worker ms per opened case" in out
-    assert "target <= 50 KB worker memory per idle open case (unsandboxed, all cached):" in out
+    target = "target <= 50 KB worker memory per idle open case (floor-sandbox, all cached):"
+    assert target in out, out
