@@ -4,17 +4,19 @@ A case is opened as the API opens it (update-with-start of ``open_case``, use-ex
 conflict policy, the facts of ``api.case_start.first_facts``) with one invited partner hub, so
 it sits in ``partnering`` waiting on its invitation and partnering deadlines. Each variant
 (workflow runner x worker cache size) gets a fresh dev server (the embedded default's flags),
-a fresh SQLite store with the demo network and its own worker process (``python -m worker``).
-RSS comes from ``/proc/<pid>/status`` (VmRSS; the server's whole process group), sampled once
-the processes are idle: a baseline after one case, then again with N more cases open. Then one
-step (``accept-invitation``) is timed on cases still in the worker's cache and, when the cache
-is smaller than N, on evicted ones (the cost of replaying a case's history).
-Target: <= 50 KB of worker memory per idle open case, with every open case in the cache.
+a fresh SQLite store with the demo network and its own worker process (``python -m worker``
+for the worker's own runner). RSS comes from ``/proc/<pid>/status`` (VmRSS; the server's whole
+process group), sampled once the processes are idle: a baseline after one case, then again
+with N more cases open. Then ``accept-invitation`` steps are timed on cases still in the
+worker's cache and, when the cache is smaller than N, on evicted ones (whose history the worker
+replays first). The ``floor-*`` variants open ``bench/idle_case.py``'s workflow instead, which
+holds nothing of ours: what the SDK itself costs per cached workflow.
+Target: <= 50 KB of worker memory per idle open case.
 
-    .venv/bin/python bench/open_cases.py                     # 2_000 cases, cache 2_000 and 1_000
-    .venv/bin/python bench/open_cases.py --large             # 10_000 cases
-    .venv/bin/python bench/open_cases.py --runner sandbox --runner unsandboxed
-    .venv/bin/python bench/open_cases.py --quick             # smoke test: the suite runs this
+    .venv/bin/python bench/open_cases.py          # 2_000 cases: each runner all cached, cache 1_000
+    .venv/bin/python bench/open_cases.py --large --runner sandbox      # 10_000 cases
+    .venv/bin/python bench/open_cases.py --runner sandbox --cache 100  # choose the variants
+    .venv/bin/python bench/open_cases.py --quick  # smoke test (10 cases): the suite runs this
 """
 
 from __future__ import annotations
@@ -52,7 +54,15 @@ from api.case_start import CaseCreate, first_facts  # noqa: E402
 from dihflow.engine import DevServer, connect, free_port  # noqa: E402
 from dihflow.seed import seed_demo_network  # noqa: E402
 from dihflow.settings import Settings  # noqa: E402
-from domain.cases import ActionRequest, ActionResult, Caller, CaseStart, ClientInfo, Role  # noqa: E402
+from domain.cases import (  # noqa: E402
+    ActionRequest,
+    ActionResult,
+    Caller,
+    CaseStart,
+    ClientInfo,
+    Role,
+    Scenario,
+)
 from workflows.case import (  # noqa: E402
     SA_LEAD_HUB,
     SA_SCENARIO,
@@ -93,7 +103,7 @@ RUNNERS: dict[str, Callable[[], WorkflowRunner]] = {
     "sandbox": _sandbox,  # the worker's own runner
     "sandbox-recompiling": _sandbox_recompiling,
     "passthrough-all": _passthrough_all,
-    "unsandboxed": UnsandboxedWorkflowRunner,  # the floor: no sandbox at all
+    "unsandboxed": UnsandboxedWorkflowRunner,  # no sandbox at all
 }
 # The floor: bench/idle_case.py's workflow, which holds nothing of ours, under each runner.
 FLOORS = ("floor-sandbox", "floor-unsandboxed")
@@ -243,7 +253,7 @@ def serve_idle(floor: str) -> None:
 LEAD_CALLER = Caller(principal_id="bench-lead", role=Role.hub_member, hub_id=LEAD)
 PARTNER_CALLER = Caller(principal_id="bench-partner", role=Role.hub_member, hub_id=PARTNER)
 BODY = CaseCreate(
-    scenario="joint_service",  # type: ignore[arg-type]
+    scenario=Scenario.joint_service,
     title="Computer-vision quality control for cork stoppers",
     need="Detect surface defects on cork stoppers before shipping.",
     scope="Data audit, a proof-of-concept classifier and a test-before-invest run.",
