@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import CodeType, ModuleType
+from typing import ClassVar
 
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
@@ -45,7 +46,9 @@ class _CompiledOnce(importlib.machinery.SourceFileLoader):
     no longer reach the workflows it starts or replays afterwards.
     """
 
-    compiled: dict[str, CodeType] = {}
+    # by file, for the whole process; two workflow threads compiling a file at the same moment
+    # both compile it, and either copy serves
+    compiled: ClassVar[dict[str, CodeType]] = {}
 
     def get_code(self, fullname: str) -> CodeType:
         code = self.compiled.get(self.path)
