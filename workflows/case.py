@@ -125,7 +125,7 @@ class CollaborationCaseWorkflow:
             executed_at, self.execute_at = self.execute_at, None
             work = self.facts.model_copy(deep=True)
             await self._execute_agreement(work, executed_at)
-            self.facts = work
+            self.facts = self.start.facts = work
 
     def _until_next_deadline(self) -> timedelta | None:
         if not self.facts.deadlines:
@@ -274,7 +274,7 @@ class CollaborationCaseWorkflow:
                 self.execute_at = at  # made by the run loop once this step has returned
             else:
                 await self._execute_agreement(work, at)
-        self.facts = work
+        self.facts = self.start.facts = work  # the start's own copy would stay in memory
         workflow.upsert_search_attributes(
             [SA_STATE.value_set(work.state), SA_OVERDUE.value_set(is_overdue(work))]
         )
