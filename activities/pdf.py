@@ -93,6 +93,7 @@ class PdfConverter:
         self.mode, self.python, self.timeout = mode, python, timeout
         self._resident: ResidentOffice | None = None
         self._lock = threading.Lock()
+        self.tick_every = 1.0  # seconds between calls of ``tick`` while waiting
 
     def unavailable(self) -> str | None:
         """Why no PDF can be made here, or None."""
@@ -103,8 +104,8 @@ class PdfConverter:
         return None
 
     def convert(self, content: bytes, tick: Tick | None = None) -> bytes:
-        """The PDF of ``content``; ``tick`` is called about every second while waiting (an
-        activity's heartbeat). Raises PdfConversionError."""
+        """The PDF of ``content``; ``tick`` is called every ``tick_every`` seconds while waiting
+        (an activity's heartbeat). Raises PdfConversionError."""
         soffice = find_soffice()
         why = self.unavailable()
         if why or soffice is None:
@@ -120,7 +121,8 @@ class PdfConverter:
         self, python: str, soffice: str, content: bytes, tick: Tick | None
     ) -> bytes:
         deadline = time.monotonic() + self.timeout
-        while not self._lock.acquire(timeout=1):  # one conversion at a time per office
+        # one conversion at a time per office
+        while not self._lock.acquire(timeout=self.tick_every):
             if tick:
                 tick()
             if time.monotonic() > deadline:
@@ -130,7 +132,7 @@ class PdfConverter:
                 if self._resident is None or not self._resident.alive():
                     self._resident = ResidentOffice(python, office_binary(soffice))
                 try:
-                    return self._resident.convert(content, deadline, tick)
+                    return self._resident.convert(content, deadline, tick, self.tick_every)
                 except BrokenPipeError:
                     self._resident.close()
                     self._resident = None
@@ -175,19 +177,21 @@ class ResidentOffice:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def convert(self, content: bytes, deadline: float, tick: Tick | None) -> bytes:
+    def convert(
+        self, content: bytes, deadline: float, tick: Tick | None, tick_every: float = 1.0
+    ) -> bytes:
         with tempfile.TemporaryDirectory(prefix="dihflow-pdf-") as tmp:
             source, target = Path(tmp) / "executed.docx", Path(tmp) / "executed.pdf"
             source.write_bytes(content)
             started = time.monotonic()
             if not self.ready:
-                self._expect(deadline, tick, "ready")
+                self._expect(deadline, tick, tick_every, "ready")
                 self.ready = True
             assert self.proc.stdin is not None
             request = {"source": str(source), "target": str(target)}
             self.proc.stdin.write((json.dumps(request) + "\n").encode())
             self.proc.stdin.flush()
-            self._expect(deadline, tick, "ok")
+            self._expect(deadline, tick, tick_every, "ok")
             if not target.exists():
                 raise PdfConversionError("LibreOffice wrote no PDF")
             data = target.read_bytes()
@@ -196,14 +200,14 @@ class ResidentOffice:
         log.info("converted to PDF in %.2f s (resident LibreOffice)", time.monotonic() - started)
         return data
 
-    def _expect(self, deadline: float, tick: Tick | None, key: str) -> None:
+    def _expect(self, deadline: float, tick: Tick | None, tick_every: float, key: str) -> None:
         """Wait for the bridge's next line and check its ``key`` is true."""
         assert self.proc.stdout is not None
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise PdfConversionError(f"LibreOffice did not answer in time ({key})")
-            ready, _, _ = select.select([self.proc.stdout], [], [], min(1.0, left))
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(tick_every, left))
             if ready:
                 break
             if tick:
