@@ -1,0 +1,57 @@
+"""The lifecycle benchmark: its reading of a case's shape, and one quick run (K = 1, 2) so it
+does not rot (figures not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+HISTORIES = Path(__file__).resolve().parent / "workflows" / "histories"
+sys.path.insert(0, str(BENCH))
+
+from lifecycle import count_updates_and_activities, shape  # noqa: E402
+
+
+def test_the_shape_of_a_case_is_read_from_its_history() -> None:
+    history = WorkflowHistory.from_json(
+        "case", (HISTORIES / "joint_service_executed_after_step.json").read_text()
+    )
+    segments = shape(history)
+    updates = [s.update for s in segments if s.update]
+    assert updates[0] == "open_case" and updates[-1] == "review"
+    assert updates.count("sign") == 3
+    # the executed copy is made by the run loop, between the last signature and the next step
+    loop = [i for i, s in enumerate(segments) if not s.update]
+    assert len(loop) == 1 and segments[loop[0] - 1].update == "sign"
+    assert segments[loop[0]].activities[0] == "produce_executed_agreement"
+    render = [s for s in segments if "render_agreement" in s.activities]
+    assert [s.update for s in render] == ["accept_invitation"]
+    scheduled = sum(
+        1 for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+    )
+    assert count_updates_and_activities(segments) == (len(updates), scheduled)
+
+
+def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH / "lifecycle.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-5000:]
+    out = run.stdout
+    lines = out.splitlines()
+    assert "shape of a case: 9 updates," in out and "(run loop): produce_executed_agreement" in out
+    for k in (1, 2):
+        for kind in ("floor", "ours"):
+            assert any(row.startswith(f"K={k} {kind}: ") and "step p50" in row for row in lines)
+        assert any(row.startswith(f"K={k} ours/floor: throughput") for row in lines), out
+    cpu = [row for row in lines if row.startswith("  CPU per case")]
+    assert len(cpu) == 4 and all("document rendering" in row for row in cpu), out
+    assert sum("HTTP layer (API process)" in row for row in cpu) == 2, out
+    assert "summary (cases/s; step latency in ms; CPU per case in ms):" in out
