@@ -28,6 +28,11 @@ class Segment(BaseModel):
     activities: list[str]
 
 
+class FloorResult(BaseModel):
+    steps: int
+    loop_ms: float  # the run loop's work after the step that asked for it (workflow time)
+
+
 class FloorStart(BaseModel):
     case_id: str
     segments: list[Segment]
@@ -42,9 +47,11 @@ class FloorCase:
         self.next = 0  # the next segment to run
         self.steps = 0
         self.loop_due = False
+        self.loop_ms = 0.0
+        self.asked = workflow.now()
 
     @workflow.run
-    async def run(self, start: FloorStart) -> int:
+    async def run(self, start: FloorStart) -> FloorResult:
         while self.next < len(self.start.segments) or self.loop_due:
             seen = self.steps
             try:
@@ -56,12 +63,14 @@ class FloorCase:
                 continue
             if self.loop_due:
                 await self._run_segment(self.start.segments[self.next])
+                self.loop_ms += (workflow.now() - self.asked).total_seconds() * 1000
                 self.loop_due = False
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.steps
+        return FloorResult(steps=self.steps, loop_ms=self.loop_ms)
 
     @workflow.update(dynamic=True)
     async def step(self, name: str, args: Sequence[RawValue]) -> int:
+        await workflow.wait_condition(lambda: not self.loop_due)  # as a case's lock
         segment = self.start.segments[self.next]
         if segment.update != name:
             raise ApplicationError(
@@ -71,12 +80,8 @@ class FloorCase:
         self.steps += 1
         if self.next < len(self.start.segments) and not self.start.segments[self.next].update:
             self.loop_due = True  # the run loop's work after this step
+            self.asked = workflow.now()
         return self.steps
-
-    @workflow.query
-    def idle(self) -> bool:
-        """True once nothing is left to run before the next step."""
-        return not self.loop_due
 
     async def _run_segment(self, segment: Segment) -> None:
         self.next += 1

@@ -13,15 +13,16 @@ taken through the eight human steps: accept-invitation, approve-draft, three sig
 client's through its mailed link), submit-deliverable, accept-deliverable, and the client's
 review through its link page. A step's latency is the call until its answer, which carries the
 new state as read back from the store (the workflow records each step before it answers).
-After the last signature the driver waits, polling the timeline every 0.1 s, for the executed
-copy the worker makes once the step has returned, and only then submits the deliverable.
+Each step follows the answer of the one before: no think time. The executed copy is made once
+the last signature has returned, so the deliverable submitted right after waits for it (the
+case's lock), as it would in the floor.
 
 The floor (``bench/floor_case.py``) is opened and stepped by updates with the same names, in
 the same order; each runs the activities a real case ran in that step (read from the history
 of a warm-up case), the executed copy's in the run loop; the two document activities render
 the same agreement (the warm-up draft's own variables) with raw docxtpl; every other body does
-nothing. Its worker has the same runner (the product's sandbox), executor and cache; its
-driver polls the same way (a query) for the run loop's work after the last signature.
+nothing. Its worker has the same runner (the product's sandbox), executor and cache; a step
+that arrives while the run loop works waits for it, as a case's steps wait for its lock.
 
 For each K, the floor runs, then ours; throughput is K over the time from the first start to
 the last closed case. CPU per case comes from /proc (dev server, API, worker and the
@@ -43,6 +44,7 @@ import inspect
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,6 +55,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -82,7 +85,7 @@ CLIENT = {
 OUR_QUEUE, FLOOR_QUEUE = "lifecycle", "lifecycle-floor"
 DOCUMENT_ACTIVITIES = ("render_agreement", "produce_executed_agreement")
 STORE_ACTIVITIES = ("record_case",)
-POLL = 0.1  # seconds between looks for the executed copy (ours and the floor's)
+POLL = 0.1  # seconds between looks for a mailed link
 MAX_CONNECTIONS = 256  # the HTTP driver's connection pool
 TARGET_THROUGHPUT, TARGET_LATENCY, TARGET_K = 0.75, 2.0, 200
 DEFAULT_K = (1, 50, 200, 1000)
@@ -172,7 +175,6 @@ def serve_worker(kind: str) -> None:
     """A worker process: ours (``build_worker``) or the floor's, with ``ActivityCpu``."""
     import atexit
     import gc
-    import signal
     from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
@@ -421,8 +423,8 @@ class CaseRun:
     case_id: str = ""
     start_ms: float = 0.0
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
-    executed_wait_ms: float = 0.0  # the last signature's answer until the executed copy
-    polls: int = 0
+    executed_ms: float = 0.0  # the last signature until its executed copy (workflow time)
+    polls: int = 0  # looks for a mailed link that was not there yet
     retried: int = 0  # answers 503 (Retry-After) that the driver waited out
 
 
@@ -506,11 +508,6 @@ class OurDriver:
         await self.timed(
             run, "sign (client)", lambda: http.post(f"/v1/links/{token}", json=client_sign)
         )
-        signed = time.perf_counter()
-        while not await self.executed(cid):
-            run.polls += 1
-            await asyncio.sleep(POLL)
-        run.executed_wait_ms = (time.perf_counter() - signed) * 1000
         deliverable = {"summary": "PoC model and report"}
         submit = act("partner", "submit-deliverable", deliverable)
         await self.timed(run, "submit-deliverable", submit)
@@ -521,21 +518,34 @@ class OurDriver:
         await self.timed(run, "review", lambda: http.post(f"/l/{token}", data=form))
         return run
 
-    async def executed(self, case_id: str) -> bool:
-        r = await self.http.get(f"/v1/cases/{case_id}/timeline", headers=self.auth("back-office"))
-        assert r.status_code == 200, r.text
-        return any(e["type"] == "executed_copy_produced" for e in r.json()["items"])
-
     def check_closed(self, runs: Sequence[CaseRun]) -> None:
-        """Every case of the run closed and completed, in the store."""
+        """Every case of the run closed and completed, in the store; how long after the last
+        signature each executed copy was recorded (the events' workflow times)."""
+        from sqlmodel import col, select
+
         from store.db import session_scope
-        from store.models import Case
+        from store.models import Case, TimelineEntry
 
         with session_scope(self.stack.settings.database_url) as session:
             for run in runs:
                 case = session.get(Case, run.case_id)
                 assert case is not None, run.case_id
                 assert (case.state, case.outcome) == ("closed", "completed"), run.case_id
+                at = dict(
+                    session.exec(
+                        select(TimelineEntry.type, TimelineEntry.at).where(
+                            TimelineEntry.case_id == run.case_id,
+                            col(TimelineEntry.type).in_(
+                                ["agreement_executed", "executed_copy_produced"]
+                            ),
+                        )
+                    ).all()
+                )
+                run.executed_ms = elapsed_ms(at["agreement_executed"], at["executed_copy_produced"])
+
+
+def elapsed_ms(since: str, until: str) -> float:
+    return (datetime.fromisoformat(until) - datetime.fromisoformat(since)).total_seconds() * 1000
 
 
 class FloorDriver:
@@ -543,7 +553,7 @@ class FloorDriver:
         self.client, self.segments = client, segments
 
     async def case(self, index: int, tag: str) -> CaseRun:
-        from floor_case import FloorCase, FloorStart
+        from floor_case import FloorCase, FloorResult, FloorStart
 
         case_id = f"floor-{tag}-{index}"
         run = CaseRun(case_id)
@@ -561,16 +571,13 @@ class FloorDriver:
         run.start_ms = (time.perf_counter() - began) * 1000
         handle = await operation.workflow_handle()
         for segment in self.segments[1:]:
-            began = time.perf_counter()
-            if not segment.update:  # the run loop's work after the step before
-                while not await handle.query(FloorCase.idle):
-                    run.polls += 1
-                    await asyncio.sleep(POLL)
-                run.executed_wait_ms = (time.perf_counter() - began) * 1000
-                continue
-            await handle.execute_update(segment.update, case_id, result_type=int)
-            run.steps.append((segment.update, (time.perf_counter() - began) * 1000))
-        assert await handle.result() == len([s for s in self.segments if s.update])
+            if segment.update:  # the run loop's segments run by themselves
+                began = time.perf_counter()
+                await handle.execute_update(segment.update, case_id, result_type=int)
+                run.steps.append((segment.update, (time.perf_counter() - began) * 1000))
+        result: FloorResult = await handle.result()
+        assert result.steps == len([s for s in self.segments if s.update]), result
+        run.executed_ms = result.loop_ms
         return run
 
 
@@ -692,7 +699,7 @@ PARTS = (
 
 def report(f: Figures) -> None:
     starts = [r.start_ms for r in f.runs]
-    waits = [r.executed_wait_ms for r in f.runs]
+    waits = [r.executed_ms for r in f.runs]
     retried = sum(r.retried for r in f.runs)
     print(
         f"K={f.k} {f.kind}: {f.per_second:.2f} cases/s ({f.wall_s:.1f} s); step p50 "
@@ -812,6 +819,7 @@ def main(argv: list[str] | None = None) -> int:
         serve_worker(args.serve_worker)
         return 0
     ks = args.k or ([1, 2] if args.quick else list(DEFAULT_K))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the stack is stopped on the way out
     with tempfile.TemporaryDirectory(prefix="dihflow-bench-") as tmpdir:
         asyncio.run(run_all(ks, args.pdf, Path(tmpdir), args.quick))
     return 0
