@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.limits import count_request
-from api.problems import ApiError, problem
+from api.problems import ApiError, problem, store_busy, store_busy_problem
 from dihflow.settings import Settings
 from domain.cases import Caller, Role
 from store.db import get_engine
@@ -105,6 +106,11 @@ class AuthenticateFirst:
                 caller = await run_in_threadpool(authenticate, self.settings, header)
             except ApiError as exc:
                 await problem(exc.status, exc.detail, exc.title, **exc.extra)(scope, receive, send)
+                return
+            except SQLAlchemyError as exc:  # outside the app: its handlers do not see this
+                if not store_busy(exc):
+                    raise
+                await store_busy_problem()(scope, receive, send)
                 return
             scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)

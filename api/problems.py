@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
@@ -65,6 +67,25 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+STORE_RETRY_AFTER_SECONDS = 1
+
+
+def store_busy(exc: BaseException) -> bool:
+    """A store that is only busy: every pooled connection in use past the pool's wait, or a
+    SQLite file whose write lock stayed taken past the busy timeout. Retrying soon works."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+def store_busy_problem() -> JSONResponse:
+    return problem(
+        503,
+        "the store is busy; retry in a moment",
+        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -84,6 +105,13 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _store(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if store_busy(exc):
+            return store_busy_problem()
+        log.exception("unhandled store error", exc_info=exc)
+        return problem(500, "an internal error occurred; it has been logged")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -105,7 +133,8 @@ COMMON_ERRORS = {
     "422": "Unprocessable Entity: the body names each field",
     "429": "Too Many Requests (see Retry-After)",
     "500": "Internal Server Error",
-    "503": "Service Unavailable: the workflow engine is not reachable",
+    "503": "Service Unavailable: the workflow engine is not reachable, or the store is busy "
+    "(see Retry-After)",
     "504": "Gateway Timeout: a step was sent but not confirmed in time",
 }
 

@@ -243,6 +243,10 @@ async def take_action(
     """A human step, its body as JSON (``submit-deliverable`` also takes multipart/form-data
     with a ``file``). 409 lists the caller's allowed actions; 403 when not the caller's."""
     case = _case_or_404(session, case_id, caller)
+    # No pooled connection is held while the body arrives: a slow client would keep it, and
+    # with the pool taken the next request's checkout blocks the event loop that the holders
+    # need to give theirs back. The case stays readable (loaded); later reads reconnect.
+    session.close()
     try:
         check_allowed(case_facts(case), snake(action), caller)  # 409/403 before the body
     except ActionRefused:

@@ -1,0 +1,169 @@
+"""The API under load on its store: a slow client holds no pooled connection while its body
+arrives, and a busy store answers 503 with Retry-After (problem+json), not 500."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+import api.deps
+import api.routes.cases
+from api.app import create_app
+from dihflow.seed import create_key, seed_demo_network
+from dihflow.settings import Settings
+from domain.cases import CaseFacts, ClientInfo, Role
+from domain.timeline import GENESIS, chain_event
+from store.db import get_engine, session_scope
+from store.records import project_case
+
+CASE = "c-slow"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = replace(
+        Settings(),
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        secret_key="k",
+    )
+    seed_demo_network(s.database_url)
+    facts = CaseFacts(
+        case_id=CASE,
+        scenario="joint_service",
+        state="signing",
+        title="Slow bodies",
+        need="n",
+        scope="s",
+        lead_hub_id="tagus-ai",
+        client=ClientInfo(name="C", country="PT", email="c@c.example"),
+        start_date="2026-01-01",
+        end_date="2026-06-01",
+        partnering_days=14,
+        review_days=30,
+        created_at="2026-01-01T00:00:00+00:00",
+        seq=1,
+    )
+    event = chain_event(0, GENESIS, "case_requested", "principal:p", facts.created_at, {})
+    with session_scope(s.database_url) as session:
+        project_case(session, facts.model_copy(update={"head_hash": event.hash}), [event])
+    return s
+
+
+def parked_request(
+    app: FastAPI, path: str, key: str
+) -> tuple[asyncio.Task[None], asyncio.Event, asyncio.Event]:
+    """A POST whose body never comes: the task, an event set once the app asks for the body,
+    and one that, once set, makes the client go away."""
+    asked, leave = asyncio.Event(), asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        asked.set()
+        await leave.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"api"),
+            (b"authorization", f"Bearer {key}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"20"),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("api", 80),
+    }
+    return asyncio.create_task(app(scope, receive, send)), asked, leave
+
+
+async def test_a_step_whose_body_is_slow_to_arrive_holds_no_store_connection(
+    settings: Settings,
+) -> None:
+    app = create_app(settings, run_migrations=False)
+    key = create_key(settings.database_url, Role.back_office, None)
+    parked = [parked_request(app, f"/v1/cases/{CASE}/actions/cancel", key) for _ in range(4)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(asked.wait() for _, asked, _ in parked)), 30)
+        # every request is inside the route, waiting for its body
+        assert get_engine(settings.database_url).pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api"
+        ) as client:
+            r = await client.get(f"/v1/cases/{CASE}", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200 and r.json()["state"] == "signing"
+    finally:
+        for _, _, leave in parked:
+            leave.set()
+        for task, _, _ in parked:
+            with contextlib.suppress(Exception):
+                await task
+
+
+def _raises(exc: Exception) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise exc
+
+    return fail
+
+
+BUSY = [
+    PoolTimeoutError("QueuePool limit of size 5 overflow 10 reached, connection timed out"),
+    OperationalError("SELECT 1", {}, Exception("database is locked")),
+]
+
+
+@pytest.mark.parametrize("error", BUSY, ids=["pool-exhausted", "sqlite-locked"])
+@pytest.mark.parametrize("where", ["route", "authentication"])
+async def test_a_busy_store_answers_503_with_retry_after(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, error: Exception, where: str
+) -> None:
+    key = create_key(settings.database_url, Role.back_office, None)
+    if where == "route":
+        monkeypatch.setattr(api.routes.cases, "visible_case", _raises(error))
+    else:
+        monkeypatch.setattr(api.deps, "principal_for_key", _raises(error))
+    app = create_app(settings, run_migrations=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api"
+    ) as client:
+        r = await client.get(f"/v1/cases/{CASE}", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["Retry-After"] == "1"
+    assert "store is busy" in r.json()["detail"]
+
+
+async def test_any_other_store_error_is_a_500_that_says_nothing_of_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = create_key(settings.database_url, Role.back_office, None)
+    failure = OperationalError("SELECT secret FROM t", {}, Exception("no such column: secret"))
+    monkeypatch.setattr(api.routes.cases, "visible_case", _raises(failure))
+    app = create_app(settings, run_migrations=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://api"
+    ) as client:
+        r = await client.get(f"/v1/cases/{CASE}", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 500 and "secret" not in r.text
+    assert r.headers["content-type"] == "application/problem+json"
