@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -90,7 +90,9 @@ async def perform_action(
         raise ApiError(
             503, "the workflow engine is not reachable now; read the case, then retry the step"
         ) from None
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # our wait ran out, or the engine's own wait for the update did (the SDK raises its
+        # error in place of the cancellation): the step may still be taken
         raise ApiError(504, "the step was sent but not confirmed in time; read the case") from None
     return result  # type: ignore[no-any-return]
 

@@ -1,5 +1,6 @@
-"""The API under load on its store: a slow client holds no pooled connection while its body
-arrives, and a busy store answers 503 with Retry-After (problem+json), not 500."""
+"""The API under load: a slow client holds no pooled connection while its body arrives, a busy
+store answers 503 with Retry-After (problem+json), and a step the engine does not confirm in
+time a 504, never a 500."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 import api.deps
 import api.routes.cases
 from api.app import create_app
+from api.problems import ApiError
 from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
-from domain.cases import CaseFacts, ClientInfo, Role
+from domain.cases import Caller, CaseFacts, ClientInfo, Role
 from domain.timeline import GENESIS, chain_event
 from store.db import get_engine, session_scope
 from store.records import project_case
@@ -167,3 +170,42 @@ async def test_any_other_store_error_is_a_500_that_says_nothing_of_it(
         r = await client.get(f"/v1/cases/{CASE}", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 500 and "secret" not in r.text
     assert r.headers["content-type"] == "application/problem+json"
+
+
+class _Handle:
+    def __init__(self, error: Exception):
+        self.error = error
+
+    async def execute_update(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.error
+
+
+class _Engine:
+    """Stands in for the process's Temporal clients: every update fails with ``error``."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    async def get(self) -> Any:
+        return self
+
+    def get_workflow_handle(self, workflow_id: str) -> _Handle:
+        return _Handle(self.error)
+
+
+@pytest.mark.parametrize("error", [WorkflowUpdateRPCTimeoutOrCancelledError(), TimeoutError()])
+async def test_a_step_the_engine_does_not_confirm_in_time_is_a_504(
+    settings: Settings, error: Exception
+) -> None:
+    from api.actions import perform_action
+    from store.models import Case
+
+    caller = Caller(principal_id="p-back-office", role=Role.back_office, hub_id=None)
+    with session_scope(settings.database_url) as session:
+        case = session.get(Case, CASE)
+        assert case is not None
+        with pytest.raises(ApiError) as refused:
+            body = {"reason": "The client withdrew"}
+            await perform_action(session, _Engine(error), case, "cancel", caller, body)  # type: ignore[arg-type]
+    assert refused.value.status == 504
+    assert "not confirmed in time" in refused.value.detail
