@@ -32,6 +32,7 @@ Targets (reported, not asserted): throughput >= 0.75 x floor at K=200, step p95 
     .venv/bin/python bench/lifecycle.py                 # K = 1, 50, 200, 1000
     .venv/bin/python bench/lifecycle.py --k 200 --k 50  # chosen K
     .venv/bin/python bench/lifecycle.py --pdf off       # the executed copy without its PDF
+    .venv/bin/python bench/lifecycle.py --keep          # keep logs and stores (path on stderr)
     .venv/bin/python bench/lifecycle.py --quick         # smoke test (K = 1, 2): the suite runs it
 """
 
@@ -813,6 +814,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, action="append", help="cases at once (repeatable)")
     parser.add_argument("--pdf", choices=("resident", "process", "off"), help="PDF converter")
     parser.add_argument("--quick", action="store_true", help="K = 1 and 2: a smoke test")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and stores")
     parser.add_argument("--serve-worker", choices=("ours", "floor"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_worker:
@@ -820,6 +822,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ks = args.k or ([1, 2] if args.quick else list(DEFAULT_K))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the stack is stopped on the way out
+    if args.keep:
+        tmp = Path(tempfile.mkdtemp(prefix="dihflow-bench-"))
+        print(f"logs and stores kept in {tmp}", file=sys.stderr)
+        asyncio.run(run_all(ks, args.pdf, tmp, args.quick))
+        return 0
     with tempfile.TemporaryDirectory(prefix="dihflow-bench-") as tmpdir:
         asyncio.run(run_all(ks, args.pdf, Path(tmpdir), args.quick))
     return 0
