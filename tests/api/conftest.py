@@ -52,3 +52,32 @@ def client_for() -> Callable[[FastAPI], httpx.AsyncClient]:
 async def api(api_settings: Settings, client_for) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
     async with client_for(create_app(api_settings, run_migrations=False)) as client:
         yield client
+
+
+def store_signing_case(database_url: str, case_id: str, title: str) -> None:
+    """A joint-service case in ``signing``, in the store only (no workflow): for routes that
+    check a case before they reach the engine."""
+    from domain.cases import CaseFacts, ClientInfo
+    from domain.timeline import GENESIS, chain_event
+    from store.db import session_scope
+    from store.records import project_case
+
+    facts = CaseFacts(
+        case_id=case_id,
+        scenario="joint_service",
+        state="signing",
+        title=title,
+        need="n",
+        scope="s",
+        lead_hub_id="tagus-ai",
+        client=ClientInfo(name="C", country="PT", email="c@c.example"),
+        start_date="2026-01-01",
+        end_date="2026-06-01",
+        partnering_days=14,
+        review_days=30,
+        created_at="2026-01-01T00:00:00+00:00",
+        seq=1,
+    )
+    event = chain_event(0, GENESIS, "case_requested", "principal:p", facts.created_at, {})
+    with session_scope(database_url) as session:
+        project_case(session, facts.model_copy(update={"head_hash": event.hash}), [event])

@@ -12,10 +12,9 @@ import pytest
 from api.app import create_app
 from dihflow.seed import seed_demo_network
 from dihflow.settings import Settings
-from domain.cases import CaseFacts, ClientInfo
-from domain.timeline import GENESIS, chain_event
 from store.db import session_scope
-from store.records import derive_link_token, ensure_link, project_case
+from store.records import derive_link_token, ensure_link
+from tests.api.conftest import store_signing_case
 
 
 @pytest.fixture
@@ -27,25 +26,7 @@ def settings(tmp_path: Path) -> Settings:
         secret_key="k",
     )
     seed_demo_network(s.database_url)
-    facts = CaseFacts(
-        case_id="c-links",
-        scenario="joint_service",
-        state="signing",
-        title="Links",
-        need="n",
-        scope="s",
-        lead_hub_id="tagus-ai",
-        client=ClientInfo(name="C", country="PT", email="c@c.example"),
-        start_date="2026-01-01",
-        end_date="2026-06-01",
-        partnering_days=14,
-        review_days=30,
-        created_at="2026-01-01T00:00:00+00:00",
-        seq=1,
-    )
-    event = chain_event(0, GENESIS, "case_requested", "principal:p", facts.created_at, {})
-    with session_scope(s.database_url) as session:
-        project_case(session, facts.model_copy(update={"head_hash": event.hash}), [event])
+    store_signing_case(s.database_url, "c-links", "Links")
     return s
 
 

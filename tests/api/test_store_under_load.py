@@ -24,10 +24,9 @@ from api.app import create_app
 from api.problems import ApiError
 from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
-from domain.cases import Caller, CaseFacts, ClientInfo, Role
-from domain.timeline import GENESIS, chain_event
+from domain.cases import Caller, Role
 from store.db import get_engine, session_scope
-from store.records import project_case
+from tests.api.conftest import store_signing_case
 
 CASE = "c-slow"
 
@@ -41,25 +40,7 @@ def settings(tmp_path: Path) -> Settings:
         secret_key="k",
     )
     seed_demo_network(s.database_url)
-    facts = CaseFacts(
-        case_id=CASE,
-        scenario="joint_service",
-        state="signing",
-        title="Slow bodies",
-        need="n",
-        scope="s",
-        lead_hub_id="tagus-ai",
-        client=ClientInfo(name="C", country="PT", email="c@c.example"),
-        start_date="2026-01-01",
-        end_date="2026-06-01",
-        partnering_days=14,
-        review_days=30,
-        created_at="2026-01-01T00:00:00+00:00",
-        seq=1,
-    )
-    event = chain_event(0, GENESIS, "case_requested", "principal:p", facts.created_at, {})
-    with session_scope(s.database_url) as session:
-        project_case(session, facts.model_copy(update={"head_hash": event.hash}), [event])
+    store_signing_case(s.database_url, CASE, "Slow bodies")
     return s
 
 
