@@ -11,9 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
@@ -102,6 +105,41 @@ async def test_a_step_whose_body_is_slow_to_arrive_holds_no_store_connection(
         for task, _, _ in parked:
             with contextlib.suppress(Exception):
                 await task
+
+
+async def test_reads_outnumbering_threads_and_connections_all_complete(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads and one connection for six reads at once: each read gives its connection
+    back as it ends. Giving it back through the thread pool deadlocked here (the threads
+    waited for the connection, the connection for a thread) until the pool's timeout."""
+    key = create_key(settings.database_url, Role.back_office, None)
+    small = create_engine(
+        settings.database_url,
+        connect_args={"check_same_thread": False},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=3,
+    )
+    monkeypatch.setattr(api.deps, "get_engine", lambda url: small)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    tokens, limiter.total_tokens = limiter.total_tokens, 2
+    app = create_app(settings, run_migrations=False)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api"
+        ) as client:
+            answers = await asyncio.gather(
+                *(
+                    client.get(f"/v1/cases/{CASE}", headers={"Authorization": f"Bearer {key}"})
+                    for _ in range(6)
+                )
+            )
+    finally:
+        limiter.total_tokens = tokens
+        small.dispose()
+    assert [r.status_code for r in answers] == [200] * 6, [r.text for r in answers]
+    assert small.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def _raises(exc: Exception) -> Callable[..., Any]:
