@@ -88,7 +88,9 @@ async def perform_action(
         # unknown until the engine is back, and retrying is safe (a repeat is refused or, for a
         # signature, answered as the first).
         raise ApiError(
-            503, "the workflow engine is not reachable now; read the case, then retry the step"
+            503,
+            "the workflow engine is not reachable now; read the case, then retry the step",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # our wait ran out, or the engine's own wait for the update did (the SDK raises its

@@ -803,7 +803,9 @@ async def warm_up(stack: Stack, http: httpx.AsyncClient) -> tuple[list[Any], dic
 async def run_all(ks: Sequence[int], pdf: str | None, tmp: Path, quick: bool) -> None:
     stack = await start_stack(tmp, pdf)
     try:
-        limits = httpx.Limits(max_connections=MAX_CONNECTIONS)
+        # uvicorn closes a connection idle for 5 s; reusing one just as it does fails the
+        # request (a POST is not resent), so the driver lets its idle connections go sooner
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, keepalive_expiry=2.0)
         async with httpx.AsyncClient(
             base_url=stack.settings.public_url, timeout=300, limits=limits
         ) as http:

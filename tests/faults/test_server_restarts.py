@@ -79,6 +79,7 @@ async def answers_while_down(stack: Stack, waiting: str, waiting_key: str, step:
     for answer in (r, new_case):
         assert answer.status_code == 503, answer.text
         assert answer.headers["content-type"] == PROBLEM and answer.json()["status"] == 503
+        assert answer.headers["retry-after"] == "2", answer.headers
     assert "not reachable" in r.json()["detail"], r.text
     assert (retried.status_code, retried.json()["id"]) == (201, waiting), retried.text
     assert ready.status_code == 503 and ready.json()["checks"]["temporal"] == "unreachable"
