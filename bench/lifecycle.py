@@ -464,9 +464,10 @@ class OurDriver:
                 unconfirmed = True
                 await asyncio.sleep(1)
                 continue
-            if r.status_code == 409 and unconfirmed:
-                # refused because the state moved on: the unconfirmed attempt was taken (every
-                # step of a benchmark case is valid, and only its own driver acts on it)
+            if r.status_code in (409, 410) and unconfirmed:
+                # refused because the state moved on (a link: spent): the unconfirmed attempt
+                # was taken (every step of a benchmark case is valid, and only its own driver
+                # acts on it)
                 return await self.http.get(f"/v1/cases/{run.case_id}", headers=self.auth("lead"))
             assert r.status_code == ok, f"{r.request.method} {r.request.url}: {r.text}"
             return r
