@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
@@ -16,6 +16,7 @@ from api.actions import perform_action
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS, document_file
+from api.uploads import read_json_body
 from domain.actions import PAYLOADS, kebab, link_actions, snake
 from domain.cases import Caller
 from store.db import as_utc
@@ -121,19 +122,29 @@ def get_link_document(token: str, session: SessionDep, settings: SettingsDep) ->
     return document_file(session, settings, case.id, facts.draft.document_id)
 
 
-@router.post("/{token}", response_model=LinkInfo, responses=LINK_ERRORS)
+LINK_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}}
+        },
+    }
+}
+
+
+@router.post("/{token}", response_model=LinkInfo, responses=LINK_ERRORS, openapi_extra=LINK_BODY)
 async def use_link(
     token: str,
     request: Request,
     session: SessionDep,
     client: TemporalDep,
-    body: Annotated[dict[str, Any] | None, Body()] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
 ) -> LinkInfo:
-    """Do what the link asks (e.g. sign with the document's SHA-256, or give the review);
-    ``?action=`` picks the alternative the link also allows (``decline-to-sign``,
-    ``decline-consent``)."""
-    return await act_by_link(session, client, request, token, action, body)
+    """Do what the link asks (e.g. sign with the document's SHA-256, or give the review), the
+    body a JSON object; ``?action=`` picks the alternative the link also allows
+    (``decline-to-sign``, ``decline-consent``). The token is checked before the body is read:
+    an unknown or spent link answers 404 or 410 whatever the body."""
+    return await act_by_link(session, client, request, token, action, None)
 
 
 async def act_by_link(
@@ -144,11 +155,16 @@ async def act_by_link(
     action: str | None,
     body: dict[str, Any] | None,
 ) -> LinkInfo:
+    """``body`` None: the request's JSON body, read once the link and the action are allowed
+    (no pooled connection is held while it arrives)."""
     link, case = usable_link(session, token)
     chosen = snake(action) if action else link.action
     if chosen not in link_actions(link.action):
         allowed = [kebab(a) for a in link_actions(link.action)]
         raise ApiError(403, f"this link allows only: {', '.join(allowed)}", allowed_actions=allowed)
+    if body is None:
+        session.close()
+        body = await read_json_body(request)
     await perform_action(
         session,
         client,

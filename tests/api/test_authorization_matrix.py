@@ -173,11 +173,6 @@ def everyone(route: str, status: int, obj: str = "none") -> list[Row]:
 
 
 ACTION = "POST /v1/cases/{case_id}/actions/{action}"
-JSON_BEFORE_AUTH = (
-    "FastAPI decodes a JSON body before the route runs, so a link route (authenticated by the "
-    "token in its path, not by a key) with a malformed body answers 422 before it can say the "
-    "token is unknown (404)"
-)
 
 COPY = "POST /v1/cases/{case_id}/executed-copy"
 PDF = {"file": ("agreement-qes.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}
@@ -527,7 +522,11 @@ TABLE: list[Row] = [
     R("POST /v1/links/{token}", "anonymous", "fresh:sign-link", 422, json={}),
     R("POST /v1/links/{token}", "anonymous", "unknown-link", 404, json=SIGN),
     R("POST /v1/links/{token}", "anonymous", "unknown-link", 404, content="[1]",
-      note="non-object JSON", bug=JSON_BEFORE_AUTH),
+      note="non-object JSON"),
+    R("POST /v1/links/{token}", "anonymous", "used-link", 410, content="{not json",
+      note="malformed JSON"),
+    R("POST /v1/links/{token}", "anonymous", "fresh:sign-link", 422, content="[1]",
+      note="non-object JSON"),
     R("POST /v1/links/{token}", "anonymous", "used-link", 410, json=SIGN),
     R("POST /v1/links/{token}", "lead-member", "unknown-link", 404, json=SIGN),
     R("POST /v1/links/{token}", "foreign-hub", "unknown-link", 404, json=SIGN),
