@@ -2,14 +2,15 @@
 
 The rate window lives in the store (``rate_window``), so several API processes behind one
 address count together; a fixed one-minute window keeps that to one upsert per request, made in
-the transaction that looked the key up.
+the transaction that looked the key up. A key's spent windows are deleted as its next one
+opens.
 """
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -20,6 +21,7 @@ from dihflow.settings import Settings
 from store.models import RateWindow
 
 WINDOW_SECONDS = 60
+clock = time.time  # the windows' clock (tests pin it)
 
 
 def count_request(session: Session, limit: int, principal_id: str) -> None:
@@ -27,7 +29,7 @@ def count_request(session: Session, limit: int, principal_id: str) -> None:
     (0: no limit, nothing written)."""
     if limit <= 0:
         return
-    now = time.time()
+    now = clock()
     window = int(now // WINDOW_SECONDS)
     postgres = session.get_bind().dialect.name == "postgresql"
     insert = pg_insert if postgres else sqlite_insert
@@ -46,6 +48,15 @@ def count_request(session: Session, limit: int, principal_id: str) -> None:
         # transaction only; case data still waits for the flush).
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     count = session.execute(statement).scalar_one()
+    if count == 1:
+        # the key's first request of this window: its earlier windows are spent (one indexed
+        # delete a minute per active key keeps the table to about one row per key)
+        session.execute(
+            delete(RateWindow).where(
+                RateWindow.__table__.c.principal_id == principal_id,  # type: ignore[attr-defined]
+                RateWindow.__table__.c.window < window,  # type: ignore[attr-defined]
+            )
+        )
     session.commit()
     if count > limit:
         retry = int((window + 1) * WINDOW_SECONDS - now) + 1

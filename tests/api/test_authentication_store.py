@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session, select
 
+import api.limits
 from api.deps import authenticate
+from api.limits import WINDOW_SECONDS, count_request
 from api.problems import ApiError
 from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
@@ -16,10 +18,13 @@ from domain.cases import Role
 from store.db import get_engine
 from store.models import RateWindow
 
+MID_WINDOW = 29_000_000 * WINDOW_SECONDS + 30.0  # half a minute into a window
+
 
 def test_authenticate_counts_each_request_and_refuses_past_limit_when_store_is_either(
-    store_url: str,
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(api.limits, "clock", lambda: MID_WINDOW)
     seed_demo_network(store_url)
     key = create_key(store_url, Role.hub_member, "tagus-ai")
     settings = replace(Settings(), database_url=store_url, rate_limit_per_minute=3)
@@ -32,7 +37,36 @@ def test_authenticate_counts_each_request_and_refuses_past_limit_when_store_is_e
     assert refused.value.status == 429 and "Retry-After" in refused.value.extra["headers"]
     with Session(get_engine(store_url)) as session:
         counts = session.exec(select(RateWindow.count)).all()
-    assert sum(counts) == 4 and len(counts) in (1, 2)  # a minute may turn during the test
+    assert counts == [4]
+    assert refused.value.extra["headers"]["Retry-After"] == "31"
+
+
+def test_a_keys_spent_windows_are_deleted_as_its_next_one_opens(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [MID_WINDOW]
+    monkeypatch.setattr(api.limits, "clock", lambda: now[0])
+    window = int(MID_WINDOW // WINDOW_SECONDS)
+
+    def count(principal: str) -> None:
+        with Session(get_engine(store_url)) as session:
+            count_request(session, 100, principal)
+
+    def rows() -> list[tuple[str, int, int]]:
+        with Session(get_engine(store_url)) as session:
+            found = session.exec(select(RateWindow)).all()
+            return sorted((r.principal_id, r.window, r.count) for r in found)
+
+    count("p-a")
+    count("p-a")
+    count("p-b")
+    now[0] += WINDOW_SECONDS  # the next minute
+    count("p-a")
+    assert rows() == [("p-a", window + 1, 1), ("p-b", window, 1)]  # p-b's is not spent yet
+    count("p-a")
+    now[0] += 3 * WINDOW_SECONDS
+    count("p-b")
+    assert rows() == [("p-a", window + 1, 2), ("p-b", window + 4, 1)]
 
 
 def test_authenticate_writes_no_count_when_key_is_unknown_or_limit_is_off(store_url: str) -> None:
