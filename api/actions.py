@@ -26,7 +26,6 @@ from store.models import Case, Hub, Principal
 from store.queries import case_facts
 
 UPDATE_TIMEOUT_SECONDS = 60
-RETRY_AFTER_SECONDS = 2
 
 
 def workflow_id(case_id: str) -> str:
@@ -72,9 +71,7 @@ async def perform_action(
             # just then; its retry will find the work done). Refusing would contradict the
             # case the caller reads.
             raise ApiError(
-                503,
-                "the case is still completing its previous step; retry in a moment",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                503, "the case is still completing its previous step; retry in a moment"
             ) from None
         raise refusal(exc, facts, caller) from None
     except RPCError as exc:
@@ -88,9 +85,7 @@ async def perform_action(
         # unknown until the engine is back, and retrying is safe (a repeat is refused or, for a
         # signature, answered as the first).
         raise ApiError(
-            503,
-            "the workflow engine is not reachable now; read the case, then retry the step",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            503, "the workflow engine is not reachable now; read the case, then retry the step"
         ) from None
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # our wait ran out, or the engine's own wait for the update did (the SDK raises its

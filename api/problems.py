@@ -37,6 +37,9 @@ class Problem(BaseModel):
     current_sha256: str | None = None
 
 
+RETRY_AFTER_SECONDS = 2  # what a 503 asks a client to wait unless it says otherwise
+
+
 def problem(
     status: int,
     detail: str,
@@ -44,6 +47,9 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    """The problem+json response; every 503 says when to retry (``Retry-After``)."""
+    if status == 503 and "Retry-After" not in (headers or {}):
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
     body = {
         "type": f"https://dihflow.example/problems/{status}",
         "title": title or HTTPStatus(status).phrase,

@@ -15,7 +15,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.actions import (
-    RETRY_AFTER_SECONDS,
     UPDATE_TIMEOUT_SECONDS,
     perform_action,
     refusal,
@@ -116,18 +115,12 @@ async def create_case(
         raise
     except Exception as exc:
         raise ApiError(
-            503,
-            "the case could not be started now; retry with the same Idempotency-Key",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            503, "the case could not be started now; retry with the same Idempotency-Key"
         ) from exc
     session.expire_all()
     case = visible_case(session, case_id, caller)
     if case is None:  # pragma: no cover - open_case returns after the projection
-        raise ApiError(
-            503,
-            "the case was started but is not readable yet",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        raise ApiError(503, "the case was started but is not readable yet")
     response.headers["Location"] = f"/v1/cases/{case_id}"
     return case_view(session, case, caller, settings)
 

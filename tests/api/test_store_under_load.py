@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import anyio
 import anyio.to_thread
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 import api.deps
 import api.routes.cases
 from api.app import create_app
-from api.problems import ApiError
+from api.problems import ApiError, problem, store_busy_problem
 from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
 from domain.cases import Caller, Role
@@ -174,6 +173,12 @@ async def test_a_busy_store_answers_503_with_retry_after(
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["Retry-After"] == "1"
     assert "store is busy" in r.json()["detail"]
+
+
+def test_every_503_says_when_to_retry_and_only_503s_do() -> None:
+    assert problem(503, "the workflow engine is not reachable now").headers["retry-after"] == "2"
+    assert store_busy_problem().headers["retry-after"] == "1"  # its own, kept
+    assert "retry-after" not in problem(409, "the case has ended").headers
 
 
 async def test_any_other_store_error_is_a_500_that_says_nothing_of_it(
