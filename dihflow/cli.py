@@ -6,6 +6,7 @@ dihflow api                      the API (needs DIHFLOW_TEMPORAL_ADDRESS)
 dihflow seed                     load the demo network (idempotent)
 dihflow keys create --role ROLE [--hub HUB]    print a new API key (shown once)
 dihflow cases verify-dossier FILE               check a case dossier offline
+dihflow templates check NAME [FILE] [--preview OUT.docx]   check an edited agreement template
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     diagram = sub.add_parser("lifecycle", help="print a scenario's lifecycle as Graphviz DOT")
     diagram.add_argument("scenario", choices=["joint_service", "co_development", "matchmaking"])
     diagram.add_argument("--svg", action="store_true", help="render SVG with Graphviz's dot")
+    templates = sub.add_parser("templates", help="the agreement templates")
+    templates_sub = templates.add_subparsers(dest="templates_command", required=True)
+    check = templates_sub.add_parser(
+        "check", help="check an edited template: tags, variables, and the example rendered"
+    )
+    check.add_argument("name", help="the template, e.g. specific_collaboration_agreement")
+    check.add_argument("file", nargs="?", help="the edited .docx (default: the shipped one)")
+    check.add_argument("--preview", help="write the example rendered with it to this .docx")
     documents = sub.add_parser("documents", help="generated documents")
     documents_sub = documents.add_subparsers(dest="documents_command", required=True)
     verify = documents_sub.add_parser(
@@ -131,6 +140,36 @@ def _lifecycle(scenario: str, svg: bool) -> int:
     return 0
 
 
+def _check_template(name: str, file: str | None, preview: str | None) -> int:
+    """Offline: needs the template and its example only (no store, no engine)."""
+    from pathlib import Path
+
+    from documents.template_check import check_template, template_file
+    from domain.agreements import TEMPLATE_VARIABLES
+
+    if name not in TEMPLATE_VARIABLES:
+        _say(f"error: no template is named {name!r} ({', '.join(sorted(TEMPLATE_VARIABLES))})")
+        return 2
+    path = Path(file) if file else template_file(name)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        _say(f"error: cannot read {path}: {exc.strerror or exc}")
+        return 2
+    result = check_template(name, content)
+    for problem in result.problems:
+        _say(f"problem: {problem}")
+    for note in result.notes:
+        _say(f"note: {note}")
+    if not result.ok:
+        return 1
+    if preview and result.preview is not None:
+        Path(preview).write_bytes(result.preview)
+        _say(f"the example rendered with it: {preview}")
+    _say(f"ok: {path.name} can be used as {name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     atexit.register(gc.collect)  # see TEMPORAL.md: avoids an abort at interpreter exit
     args = _parser().parse_args(argv)
@@ -169,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_dossier(args.file)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
+    elif args.command == "templates":
+        return _check_template(args.name, args.file, args.preview)
     elif args.command == "keys":
         from dihflow.seed import create_key, list_keys, revoke_key
         from store.db import migrate
