@@ -1,0 +1,209 @@
+"""Staff pages against the JSON API: server time of the Cases page and of a Case page beside
+``GET /v1/cases`` and ``GET /v1/cases/{id}`` for the same filter and the same cases, in one run.
+
+The store is bulk-built with N cases (``bench/read_model.py``; no workflow runs), and a sample
+of them get a timeline of a realistic length (a chained event per step), so a Case page has
+something to show. The app is called in process through httpx's ASGI transport: what is timed
+is the server's work for one request (routing, authentication, the store, rendering), with no
+network and no client parsing. Each line: p50 / p95 over the requests, the page lines with
+their ratio to the JSON line of the same reads. Target: a page within 2 x its JSON call.
+
+    .venv/bin/python bench/pages.py                          # 100_000 cases, SQLite + PostgreSQL
+    .venv/bin/python bench/pages.py --quick --sqlite-only    # smoke test: the suite runs this
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+from sqlalchemy import insert, update  # noqa: E402
+
+from bench.read_model import build  # noqa: E402
+from bench.read_path import load, pct, pg_database  # noqa: E402
+from dihflow.settings import Settings  # noqa: E402
+from domain.timeline import GENESIS, chain_event  # noqa: E402
+from store.db import get_engine  # noqa: E402
+from store.models import Case, TimelineEntry  # noqa: E402
+
+TARGET_RATIO = 2.0
+TIMELINE_STEPS = (
+    "case_requested",
+    "partners_invited",
+    "invitation_accepted",
+    "partnering_closed",
+    "draft_rendered",
+    "changes_requested",
+    "draft_revised",
+    "draft_rendered",
+    "draft_approved",
+    "signed",
+    "signed",
+    "reminder_sent",
+    "signed",
+    "agreement_executed",
+)
+FILTERS = ("state=signing", "scenario=joint_service&overdue=true", "")
+
+
+@dataclass
+class Line:
+    name: str
+    p50: float
+    p95: float
+
+
+def add_timelines(url: str, case_ids: list[str]) -> None:
+    """A chained timeline for each of ``case_ids`` (their snapshots' seq and head follow)."""
+    rows, heads = [], {}
+    for case_id in case_ids:
+        seq, prev = 0, GENESIS
+        for n, type_ in enumerate(TIMELINE_STEPS):
+            at = f"2026-02-{1 + n:02d}T10:00:00+00:00"
+            event = chain_event(seq, prev, type_, "system", at, {"step": n})
+            rows.append({"case_id": case_id, **event.model_dump()})
+            seq, prev = event.seq, event.hash
+        heads[case_id] = (seq, prev)
+    with get_engine(url).begin() as conn:
+        conn.execute(insert(TimelineEntry.__table__), rows)  # type: ignore[attr-defined]
+        for case_id, (seq, head) in heads.items():
+            conn.execute(
+                update(Case.__table__)  # type: ignore[attr-defined]
+                .where(Case.__table__.c.id == case_id)  # type: ignore[attr-defined]
+                .values(seq=seq, head_hash=head)
+            )
+
+
+async def timed(call: Callable[[], Awaitable[httpx.Response]], n: int) -> list[float]:
+    """Seconds per call, ``n`` calls one after the other, after 5 unmeasured ones."""
+    for _ in range(5):
+        (await call()).raise_for_status()
+    out = []
+    for _ in range(n):
+        begin = time.perf_counter()
+        answer = await call()
+        out.append(time.perf_counter() - begin)
+        if answer.status_code != 200:
+            raise SystemExit(f"{answer.request.url}: {answer.status_code} {answer.text[:200]}")
+    return out
+
+
+def line(name: str, latencies: list[float]) -> Line:
+    result = Line(name, pct(latencies, 50), pct(latencies, 95))
+    print(f"  {name:<52} p50 {result.p50:7.2f} ms  p95 {result.p95:7.2f} ms", flush=True)
+    return result
+
+
+def ratio(page: Line, json_line: Line) -> float:
+    r = page.p50 / json_line.p50
+    print(
+        f"    ratio page/JSON: p50 {r:.2f}  p95 {page.p95 / json_line.p95:.2f}  "
+        f"(target <= {TARGET_RATIO:.0f})",
+        flush=True,
+    )
+    return r
+
+
+async def measure(settings: Settings, ids: list[str], keys: dict[str, str], n: int) -> float:
+    """Print every line; return the worst page/JSON ratio of the p50s."""
+    from api.app import create_app
+
+    app = create_app(settings, run_migrations=False)
+    transport = httpx.ASGITransport(app=app)
+    worst = 0.0
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as api:
+        staff = {"Authorization": f"Bearer {keys['back_office']}"}
+        pages = await staff_pages(api, settings)
+        rng = random.Random(3)
+        for flt in FILTERS:
+            label = flt or "no filter"
+            json_line = line(
+                f"GET /v1/cases?{label}",
+                await timed(partial(api.get, f"/v1/cases?{flt}", headers=staff), n),
+            )
+            if pages is not None:
+                page_line = line(
+                    f"GET /cases?{label} (page)",
+                    await timed(partial(pages.get, f"/cases?{flt}"), n),
+                )
+                worst = max(worst, ratio(page_line, json_line))
+        json_line = line(
+            "GET /v1/cases/{id} (14 timeline events)",
+            await timed(lambda: api.get(f"/v1/cases/{rng.choice(ids)}", headers=staff), n),
+        )
+        if pages is not None:
+            page_line = line(
+                "GET /cases/{id} (page)",
+                await timed(lambda: pages.get(f"/cases/{rng.choice(ids)}"), n),
+            )
+            worst = max(worst, ratio(page_line, json_line))
+    return worst
+
+
+async def staff_pages(api: httpx.AsyncClient, settings: Settings) -> httpx.AsyncClient | None:
+    """A client signed in to the staff pages (back office), or None without them."""
+    return None
+
+
+def run_store(label: str, url: str, tmp: Path, args: argparse.Namespace) -> None:
+    ids, keys, built = build(url, args.cases)
+    sample = random.Random(2).sample(ids, min(len(ids), args.sample))
+    add_timelines(url, sample)
+    print(f"{label}: {len(ids)} cases built in {built:.1f} s ({load()})", flush=True)
+    settings = Settings(
+        var_dir=tmp,
+        database_url=url,
+        documents_dir=tmp / "documents",
+        outbox_dir=tmp / "outbox",
+        secret_key="bench-" + "x" * 40,
+        temporal_address="127.0.0.1:1",  # never contacted: reads only
+        rate_limit_per_minute=0,
+    )
+    print(f"  {args.requests} requests per line, in process, one at a time", flush=True)
+    worst = asyncio.run(measure(settings, sample, keys, args.requests))
+    if worst:
+        met = "met" if worst <= TARGET_RATIO else "missed"
+        print(
+            f"  target: page within {TARGET_RATIO:.0f} x its JSON call: {met} (worst {worst:.2f})"
+        )
+    else:
+        print("  pages: not measured (no staff pages in this build)")
+    get_engine(url).dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300, help="per line")
+    parser.add_argument("--sample", type=int, default=200, help="cases given a timeline")
+    parser.add_argument("--quick", action="store_true", help="2_000 cases, 30 requests a line")
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.cases, args.requests, args.sample = 2_000, 30, 50
+    with tempfile.TemporaryDirectory(prefix="dihflow-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        run_store("SQLite", f"sqlite:///{tmp / 'pages.db'}", tmp, args)
+        if args.sqlite_only:
+            print("PostgreSQL: skipped (--sqlite-only)")
+        else:
+            with pg_database(args.pg_url) as url:
+                if url is not None:
+                    run_store("PostgreSQL", url, tmp, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
