@@ -334,10 +334,10 @@ def network_figures(session: Session, sample: int = PHASE_SAMPLE) -> NetworkFigu
         .order_by(col(Case.scenario))
     ).all()
     overdue = [
-        Figure(scenario.replace("_", " "), n, {"scenario": scenario, "overdue": "true"})
+        Figure(scenario.replace("_", " "), n, {"scenario": scenario, "overdue": "yes"})
         for scenario, n in overdue_rows
     ]
-    overdue.append(Figure("whole network", sum(n for _, n in overdue_rows), {"overdue": "true"}))
+    overdue.append(Figure("whole network", sum(n for _, n in overdue_rows), {"overdue": "yes"}))
     medians, rating, read = _phase_medians(session, sample)
     return NetworkFigures(
         open_by_state=dict(open_by_state),

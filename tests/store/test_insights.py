@@ -278,8 +278,8 @@ def test_network_figures_count_open_overdue_endings_and_median_days(seeded: str)
     ]
     assert figures.open_total.value == 3
     assert [(f.value, f.filters) for f in figures.overdue] == [
-        (1, {"scenario": "joint_service", "overdue": "true"}),
-        (1, {"overdue": "true"}),
+        (1, {"scenario": "joint_service", "overdue": "yes"}),
+        (1, {"overdue": "yes"}),
     ]
     assert [(f.label, f.value) for f in figures.endings] == [("closed", 1)]
     medians = {f.filters["state"]: (f.value, f.count) for f in figures.median_days["joint_service"]}
