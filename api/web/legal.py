@@ -10,23 +10,30 @@ reads.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from api.actions import perform_action
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.drafts import document_diff, variables_diff
 from api.problems import ApiError
 from api.web.auth import PageError, StaffDep
-from api.web.render import page
+from api.web.render import env, page
 from domain.actions import allowed_actions
 from domain.errors import DomainError
 from store.insights import QueueItem, legal_queue
+from store.models import Document
 from store.queries import visible_case
 
 router = APIRouter(include_in_schema=False)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Variables as JSON text, accents kept (jinja's tojson writes them as \u escapes); the page
+# escapes the text like any other.
+env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
 REVIEW_ACTIONS = ("approve-draft", "request-changes")
 DONE = {
     "approve-draft": "Draft approved: the parties are asked to sign it.",
@@ -148,3 +155,19 @@ async def review_action(
             status=exc.status,
         )
     return RedirectResponse(f"/legal?done={action}&case={quote(case_id)}", status_code=303)
+
+
+@router.get("/legal/{case_id}/documents/{doc_id}", response_model=None)
+def draft_file(
+    case_id: str, doc_id: str, session: SessionDep, settings: SettingsDep, staff: StaffDep
+) -> FileResponse:
+    """A draft version's .docx, for reading it whole before deciding."""
+    doc = session.get(Document, doc_id)
+    if doc is None or doc.case_id != case_id:
+        raise PageError(404, "This case has no such document.", "Document not found")
+    path = Path(settings.documents_dir) / doc.path
+    if not path.is_file():
+        raise PageError(404, "The document's file is missing from the store.", "File missing")
+    return FileResponse(
+        path, media_type=DOCX, filename=f"{doc.id}.docx", headers={"X-Document-SHA256": doc.sha256}
+    )

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from activities import templates as library
+from activities.rendering import sha256_hex
 from api.deps import SessionDep, SettingsDep
 from api.template_check import check_upload, stage_upload, staged_upload
 from api.web.auth import LegalDep, PageError, StaffDep
@@ -85,8 +86,14 @@ def _detail(
         row.version: row
         for row in session.exec(select(TemplateVersion).where(TemplateVersion.name == name))
     }
+    shipped = library.resolve(session, settings.documents_dir, name, library.BUILTIN_VERSION)
     versions = [
-        {"number": n, "row": rows.get(n), "shipped": n == library.BUILTIN_VERSION}
+        {
+            "number": n,
+            "row": rows.get(n),
+            "shipped": n == library.BUILTIN_VERSION,
+            "sha256": rows[n].sha256 if n in rows else sha256_hex(shipped.path.read_bytes()),
+        }
         for n in reversed(library.versions(session, name))
     ]
     stored = rows.get(shown.version)

@@ -131,6 +131,10 @@ async def test_review_page_shows_the_diff_variables_and_comment_rounds(
     assert "Round 1: &lt;script&gt;" in html and XSS not in html
     assert 'action="/legal/c-1/approve-draft"' in html
     assert 'action="/legal/c-1/request-changes"' in html
+    download = await web.get("/legal/c-1/documents/c-1-v2")
+    assert download.status_code == 200 and download.content.startswith(b"PK")
+    assert download.headers["x-document-sha256"] == sha256_hex(download.content)
+    assert (await web.get("/legal/c-1/documents/other-v1")).status_code == 404
 
 
 async def test_back_office_reads_the_review_page_without_the_legal_forms(
@@ -229,7 +233,7 @@ async def test_templates_page_lists_every_template_and_its_variables(
 ) -> None:
     await signed_in(web, "office")
 
-    listing = (await web.get("/templates")).text
+    listing = (await web.get("/templates")).text.lower()
     detail = (await web.get("/templates/specific_collaboration_agreement")).text
 
     assert "mutual nda" in listing and "co development agreement" in listing
