@@ -24,7 +24,16 @@ def test_pages_benchmark_runs_in_quick_mode() -> None:
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "SQLite: 2000 cases built" in out
-    for name in ("GET /v1/cases?state=signing", "GET /v1/cases?no filter", "GET /v1/cases/{id}"):
+    for name in (
+        "GET /v1/cases?state=signing",
+        "GET /cases?state=signing (page)",
+        "GET /v1/cases?no filter",
+        "GET /cases?no filter (page)",
+        "GET /cases?scenario=joint_service&overdue=yes (page)",
+        "GET /v1/cases/{id}",
+    ):
         row = line(out, name)
         assert "p50" in row and "p95" in row, (name, out)
+    assert out.count("ratio page/JSON: p50") >= 3
+    assert "target: page within 2 x its JSON call:" in out
     assert "PostgreSQL: skipped (--sqlite-only)" in out
