@@ -17,16 +17,29 @@ import pytest
 
 from tests.conftest import Stack
 from tests.e2e.helpers import LEAD, PARTNER, act, read, start_case
-from tests.web.conftest import assert_accessible, open_signed_in, screenshots
+from tests.web.conftest import OUTPUT, assert_accessible, open_signed_in, screenshots
 
 pytestmark = pytest.mark.e2e
 LEAD_MEMBER, PARTNER_MEMBER = f"hub_member:{LEAD}", f"hub_member:{PARTNER}"
 COMMENT = "Clause 4 must name the data controller <b>before</b> signing."
 
 
+README_VIEW = {"width": 1000, "height": 720}
+
+
 async def check(page: Any, name: str) -> None:
     await assert_accessible(page)
     await screenshots(page, name)
+
+
+async def readme_view(page: Any, name: str, start: str = "main") -> None:
+    """The page from ``start`` (a CSS selector) in a smaller window (``<name>-view.png``):
+    the README's pictures."""
+    size = page.viewport_size
+    await page.set_viewport_size(README_VIEW)
+    await page.locator(start).evaluate("e => e.scrollIntoView()")
+    await page.screenshot(path=str(OUTPUT / f"{name}-view.png"))
+    await page.set_viewport_size(size)
 
 
 async def test_legal_requests_changes_then_approves_the_next_version_in_the_browser(
@@ -61,6 +74,7 @@ async def test_legal_requests_changes_then_approves_the_next_version_in_the_brow
         assert scope in " ".join(await diff.locator("ins").all_inner_texts())
         assert COMMENT in await page.locator(".comment").inner_text()
         await check(page, "legal-review-v2")
+        await readme_view(page, "legal-review-v2")
 
         await page.get_by_role("button", name="Approve draft").click()
         await page.wait_for_url("**/legal?done=approve-draft*")
@@ -134,6 +148,7 @@ async def test_back_office_filters_hubs_and_follows_network_figures_in_the_brows
         await page.wait_for_url(f"**/hubs/{LEAD}")
         assert await page.get_by_role("heading", name="Representatives and mandates").is_visible()
         await check(page, "hub")
+        await readme_view(page, "hub")
 
         await page.goto("/network")
         await check(page, "network")
