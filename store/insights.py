@@ -8,6 +8,7 @@ the query parameters of ``/cases``), so a page links every number to its list.
 from __future__ import annotations
 
 import statistics
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,7 +22,7 @@ from domain.hubs import HubProfile, Representative
 from store.db import as_utc
 from store.models import Case, CaseParty, Document, Hub, TimelineEntry
 from store.queries import case_facts, hub_names
-from store.search import search_words
+from store.search import WORD, search_words
 
 
 # -- the legal queue -------------------------------------------------------------------------
@@ -64,17 +65,32 @@ def legal_queue(session: Session, limit: int = LEGAL_QUEUE_LIMIT) -> list[QueueI
         .order_by(since.asc(), col(Case.id).asc())
         .limit(limit)
     ).all()
+    return _queue_items(session, [case_id for case_id, _ in rows])
+
+
+def queue_item(session: Session, case_id: str) -> QueueItem | None:
+    """The queue's entry for one case, or None when it has no draft waiting for review."""
+    found = _queue_items(session, [case_id])
+    return found[0] if found else None
+
+
+def _queue_items(session: Session, case_ids: list[str]) -> list[QueueItem]:
+    """The entries of ``case_ids`` that are in legal review with a stored draft, in order."""
     cases = {
-        c.id: c for c in session.exec(select(Case).where(col(Case.id).in_([r[0] for r in rows])))
+        c.id: c
+        for c in session.exec(
+            select(Case).where(col(Case.id).in_(case_ids), col(Case.state) == "legal_review")
+        )
     }
-    items: list[QueueItem] = []
     wanted: dict[str, CaseFacts] = {}
-    for case_id, _ in rows:
-        facts = case_facts(cases[case_id])
-        if facts.draft is not None:
-            wanted[case_id] = facts
+    for case_id in case_ids:
+        if case_id in cases:
+            facts = case_facts(cases[case_id])
+            if facts.draft is not None:
+                wanted[case_id] = facts
     docs = _documents_of(session, list(wanted))
     names = hub_names(session, [f.lead_hub_id for f in wanted.values()])
+    items: list[QueueItem] = []
     for case_id, facts in wanted.items():
         assert facts.draft is not None
         by_version = {(d.template, d.version): d for d in docs.get(case_id, [])}
@@ -113,13 +129,10 @@ class HubFilter:
 
 
 def _words(*texts: str) -> set[str]:
-    found: set[str] = set()
-    for text in texts:
-        try:
-            found.update(search_words(text))
-        except ValueError:  # a text without a letter or digit, or a very long one
-            found.update(w for w in text.lower().split() if w)
-    return found
+    """Every word of ``texts`` folded as a search folds it (lower case, no accents)."""
+    plain = unicodedata.normalize("NFKD", " ".join(texts))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return {w.lower() for w in WORD.findall(plain)}
 
 
 def search_hubs(session: Session, flt: HubFilter) -> list[HubProfile]:

@@ -25,7 +25,7 @@ from api.web.auth import PageError, StaffDep
 from api.web.render import env, page
 from domain.actions import allowed_actions
 from domain.errors import DomainError
-from store.insights import QueueItem, legal_queue
+from store.insights import QueueItem, legal_queue, queue_item
 from store.models import Document
 from store.queries import visible_case
 
@@ -53,7 +53,7 @@ def queue_page(request: Request, session: SessionDep, staff: StaffDep) -> HTMLRe
 
 
 def _item(session: SessionDep, case_id: str) -> QueueItem:
-    item = next((i for i in legal_queue(session) if i.case.id == case_id), None)
+    item = queue_item(session, case_id)
     if item is None:
         raise PageError(
             404,

@@ -19,6 +19,7 @@ from store.insights import (
     HubFilter,
     hub_cases,
     legal_queue,
+    queue_item,
     mandates,
     network_figures,
     phase_spans,
@@ -112,6 +113,20 @@ def test_legal_queue_lists_drafts_in_review_oldest_first_with_previous_version(
     assert queue[1].previous is None
 
 
+def test_queue_item_reads_one_case_past_the_queue_limit(seeded: str) -> None:
+    in_review(seeded, "first", 1, DAY0)
+    in_review(seeded, "second", 1, DAY0 + timedelta(days=1))
+    events = chain(("case_requested", 0, {}))
+    project(seeded, make_facts("signing", events=events, state="signing"), events)
+
+    with session_scope(seeded) as session:
+        assert [i.case.id for i in legal_queue(session, limit=1)] == ["first"]
+        second = queue_item(session, "second")
+        assert second is not None and second.draft.id == "second-v1"
+        assert queue_item(session, "signing") is None
+        assert queue_item(session, "nope") is None
+
+
 def test_legal_queue_is_empty_when_no_case_is_in_review(seeded: str) -> None:
     events = chain(("case_requested", 0, {}))
     project(seeded, make_facts("drafting", events=events, state="drafting"), events)
@@ -149,7 +164,12 @@ def test_search_hubs_applies_every_filter_given(seeded: str) -> None:
 
 def test_search_hubs_matches_word_prefixes_ignoring_case_and_accents(seeded: str) -> None:
     hub = load_demo_network()[0]
-    renamed = hub.model_copy(update={"name": "Lisboa Inteligência Artificial Hub"})
+    renamed = hub.model_copy(
+        update={
+            "name": "Lisboa Inteligência Artificial Hub",
+            "description": " ".join(["Apoio às PME"] * 6) + " com visão computacional.",
+        }
+    )
     with session_scope(seeded) as session:
         row = session.get_one(Hub, hub.id)
         row.name, row.profile = renamed.name, renamed.model_dump(mode="json")
@@ -157,9 +177,11 @@ def test_search_hubs_matches_word_prefixes_ignoring_case_and_accents(seeded: str
 
     with session_scope(seeded) as session:
         found = search_hubs(session, HubFilter(text="INTELIG lisb"))
+        in_description = search_hubs(session, HubFilter(text="visao comput"))
         none = search_hubs(session, HubFilter(text="ntelig"))
 
     assert [h.id for h in found] == [hub.id]
+    assert [h.id for h in in_description] == [hub.id]
     assert none == []
 
 
