@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.web import cases, render, signin
+from api.web import case, cases, render, signin
 
 
 def install(app: FastAPI) -> None:
     render.install(app)
     app.include_router(signin.router)
     app.include_router(cases.router)
+    app.include_router(case.router)
