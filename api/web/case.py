@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api.actions import perform_action, workflow_id
 from api.deps import TemporalClients
 from api.problems import ApiError
-from api.routes.cases import document_file
+from api.routes.cases import deliverable_file, document_file
 from api.views import case_view
 from api.web.auth import PageError, Staff, StaffDep
 from api.web.diagram import diagram
@@ -272,3 +272,16 @@ def case_document(request: Request, case_id: str, doc_id: str, staff: StaffDep) 
             return document_file(session, settings, case_id, doc_id)
         except ApiError as exc:
             raise PageError(exc.status, exc.detail) from None
+
+
+@router.get("/cases/{case_id}/deliverables/{deliverable_id}/file")
+def case_deliverable_file(
+    request: Request, case_id: str, deliverable_id: str, staff: StaffDep
+) -> FileResponse:
+    settings: Settings = request.app.state.settings
+    with Session(get_engine(settings.database_url)) as session:
+        facts = case_facts(_case(session, staff, case_id))
+    try:
+        return deliverable_file(settings, facts, deliverable_id)
+    except ApiError as exc:
+        raise PageError(exc.status, exc.detail) from None
