@@ -350,7 +350,12 @@ def get_deliverable_file(
     case_id: str, deliverable_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
 ) -> FileResponse:
     """Download the file attached to a submitted deliverable."""
-    facts = case_facts(_case_or_404(session, case_id, caller))
+    return deliverable_file(
+        settings, case_facts(_case_or_404(session, case_id, caller)), deliverable_id
+    )
+
+
+def deliverable_file(settings: Any, facts: CaseFacts, deliverable_id: str) -> FileResponse:
     d = facts.deliverable_by_id(deliverable_id)
     if d is None or d.file is None:
         raise ApiError(404, f"deliverable {deliverable_id!r} has no file")

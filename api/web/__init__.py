@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.web import cases, hubs, legal, library, network, render, signin
+from api.web import case, cases, hubs, legal, library, network, render, signin
 
 
 def install(app: FastAPI) -> None:
     render.install(app)
     app.include_router(signin.router)
     app.include_router(cases.router)
+    app.include_router(case.router)
     app.include_router(legal.router)
     app.include_router(library.router)
     app.include_router(hubs.router)

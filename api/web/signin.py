@@ -29,7 +29,13 @@ from api.web.render import error_page, page
 from dihflow.settings import Settings
 from store.db import get_engine
 from store.records import KEY_PREFIX, principal_for_key
-from store.staff import Throttled, authenticate_staff, close_session, open_session
+from store.staff import (
+    Throttled,
+    authenticate_staff,
+    close_session,
+    drop_ended_sessions,
+    open_session,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,6 +88,7 @@ def _sign_in(
     with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
         found = authenticate_staff(session, username, password, address, now)
         if not isinstance(found, Throttled) and found is not None:
+            drop_ended_sessions(session, now)  # sign-ins are rare: tidy up here
             session_id, _ = open_session(
                 session, found, now, timedelta(hours=settings.session_max_hours)
             )

@@ -19,10 +19,10 @@ from store.insights import (
     HubFilter,
     hub_cases,
     legal_queue,
-    queue_item,
     mandates,
     network_figures,
     phase_spans,
+    queue_item,
     search_hubs,
 )
 from store.models import Case, Document, Hub
