@@ -31,9 +31,10 @@ def test_pages_benchmark_runs_in_quick_mode() -> None:
         "GET /cases?no filter (page)",
         "GET /cases?scenario=joint_service&overdue=yes (page)",
         "GET /v1/cases/{id}",
+        "GET /cases/{id} (page)",
     ):
         row = line(out, name)
         assert "p50" in row and "p95" in row, (name, out)
-    assert out.count("ratio page/JSON: p50") >= 3
+    assert out.count("ratio page/JSON: p50") == 4
     assert "target: page within 2 x its JSON call:" in out
     assert "PostgreSQL: skipped (--sqlite-only)" in out

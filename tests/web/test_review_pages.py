@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import docx
 import httpx
@@ -18,9 +18,10 @@ from activities.documents import store_file
 from activities.rendering import sha256_hex
 from dihflow.settings import Settings
 from domain.cases import DraftComment
+from domain.hubs import HubProfile
 from domain.timeline import GENESIS, chain_event
 from store.db import session_scope
-from store.models import Case, Document, TemplateVersion
+from store.models import Case, Document, Hub, TemplateVersion
 from store.records import project_case
 from tests.store.test_store import make_facts
 from tests.web.conftest import csrf_of, sign_in
@@ -321,6 +322,25 @@ async def test_hub_page_shows_representatives_and_cases(
     assert "Representatives and mandates" in html and "current" in html
     assert 'href="/cases/c-1"' in html
     assert (await web.get("/hubs/nope")).status_code == 404
+
+
+async def test_hub_page_marks_an_expired_mandate(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    with session_scope(web_settings.database_url) as session:
+        hub = session.get_one(Hub, "tagus-ai")
+        profile = HubProfile.model_validate(hub.profile)
+        ended = profile.representatives[0].model_copy(update={"mandate_until": date(2025, 1, 31)})
+        hub.profile = profile.model_copy(
+            update={"representatives": [ended, *profile.representatives[1:]]}
+        ).model_dump(mode="json")
+        session.add(hub)
+    await signed_in(web, "office")
+
+    html = (await web.get("/hubs/tagus-ai")).text
+
+    row = html[html.index(ended.name) :].split("</tr>", 1)[0]
+    assert "until 2025-01-31" in row and '<span class="badge bad">expired</span>' in row
 
 
 @pytest.mark.parametrize("path", ["/hubs", "/hubs/tagus-ai", "/network"])
