@@ -5,8 +5,10 @@ The store is bulk-built with N cases (``bench/read_model.py``; no workflow runs)
 of them get a timeline of a realistic length (a chained event per step), so a Case page has
 something to show. The app is called in process through httpx's ASGI transport: what is timed
 is the server's work for one request (routing, authentication, the store, rendering), with no
-network and no client parsing. Each line: p50 / p95 over the requests, the page lines with
-their ratio to the JSON line of the same reads. Target: a page within 2 x its JSON call.
+network and no client parsing. The JSON call and the page are asked in turn, so both see the
+same moments of a shared machine's load. Each line: p50 / p95 over the requests, the page
+lines with their ratio to the JSON line of the same reads. Target: a page within 2 x its JSON
+call.
 
     .venv/bin/python bench/pages.py                          # 100_000 cases, SQLite + PostgreSQL
     .venv/bin/python bench/pages.py --quick --sqlite-only    # smoke test: the suite runs this
@@ -92,17 +94,21 @@ def add_timelines(url: str, case_ids: list[str]) -> None:
             )
 
 
-async def timed(call: Callable[[], Awaitable[httpx.Response]], n: int) -> list[float]:
-    """Seconds per call, ``n`` calls one after the other, after 5 unmeasured ones."""
-    for _ in range(5):
-        (await call()).raise_for_status()
-    out = []
-    for _ in range(n):
-        begin = time.perf_counter()
-        answer = await call()
-        out.append(time.perf_counter() - begin)
-        if answer.status_code != 200:
-            raise SystemExit(f"{answer.request.url}: {answer.status_code} {answer.text[:200]}")
+Call = Callable[[], Awaitable[httpx.Response]]
+
+
+async def timed(json_call: Call, page_call: Call, n: int) -> tuple[list[float], list[float]]:
+    """Seconds per call of each, ``n`` pairs one after the other (the JSON call, then the
+    page), after 5 unmeasured pairs: both see the same moments of a shared machine's load."""
+    out: tuple[list[float], list[float]] = ([], [])
+    for i in range(n + 5):
+        for call, times in ((json_call, out[0]), (page_call, out[1])):
+            begin = time.perf_counter()
+            answer = await call()
+            if i >= 5:
+                times.append(time.perf_counter() - begin)
+            if answer.status_code != 200:
+                raise SystemExit(f"{answer.request.url}: {answer.status_code} {answer.text[:200]}")
     return out
 
 
@@ -135,28 +141,26 @@ async def measure(settings: Settings, ids: list[str], keys: dict[str, str], n: i
         pages = await staff_pages(transport, settings)
         rng = random.Random(3)
         for flt, page_flt in FILTERS:
-            json_line = line(
-                f"GET /v1/cases?{flt or 'no filter'}",
-                await timed(
-                    partial(api.get, f"/v1/cases?limit={PAGE_SIZE}&{flt}", headers=staff), n
-                ),
+            json_times, page_times = await timed(
+                partial(api.get, f"/v1/cases?limit={PAGE_SIZE}&{flt}", headers=staff),
+                partial(pages.get, f"/cases?{page_flt}"),
+                n,
             )
-            page_line = line(
-                f"GET /cases?{page_flt or 'no filter'} (page)",
-                await timed(partial(pages.get, f"/cases?{page_flt}"), n),
-            )
+            json_line = line(f"GET /v1/cases?{flt or 'no filter'}", json_times)
+            page_line = line(f"GET /cases?{page_flt or 'no filter'} (page)", page_times)
             worst = max(worst, ratio(page_line, json_line))
-        json_line = line(
-            "GET /v1/cases/{id} (14 timeline events)",
-            await timed(lambda: api.get(f"/v1/cases/{rng.choice(ids)}", headers=staff), n),
-        )
         if (await pages.get(f"/cases/{ids[0]}")).status_code == 404:
             print("  GET /cases/{id} (page): no Case page in this build", flush=True)
         else:
-            page_line = line(
-                "GET /cases/{id} (page)",
-                await timed(lambda: pages.get(f"/cases/{rng.choice(ids)}"), n),
+            picked = [rng.choice(ids) for _ in range(n + 5)]
+            json_ids, page_ids = iter(picked), iter(picked)  # the same cases on both sides
+            json_times, page_times = await timed(
+                lambda: api.get(f"/v1/cases/{next(json_ids)}", headers=staff),
+                lambda: pages.get(f"/cases/{next(page_ids)}"),
+                n,
             )
+            json_line = line("GET /v1/cases/{id} (14 timeline events)", json_times)
+            page_line = line("GET /cases/{id} (page)", page_times)
             worst = max(worst, ratio(page_line, json_line))
         await pages.aclose()
     return worst
