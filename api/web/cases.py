@@ -5,6 +5,12 @@ The rows come from ``store.queries.list_cases`` through ``api.routes.cases.filte
 the query (and the filter checks) behind ``GET /v1/cases``, so the page, its CSV and the JSON
 list cannot disagree. Counts per state are cached for ``COUNTS_TTL`` seconds per filter: a
 figure to glance at, not worth a full count on every page view of a large store.
+
+Decisions: ``country`` keeps the cases with a party hub (lead, partner, invited, candidate) in
+that country; ``sort`` is ``newest`` (the default) or ``oldest`` first, by when the case
+started, so that every page is still read from an index in list order. The CSV has the JSON
+list's columns plus ``overdue``, every page of the filter in list order; a title a spreadsheet
+would take for a formula (``=``, ``+``, ``-``, ``@`` first) is written with a leading ``'``.
 """
 
 from __future__ import annotations
