@@ -213,11 +213,16 @@ def open_session(
 def live_session(
     session: Session, session_id: str, now: datetime, idle: timedelta
 ) -> tuple[StaffSession, StaffAccount] | None:
-    """The session and its account while both are good; an ended session is deleted."""
-    row = session.get(StaffSession, _id_hash(session_id))
-    if row is None:
+    """The session and its account while both are good; an ended session is deleted. One
+    query (a join) on the way of every page."""
+    found = session.exec(
+        select(StaffSession, StaffAccount)
+        .join(StaffAccount, col(StaffAccount.id) == col(StaffSession.account_id), isouter=True)
+        .where(col(StaffSession.id_hash) == _id_hash(session_id))
+    ).first()
+    if found is None:
         return None
-    account = session.get(StaffAccount, row.account_id)
+    row, account = found
     last_seen, expires = as_utc(row.last_seen_at), as_utc(row.expires_at)
     assert last_seen is not None and expires is not None
     if account is None or account.disabled or now >= expires or now - last_seen >= idle:

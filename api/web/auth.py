@@ -138,7 +138,8 @@ def _load(settings: Settings, session_id: str) -> Staff | None:
     idle = timedelta(minutes=settings.session_idle_minutes)
     with Session(get_engine(settings.database_url)) as session:
         found = live_session(session, session_id, now, idle)
-        session.commit()
+        if session.dirty or session.deleted:  # most page views write nothing
+            session.commit()
         if found is None:
             return None
         row, account = found

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.actions import perform_action, workflow_id
@@ -37,7 +37,7 @@ from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
 from domain.errors import DomainError
 from domain.timeline import TimelineEvent, verify_chain
 from store.db import as_utc, get_engine
-from store.models import Case, Document
+from store.models import Case, Document, Principal, StaffAccount
 from store.queries import case_facts, hub_names, timeline, visible_case
 
 router = APIRouter(include_in_schema=False)
@@ -112,6 +112,23 @@ def _timeline(session: Session, case_id: str) -> tuple[list[Any], list[str]]:
     return events, verify_chain(events)
 
 
+def actor_names(session: Session, events: list[TimelineEvent]) -> dict[str, str]:
+    """Who each timeline actor is, in words: the chain names principals by id only (no
+    personal data in hashed content); the page looks them up for the reader."""
+    ids = {e.actor.removeprefix("principal:") for e in events if e.actor.startswith("principal:")}
+    if not ids:
+        return {}
+    names: dict[str, str] = {}
+    for account in session.exec(select(StaffAccount).where(col(StaffAccount.id).in_(ids))):
+        names[account.id] = f"{account.display_name} ({account.role.replace('_', ' ')})"
+    principals = list(session.exec(select(Principal).where(col(Principal.id).in_(ids))))
+    hubs = hub_names(session, [p.hub_id for p in principals if p.hub_id])
+    for p in principals:
+        hub = f"{hubs.get(p.hub_id, p.hub_id)}, " if p.hub_id else ""
+        names[p.id] = f"{hub}{p.role.replace('_', ' ')} key"
+    return {f"principal:{k}": v for k, v in names.items()}
+
+
 def _diff(
     session: Session, settings: Settings, case_id: str, old_id: str, new_id: str
 ) -> dict[str, Any]:
@@ -163,6 +180,7 @@ def case_context(
             "since": as_utc(case.state_since),
             "parties": _parties(facts, names),
             "events": events,
+            "actors": actor_names(session, events),
             "chain_problems": chain_problems,
             "diff": diff,
             "diff_from": diff_from,

@@ -5,6 +5,12 @@ The rows come from ``store.queries.list_cases`` through ``api.routes.cases.filte
 the query (and the filter checks) behind ``GET /v1/cases``, so the page, its CSV and the JSON
 list cannot disagree. Counts per state are cached for ``COUNTS_TTL`` seconds per filter: a
 figure to glance at, not worth a full count on every page view of a large store.
+
+Decisions: ``country`` keeps the cases with a party hub (lead, partner, invited, candidate) in
+that country; ``sort`` is ``newest`` (the default) or ``oldest`` first, by when the case
+started, so that every page is still read from an index in list order. The CSV has the JSON
+list's columns plus ``overdue``, every page of the filter in list order; a title a spreadsheet
+would take for a formula (``=``, ``+``, ``-``, ``@`` first) is written with a leading ``'``.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from domain.cases import Scenario
 from domain.lifecycle import ALL_STATES
 from store.db import as_utc, get_engine
 from store.models import Hub
-from store.queries import SORTS, CaseFilter, case_facts_of, count_by_state, hub_names
+from store.queries import SORTS, CaseFilter, case_facts_of, count_by_state
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,14 +115,9 @@ def _counts_for(session: Session, staff: Staff, flt: CaseFilter) -> dict[str, in
     return counts
 
 
-def _rows(session: Session, listed: list[Any]) -> list[dict[str, Any]]:
+def _rows(session: Session, listed: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The listed cases with what the page adds to the JSON list; ``names``: every hub's."""
     facts = case_facts_of(session, [c.id for c in listed])
-    hub_ids = {c.lead_hub_id for c in listed}
-    for f in facts.values():
-        hub_ids.update(partners(f))
-        hub_ids.update(i.hub_id for i in f.invitations)
-        hub_ids.update(i.hub_id for i in f.introductions)
-    names = hub_names(session, sorted(hub_ids))
     rows = []
     for c in listed:
         f = facts[c.id]
@@ -139,6 +140,7 @@ def _choices(session: Session) -> dict[str, Any]:
         "scenarios": [s.value for s in Scenario],
         "states": list(ALL_STATES),
         "hubs": [(hub_id, name) for hub_id, name, _ in hubs],
+        "names": {hub_id: name for hub_id, name, _ in hubs},
         "countries": sorted({country for _, _, country in hubs}),
         "sorts": SORTS,
     }
@@ -161,7 +163,7 @@ def cases_page(request: Request, staff: StaffDep, cursor: str = "") -> HTMLRespo
             context |= {"error": f"{field}: {message}", "rows": [], "counts": {}}
             context |= {"flt": CaseFilter(), "query": "", "next_url": "", "first_url": ""}
             return page(request, "cases.html", context, 422)
-        rows = _rows(session, listed)
+        rows = _rows(session, listed, context["choices"]["names"])
         counts = _counts_for(session, staff, flt)
     query = urlencode(filter_params(flt))
     context |= {

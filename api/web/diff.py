@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ class Line:
 
 
 def paragraphs(path: Path) -> list[str]:
-    doc = DocxDocument(str(path))
+    doc = DocxDocument(io.BytesIO(path.read_bytes()))  # read whole: no file handle left open
     found = [p.text.strip() for p in doc.paragraphs]
     for table in doc.tables:
         for row in table.rows:

@@ -45,6 +45,7 @@ class ActionForm:
     label: str
     fields: list[FormField]
     api_only: bool = False  # a required field no form can carry
+    nothing_to_choose: str = ""  # a required choice with no option now (e.g. no deadline)
 
 
 def _plain(annotation: Any) -> tuple[Any, bool]:
@@ -113,7 +114,9 @@ def action_form(action: str, facts: CaseFacts) -> ActionForm:
             fields.append(made)
         elif info.is_required():
             api_only = True
+    empty = next((f for f in fields if f.required and f.kind == "select" and not f.choices), None)
     return ActionForm(
+        nothing_to_choose=f"There is no {empty.label.lower()} to choose now." if empty else "",
         action=action,
         label=LABELS.get(action, action.replace("-", " ").capitalize()),
         fields=fields,

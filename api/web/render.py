@@ -3,6 +3,7 @@ title is text), the layout's context, the HTML error pages and the security head
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.problems import problem
 from api.web.auth import PageError, SignInRequired, current_staff, sign_in_url
 
+log = logging.getLogger("dihflow.api")
 WEB_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 STATIC = WEB_TEMPLATES / "static"
 
@@ -84,6 +86,16 @@ def _words(value: str | None) -> str:
     return (value or "").replace("_", " ").replace("-", " ")
 
 
+def _show(value: Any) -> str:
+    """A timeline value as text: lists joined, mappings as ``key: value``."""
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_show(v)}" for k, v in value.items())
+    return str(value)
+
+
+env.filters["show"] = _show
 env.filters["ago"] = _ago
 env.filters["when"] = _when
 env.filters["words"] = _words
@@ -169,3 +181,12 @@ def install(app: FastAPI) -> None:
             exc.status_code, detail, headers=getattr(exc, "headers", None)
         )
         return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        if _wants_html(request):
+            return error_page(
+                request, 500, "Something went wrong on our side; it has been logged. Try again."
+            )
+        return problem(500, "an internal error occurred; it has been logged")

@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from api.web.auth import (
     SIGN_IN_COOKIE,
     PageError,
+    SignInRequired,
     StaffDep,
     clear_session_cookie,
+    current_staff,
     safe_next,
     session_id_of,
     set_session_cookie,
@@ -68,7 +70,13 @@ def home() -> Response:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, next: str = "") -> HTMLResponse:
+async def sign_in_page(request: Request, next: str = "") -> Response:
+    if session_id_of(request):
+        try:  # already signed in: straight on
+            await current_staff(request)
+            return RedirectResponse(safe_next(next), status_code=303)
+        except SignInRequired:
+            pass
     return _form(request, safe_next(next))
 
 

@@ -177,7 +177,11 @@ def page(route: str, obj: str, status: int, **request: Any) -> list[Row]:
     gets the same answer (most are sent to sign in, 303). Who may do what once signed in as
     back office or legal is tested with real sessions in ``tests/web``."""
     callers = ("anonymous", "lead-member", "foreign-hub", "back-office", "legal")
+    PAGE_ROUTES.add(route)
     return [R(route, caller, obj, status, **request) for caller in callers]
+
+
+PAGE_ROUTES: set[str] = set()  # the staff pages: their errors are HTML pages
 
 
 ACTION = "POST /v1/cases/{case_id}/actions/{action}"
@@ -639,17 +643,7 @@ TABLE: list[Row] = [
 
 PREPARE_CONCURRENCY = 4
 ALIASES = {"sign-link": "signing", "used-link": "delivery"}
-HTML_PAGES = {  # errors as HTML pages, not problem+json
-    "GET /l/{token}",
-    "POST /l/{token}",
-    *(row.route for row in TABLE if not row.route.split(" ", 1)[1].startswith("/v1/")),
-} - {
-    "GET /healthz",
-    "GET /readyz",
-    "GET /openapi.json",
-    "GET /dev/outbox",
-    "GET /l/{token}/document",  # a file: its errors are problem+json, as on /v1/links/
-}
+HTML_PAGES = {"GET /l/{token}", "POST /l/{token}", *PAGE_ROUTES}  # errors as HTML pages
 LISTS = {
     "GET /v1/cases": "case_id",
     "GET /v1/webhooks": "webhook_id",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from domain.cases import Invitation, Role
 from store.db import as_utc, session_scope
 from store.models import Case
-from store.queries import CaseFilter, count_by_state, list_cases
+from store.queries import CaseFilter, case_facts_of, count_by_state, list_cases
 from tests.store.test_store import (
     LEAD,
     OTHER_LEAD,
@@ -85,3 +85,11 @@ def test_state_since_moves_only_when_the_state_changes(seeded: str) -> None:  # 
 def test_lead_is_a_party_for_country_too(seeded: str) -> None:  # noqa: F811
     _three(seeded)
     assert "f1" in _ids(seeded, CaseFilter(country="PT", hub=LEAD))
+
+
+def test_the_facts_of_a_page_of_cases_read_in_one_query(seeded: str) -> None:  # noqa: F811
+    _three(seeded)
+    with session_scope(seeded) as session:
+        facts = case_facts_of(session, ["f1", "f2", "nothing"])
+    assert set(facts) == {"f1", "f2"}
+    assert facts["f2"].partner_ids == [PARTNER] and facts["f2"].state == "drafting"

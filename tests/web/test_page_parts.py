@@ -43,6 +43,8 @@ def test_a_form_has_a_field_per_declared_body_field() -> None:
     cancel = action_form("cancel", _facts())
     assert cancel.label == "Cancel the case" and cancel.fields[0].kind == "textarea"
     assert action_form("approve-draft", _facts()).fields == []
+    idle = action_form("extend-deadline", _facts(deadlines={}))
+    assert idle.nothing_to_choose == "There is no deadline to choose now."
 
 
 def test_a_field_a_form_cannot_carry_makes_the_action_api_only_when_required() -> None:

@@ -34,6 +34,8 @@ async def test_signing_in_opens_the_cases_page_with_a_protected_cookie(
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
     listed = await web.get("/cases")
     assert listed.status_code == 200 and "Test back_office" in listed.text
+    again = await web.get("/sign-in?next=/cases/c-1")  # signed in already: straight on
+    assert again.status_code == 303 and again.headers["location"] == "/cases/c-1"
     assert listed.headers["content-security-policy"].startswith("default-src 'self'")
 
 
