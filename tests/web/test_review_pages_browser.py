@@ -52,6 +52,7 @@ async def test_legal_requests_changes_then_approves_the_next_version_in_the_brow
     page = await open_signed_in(browser, stack, staff, "legal")
     try:
         await page.goto("/legal")
+        await check(page, "legal-queue-waiting")
         await page.get_by_role("link", name=case["title"]).click()
         await page.wait_for_url(f"**/legal/{cid}")
         assert await page.evaluate("() => window.pwned === undefined")
@@ -61,7 +62,7 @@ async def test_legal_requests_changes_then_approves_the_next_version_in_the_brow
         await page.get_by_role("button", name="Request changes").click()
         await page.wait_for_url("**/legal?done=request-changes*")
         assert "back to drafting" in await page.get_by_role("status").inner_text()
-        await check(page, "legal-queue")
+        await check(page, "legal-queue-decided")
         after = await read(stack, "legal", cid)
         assert after["state"] == "drafting"
 
