@@ -103,7 +103,8 @@ def filter_params(flt: CaseFilter, **changes: Any) -> dict[str, str]:
 
 
 def _counts_for(session: Session, staff: Staff, flt: CaseFilter) -> dict[str, int]:
-    key = (staff.role, tuple(sorted(filter_params(flt, state=None, sort=None).items())))
+    store = str(session.get_bind().engine.url)  # a process may serve more than one store (tests do)
+    key = (store, staff.role, tuple(sorted(filter_params(flt, state=None, sort=None).items())))
     now = time.monotonic()
     hit = _counts.get(key)
     if hit is not None and now - hit[0] < COUNTS_TTL:

@@ -3,6 +3,7 @@ refusals come from the same checks as the JSON API, before anything reaches a wo
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import httpx
@@ -102,3 +103,21 @@ async def test_the_csv_export_refuses_a_bad_filter_with_a_page(offline: httpx.As
     assert refused.status_code == 422 and "state" in refused.text
     listed = await offline.get("/cases?country=portugal")
     assert listed.status_code == 422 and "two-letter" in listed.text
+
+
+async def test_the_list_pages_with_a_cursor_keeping_its_filter(
+    offline: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    for i in range(30):
+        store_signing_case(web_settings.database_url, f"c-page{i:04d}", f"Paged olive {i}")
+    await sign_in(offline, "office")
+    first = await offline.get("/cases?text=olive&sort=oldest")
+    assert first.text.count('href="/cases/c-page') == 25
+    assert "c-page0000" in first.text and "c-page0025" not in first.text  # oldest first
+    found = re.search(r'href="(/cases\?[^"]*cursor=[^"]+)" rel="next"', first.text)
+    assert found, "no link to the next page"
+    nxt = found.group(1).replace("&amp;", "&")
+    assert "text=olive" in nxt and "sort=oldest" in nxt
+    second = await offline.get(nxt)
+    assert second.text.count('href="/cases/c-page') == 5 and "c-page0029" in second.text
+    assert 'rel="next"' not in second.text and "First page" in second.text

@@ -72,6 +72,8 @@ async def test_back_office_filters_opens_a_case_extends_a_deadline_and_exports(
     assert await page.get_by_label("State", exact=True).input_value() == "partnering"
     assert await rows.count() == 1
     assert "tagus" in (await rows.first.inner_text()).lower()  # the lead hub's name
+    counts = await page.get_by_role("list", name="Cases per state").inner_text()
+    assert "all: 2" in counts and "partnering: 1" in counts and "legal review: 1" in counts
     await assert_accessible(page)
     await screenshots(page, "cases-filtered")
 
