@@ -6,6 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck clean system-deps
 
+# axe-core (npm) for the accessibility checks of the browser tests; version pinned in package.json
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --no-package-lock && touch $(NODE_STAMP); \
+	else echo "npm not found: the accessibility checks of the browser tests will skip"; fi
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -14,10 +21,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/dihflow dev
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -30,6 +37,10 @@ system-deps:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing chromium (Debian package) for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing npm (Debian package) for axe-core, the pages' accessibility checks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
 	fi
 	@if { ! command -v soffice >/dev/null || ! PATH=/usr/bin:/bin python3 -c 'import uno' 2>/dev/null; } \
 	  && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -46,4 +57,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import problems, web
 from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.settings = settings
     app.state.temporal = TemporalClients(settings)
     problems.install(app)
+    web.install(app)  # after problems: a browser gets HTML error pages
     problems.install_openapi(app)
     app.add_middleware(AuthenticateFirst, settings=settings)
     app.add_middleware(BodyLimit, settings=settings)

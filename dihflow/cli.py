@@ -7,6 +7,8 @@ dihflow seed                     load the demo network (idempotent)
 dihflow keys create --role ROLE [--hub HUB]    print a new API key (shown once)
 dihflow cases verify-dossier FILE               check a case dossier offline
 dihflow templates check NAME [FILE] [--preview OUT.docx]   check an edited agreement template
+dihflow users create --role ROLE USERNAME       a staff account (prints its password once)
+dihflow users list | disable USERNAME | reset-password USERNAME
 """
 
 from __future__ import annotations
@@ -73,7 +75,67 @@ def _parser() -> argparse.ArgumentParser:
     keys_sub.add_parser("list", help="list the keys (never the keys themselves)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", help="the key's id (first column of `keys list`)")
+    users = sub.add_parser("users", help="staff accounts for the web pages")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    user_create = users_sub.add_parser("create", help="create an account, print its password once")
+    user_create.add_argument("--role", required=True, choices=["back_office", "legal"])
+    user_create.add_argument("--name", default="", help="the name shown on the pages")
+    user_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_create.add_argument("username")
+    users_sub.add_parser("list", help="list the accounts")
+    user_disable = users_sub.add_parser("disable", help="disable an account, end its sessions")
+    user_disable.add_argument("username")
+    user_reset = users_sub.add_parser("reset-password", help="set a new password, print it once")
+    user_reset.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_reset.add_argument("username")
     return parser
+
+
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from store.db import migrate, session_scope
+    from store.staff import (
+        StaffError,
+        create_account,
+        disable_account,
+        list_accounts,
+        reset_password,
+    )
+
+    migrate(settings.database_url)
+    given = sys.stdin.readline().rstrip("\n") if getattr(args, "password_stdin", False) else ""
+    try:
+        with session_scope(settings.database_url) as session:
+            if args.users_command == "list":
+                for a in list_accounts(session):
+                    state = "disabled" if a.disabled else "active"
+                    last = f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never"
+                    _say(
+                        f"{a.username:<20} {a.role:<12} {state:<9} "
+                        f"last sign-in {last}  {a.display_name}"
+                    )
+            elif args.users_command == "create":
+                account, password = create_account(
+                    session, args.username, args.role, args.name, given
+                )
+                _say(f"created {account.username} ({account.role})")
+                if not given:
+                    _say(f"password (shown once): {password}")
+            elif args.users_command == "disable":
+                disable_account(session, args.username)
+                _say(f"disabled {args.username}; its sessions are ended")
+            else:
+                password = reset_password(session, args.username, given)
+                _say(f"new password set for {args.username}; its sessions are ended")
+                if not given:
+                    _say(f"password (shown once): {password}")
+    except StaffError as exc:
+        _say(f"error: {exc}")
+        return 2
+    return 0
 
 
 def _verify_document(settings: Settings, doc_id: str) -> int:
@@ -206,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_document(settings, args.doc_id)
     elif args.command == "cases":
         return _verify_dossier(args.file)
+    elif args.command == "users":
+        return _users(settings, args)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "templates":

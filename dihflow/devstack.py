@@ -55,7 +55,12 @@ async def run_dev(
         keys = ensure_dev_keys(settings.database_url, settings.var_dir / "dev-keys.json")
         say(f"dev API keys (also in {settings.var_dir / 'dev-keys.json'}):")
         for k in keys:
-            say(f"  {k['role']:<14} {k['hub'] or '':<14} {k['key']}")
+            if "key" in k:
+                say(f"  {k['role']:<14} {k['hub'] or '':<14} {k['key']}")
+        say(f"staff accounts for the pages at {settings.public_url}/sign-in:")
+        for k in keys:
+            if "username" in k:
+                say(f"  {k['role']:<14} {k['username']:<14} password {k['password']}")
         client = await connect(settings)
         api = _Server(
             uvicorn.Config(

@@ -58,11 +58,23 @@ def create_key(
         return raw
 
 
+DEV_STAFF = (
+    ("backoffice", "back_office", "Back office (dev)"),
+    ("legal", "legal", "Legal helpdesk (dev)"),
+)
+
+
 def ensure_dev_keys(database_url: str, path: Path) -> list[dict[str, str | None]]:
-    """The embedded default's keys: made once and kept in ``path`` (mode 0600)."""
+    """The embedded default's keys, and its two staff accounts for the pages: made once and
+    kept in ``path`` (mode 0600). A staff entry has ``username`` and ``password`` in place of
+    ``key``; a file from before the pages existed gets its staff accounts added."""
     if path.exists():
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
-    keys: list[dict[str, str | None]] = []
+        keys: list[dict[str, str | None]] = json.loads(path.read_text())
+        if not any("username" in k for k in keys):
+            keys += _dev_staff(database_url)
+            _write_private(path, keys)
+        return keys
+    keys = []
     for role in (Role.back_office, Role.legal):
         keys.append(
             {"role": role.value, "hub": None, "key": create_key(database_url, role, None, "dev")}
@@ -72,11 +84,30 @@ def ensure_dev_keys(database_url: str, path: Path) -> list[dict[str, str | None]
             keys.append(
                 {"role": role.value, "hub": hub, "key": create_key(database_url, role, hub, "dev")}
             )
+    keys += _dev_staff(database_url)
+    _write_private(path, keys)
+    return keys
+
+
+def _dev_staff(database_url: str) -> list[dict[str, str | None]]:
+    from store.staff import create_account, find_account, reset_password
+
+    made: list[dict[str, str | None]] = []
+    with session_scope(database_url) as session:
+        for username, role, name in DEV_STAFF:
+            if find_account(session, username) is None:
+                _, password = create_account(session, username, role, name)
+            else:  # the file was lost: a new password, shown as a new key would be
+                password = reset_password(session, username)
+            made.append({"role": role, "hub": None, "username": username, "password": password})
+    return made
+
+
+def _write_private(path: Path, content: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump(keys, fh, indent=2)
-    return keys
+        json.dump(content, fh, indent=2)
 
 
 def list_keys(database_url: str) -> list[Principal]:

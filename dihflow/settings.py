@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_VAR_DIR = Path("var")
+MIN_SECRET_LENGTH = 32
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -88,6 +89,9 @@ class Settings:
     rate_limit_per_minute: int = 600  # per API key, shared by every API process; 0: none
     body_max_bytes: int = 1024 * 1024  # JSON bodies (uploads have upload_max_bytes)
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
+    session_idle_minutes: int = 30  # a staff session unused this long ends
+    session_max_hours: int = 12  # a staff session ends this long after sign-in, used or not
+    temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
 
     @property
     def embedded(self) -> bool:
@@ -141,8 +145,25 @@ class Settings:
             max_cached_workflows=_int("MAX_CACHED_WORKFLOWS", 1000),
             pdf_converter=_choice("PDF_CONVERTER", ("resident", "process", "off"), "resident"),
             pdf_python=_env("PDF_PYTHON"),
+            session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30),
+            session_max_hours=_int("SESSION_MAX_HOURS", 12),
+            temporal_ui_url=_env("TEMPORAL_UI_URL", "") or "",
         )
+        if not settings.embedded and len(settings.secret_key) < MIN_SECRET_LENGTH:
+            # Outside the embedded default the secret signs staff sessions and derives link
+            # tokens for every API and worker process: a key made on one machine would not
+            # do, nor would a guessable one.
+            raise SettingsError(
+                f"DIHFLOW_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters "
+                "when DIHFLOW_TEMPORAL_ADDRESS is set (e.g. `python -c 'import secrets; "
+                "print(secrets.token_hex(32))'`)"
+            )
         return settings.with_secret()
+
+    @property
+    def workflow_ui_url(self) -> str:
+        """Base URL of the Temporal Web UI (the embedded dev server's when not set)."""
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
 
     def with_secret(self) -> Settings:
         """Fill ``secret_key``: from the environment, else from ``var/secret.key`` (made once).

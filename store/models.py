@@ -69,6 +69,8 @@ class Case(SQLModel, table=True):
     overdue: bool = False
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # when the case entered its state (the time of the event that moved it there)
+    state_since: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
 
 
 class CaseParty(SQLModel, table=True):
@@ -208,3 +210,48 @@ class TemplateVersion(SQLModel, table=True):
     example: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     published_by: str = Field(max_length=40)
     created_at: datetime = _ts()
+
+
+class StaffAccount(SQLModel, table=True):
+    """A person of the network's back office or legal helpdesk who signs in to the pages.
+    Only an argon2id hash of the password is kept."""
+
+    __tablename__ = "staff_account"
+
+    id: str = Field(primary_key=True, max_length=40)
+    username: str = Field(max_length=80, unique=True)
+    display_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)  # back_office | legal
+    password_hash: str = Field(max_length=200)
+    disabled: bool = False
+    created_at: datetime = _ts()
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in staff session, kept in the store so every API process shares it. The cookie
+    carries the session id (signed); the row is keyed by the id's SHA-256 only."""
+
+    __tablename__ = "staff_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(foreign_key="staff_account.id", max_length=40, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class SignInFailure(SQLModel, table=True):
+    """One failed sign-in, counted per username and per address to slow down guessing."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_username_at", "username", "at"),
+        Index("ix_sign_in_failure_address_at", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80)
+    address: str = Field(max_length=64)
+    at: datetime = _ts()

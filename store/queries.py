@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy import exists, tuple_
@@ -40,6 +40,11 @@ class CaseFilter:
     hub: str | None = None
     overdue: bool | None = None
     text: str | None = None
+    country: str | None = None  # a party hub (lead, partner, invited, candidate) is in it
+    sort: str = "newest"  # or "oldest": by creation time
+
+
+SORTS = ("newest", "oldest")
 
 
 def encode_cursor(case: ListedCase) -> str:
@@ -69,6 +74,8 @@ class ListedCase(Protocol):
     next_deadline: datetime | None
     created_at: datetime
     updated_at: datetime
+    overdue: bool
+    state_since: datetime | None
 
 
 # The columns of a ListedCase: a list never reads the facts JSON, nor builds ORM objects.
@@ -84,23 +91,20 @@ SUMMARY_COLUMNS = tuple(
         Case.next_deadline,
         Case.created_at,
         Case.updated_at,
+        Case.overdue,
+        Case.state_since,
     )
 )
 
 
-def list_cases(
-    session: Session, caller: Caller, flt: CaseFilter, limit: int, cursor: str | None
-) -> tuple[list[ListedCase], str | None]:
-    """Newest first, ``limit`` at a time; the cursor continues after the last row returned.
-
-    Each page is read in index order and stops after ``limit`` rows: a hub's cases from
-    ``caseparty`` by ``(hub_id, created_at, case_id)``, every other list from an index of
-    ``case`` ending in ``(created_at, id)``.
-    """
+def _filtered(
+    session: Session, caller: Caller, flt: CaseFilter, query: Any
+) -> tuple[Any, Any, Any]:
+    """``query`` narrowed to the cases ``flt`` and ``caller`` allow, and the two columns a
+    list is ordered by (a hub's list is read from its ``caseparty`` rows)."""
     hubs = [] if sees_everything(caller) else [caller.hub_id]
     if flt.hub and flt.hub not in hubs:
         hubs.append(flt.hub)
-    query = sa.select(*SUMMARY_COLUMNS)
     created, key = col(Case.created_at), col(Case.id)
     if hubs:
         created, key = col(CaseParty.created_at), col(CaseParty.case_id)
@@ -116,15 +120,60 @@ def list_cases(
         query = query.where(col(Case.state) == flt.state)
     if flt.overdue is not None:
         query = query.where(col(Case.overdue) == flt.overdue)
+    if flt.country:
+        party = aliased(CaseParty)
+        query = query.where(
+            exists()
+            .where(col(party.case_id) == col(Case.id))
+            .where(col(party.hub_id) == col(Hub.id), col(Hub.country) == flt.country)
+        )
     if flt.text:
         query = query.where(matches_text(session, flt.text))
+    return query, created, key
+
+
+def list_cases(
+    session: Session, caller: Caller, flt: CaseFilter, limit: int, cursor: str | None
+) -> tuple[list[ListedCase], str | None]:
+    """Newest (or oldest) first, ``limit`` at a time; the cursor continues after the last row
+    returned.
+
+    Each page is read in index order and stops after ``limit`` rows: a hub's cases from
+    ``caseparty`` by ``(hub_id, created_at, case_id)``, every other list from an index of
+    ``case`` ending in ``(created_at, id)``.
+    """
+    query, created, key = _filtered(session, caller, flt, sa.select(*SUMMARY_COLUMNS))
+    oldest = flt.sort == "oldest"
     if cursor:
-        query = query.where(tuple_(created, key) < tuple_(*decode_cursor(cursor)))
-    page = session.execute(query.order_by(created.desc(), key.desc()).limit(limit + 1))
+        after = tuple_(*decode_cursor(cursor))
+        query = query.where(
+            tuple_(created, key) > after if oldest else tuple_(created, key) < after
+        )
+    order = (created.asc(), key.asc()) if oldest else (created.desc(), key.desc())
+    page = session.execute(query.order_by(*order).limit(limit + 1))
     rows = cast(list[ListedCase], page.all())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+
+def count_by_state(session: Session, caller: Caller, flt: CaseFilter) -> dict[str, int]:
+    """How many cases of ``flt`` (its state aside) are in each state."""
+    flt = CaseFilter(**{**flt.__dict__, "state": None})
+    query, _, _ = _filtered(
+        session, caller, flt, sa.select(col(Case.state), sa.func.count()).select_from(Case)
+    )
+    return {state: n for state, n in session.execute(query.group_by(col(Case.state))).all()}
+
+
+def case_facts_of(session: Session, case_ids: list[str]) -> dict[str, CaseFacts]:
+    """The facts of a few listed cases (a page of a list), in one query."""
+    # Read as text and parsed by pydantic in one go: about 4x faster than the JSON column's
+    # decoded dict validated afterwards (the page's largest cost).
+    rows = session.execute(
+        sa.select(col(Case.id), sa.cast(col(Case.facts), sa.Text)).where(col(Case.id).in_(case_ids))
+    ).all()
+    return {case_id: CaseFacts.model_validate_json(facts) for case_id, facts in rows}
 
 
 def case_facts(case: Case) -> CaseFacts:

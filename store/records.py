@@ -116,6 +116,9 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
         if e.seq not in stored:
             session.add(TimelineEntry(case_id=facts.case_id, **e.model_dump()))
     if facts.seq > case.seq:
+        if case.state_since is None or case.state != facts.state:
+            moved = events[-1].at if events else None
+            case.state_since = datetime.fromisoformat(moved) if moved else utcnow()
         case.state, case.outcome, case.title = facts.state, facts.outcome, facts.title
         case.facts = facts.model_dump(mode="json")
         case.seq, case.head_hash, case.updated_at = facts.seq, facts.head_hash, utcnow()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -154,10 +154,34 @@ def get_cases(
     hub: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool | None = None,
     text: Annotated[str | None, Query(min_length=1, max_length=200, description=TEXT_DOC)] = None,
+    country: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Z]{2}$", description="cases with a party hub in this country"),
+    ] = None,
+    sort: Literal["newest", "oldest"] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Cases from the read model, newest first; a hub sees only cases it is part of."""
+    """Cases from the read model, newest (or oldest) first; a hub sees only cases it is part
+    of. The staff pages' list and CSV export run the same query."""
+    flt = CaseFilter(
+        scenario=scenario,
+        state=state,
+        hub=hub,
+        overdue=overdue,
+        text=text,
+        country=country,
+        sort=sort,
+    )
+    rows, next_cursor = filtered_cases(session, caller, flt, limit, cursor)
+    return json_response(CaseList(items=[summary(c) for c in rows], next_cursor=next_cursor))
+
+
+def filtered_cases(
+    session: Any, caller: Any, flt: CaseFilter, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """One page of a case list, its filter checked first (422 naming the field)."""
+    state, text = flt.state, flt.text
     if state is not None and state not in ALL_STATES:
         raise ApiError(
             422,
@@ -169,16 +193,14 @@ def get_cases(
             search_words(text)
         except SearchError as exc:
             raise ApiError(422, str(exc), errors=[{"field": "text", "message": str(exc)}]) from None
-    flt = CaseFilter(scenario=scenario, state=state, hub=hub, overdue=overdue, text=text)
     try:
-        rows, next_cursor = list_cases(session, caller, flt, limit, cursor)
+        return list_cases(session, caller, flt, limit, cursor)
     except ValueError:
         raise ApiError(
             422,
             "the cursor is not one this API gave out",
             errors=[{"field": "cursor", "message": "invalid cursor"}],
         ) from None
-    return json_response(CaseList(items=[summary(c) for c in rows], next_cursor=next_cursor))
 
 
 def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
@@ -328,7 +350,12 @@ def get_deliverable_file(
     case_id: str, deliverable_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
 ) -> FileResponse:
     """Download the file attached to a submitted deliverable."""
-    facts = case_facts(_case_or_404(session, case_id, caller))
+    return deliverable_file(
+        settings, case_facts(_case_or_404(session, case_id, caller)), deliverable_id
+    )
+
+
+def deliverable_file(settings: Any, facts: CaseFacts, deliverable_id: str) -> FileResponse:
     d = facts.deliverable_by_id(deliverable_id)
     if d is None or d.file is None:
         raise ApiError(404, f"deliverable {deliverable_id!r} has no file")

@@ -172,6 +172,18 @@ def everyone(route: str, status: int, obj: str = "none") -> list[Row]:
     return [R(route, caller, obj, status) for caller in callers]
 
 
+def page(route: str, obj: str, status: int, **request: Any) -> list[Row]:
+    """A staff page (HTML): it takes no API key, so every caller here, with a key or without,
+    gets the same answer (most are sent to sign in, 303). Who may do what once signed in as
+    back office or legal is tested with real sessions in ``tests/web``."""
+    callers = ("anonymous", "lead-member", "foreign-hub", "back-office", "legal")
+    PAGE_ROUTES.add(route)
+    return [R(route, caller, obj, status, **request) for caller in callers]
+
+
+PAGE_ROUTES: set[str] = set()  # the staff pages: their errors are HTML pages
+
+
 ACTION = "POST /v1/cases/{case_id}/actions/{action}"
 
 COPY = "POST /v1/cases/{case_id}/executed-copy"
@@ -561,6 +573,32 @@ TABLE: list[Row] = [
     R("POST /l/{token}", "foreign-hub", "unknown-link", 404, form={"choice": "sign"}),
     R("POST /l/{token}", "back-office", "unknown-link", 404, form={"choice": "sign"}),
     R("POST /l/{token}", "legal", "unknown-link", 404, form={"choice": "sign"}),
+    # -- the staff pages --------------------------------------------------------------------------
+    *page("GET /", "none", 303),
+    *page("GET /sign-in", "none", 200),
+    *page("POST /sign-in", "none", 403, form={"username": "office", "password": "x"},
+          note="no sign-in form token"),
+    *page("POST /sign-out", "none", 303),
+    *page("GET /cases", "none", 303),
+    *page("GET /cases.csv", "none", 303),
+    *page("GET /cases/{case_id}", "legal-review", 303),
+    *page("GET /cases/{case_id}/documents/{doc_id}", "legal-review", 303),
+    *page("GET /cases/{case_id}/deliverables/{deliverable_id}/file", "missing-case", 303),
+    *page("POST /cases/{case_id}/actions/{action}", "legal-review", 303, action="approve-draft",
+          form={"csrf_token": "x"}),
+    *page("GET /web-static/{path:path}", "stylesheet", 200),
+    *page("GET /legal", "none", 303),
+    *page("GET /legal/{case_id}", "legal-review", 303),
+    *page("GET /legal/{case_id}/documents/{doc_id}", "legal-review", 303),
+    *page("POST /legal/{case_id}/{action}", "legal-review", 303, action="approve-draft",
+          form={"csrf_token": "x"}),
+    *page("GET /templates", "none", 303),
+    *page("GET /templates/{name}", "template", 303),
+    *page("POST /templates/{name}/preview", "template", 303, form={"csrf_token": "x"}),
+    *page("POST /templates/{name}/publish", "template", 303, form={"csrf_token": "x"}),
+    *page("GET /hubs", "none", 303),
+    *page("GET /hubs/{hub_id}", "own-hub", 303),
+    *page("GET /network", "none", 303),
     # -- webhooks: a hub manages only its own (another hub's → 404); staff have none (403) ------
     *no_key("POST /v1/webhooks", json=HOOK),
     R("POST /v1/webhooks", "lead-member", "none", 201, json=HOOK),
@@ -605,7 +643,7 @@ TABLE: list[Row] = [
 
 PREPARE_CONCURRENCY = 4
 ALIASES = {"sign-link": "signing", "used-link": "delivery"}
-HTML_PAGES = {"GET /l/{token}", "POST /l/{token}"}  # errors as HTML pages, not problem+json
+HTML_PAGES = {"GET /l/{token}", "POST /l/{token}", *PAGE_ROUTES}  # errors as HTML pages
 LISTS = {
     "GET /v1/cases": "case_id",
     "GET /v1/webhooks": "webhook_id",
@@ -889,6 +927,9 @@ class World:
 
     async def _none(self) -> dict[str, Any]:
         return {}
+
+    async def _stylesheet(self) -> dict[str, Any]:
+        return {"path": "staff.css"}
 
 
 def selected_rows(items: list[pytest.Item]) -> list[Row]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from dihflow.settings import Settings
+from tests.api.conftest import store_signing_case
+
 
 @pytest.mark.parametrize(
     ("params", "field"),
@@ -16,6 +19,8 @@ import pytest
         ({"limit": 0}, "limit"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"overdue": "maybe"}, "overdue"),
+        ({"country": "pt"}, "country"),
+        ({"sort": "sideways"}, "sort"),
     ],
 )
 async def test_bad_list_filter_is_422_naming_it(
@@ -84,3 +89,20 @@ async def test_openapi_describes_what_text_matches(api: httpx.AsyncClient) -> No
     text = next(p for p in params if p["name"] == "text")
     assert "begin a word of the title" in text["description"]
     assert "accents" in text["description"]
+
+
+async def test_country_and_oldest_first_filter_the_list(
+    api: httpx.AsyncClient, keys: dict[str, str], api_settings: Settings
+) -> None:
+    store_signing_case(api_settings.database_url, "c-country1", "First")
+    store_signing_case(api_settings.database_url, "c-country2", "Second")
+    office = {"Authorization": f"Bearer {keys['back_office']}"}
+
+    async def ids(**params: str) -> list[str]:
+        r = await api.get("/v1/cases", params=params, headers=office)
+        assert r.status_code == 200, r.text
+        return [item["id"] for item in r.json()["items"]]
+
+    assert await ids(country="PT") == ["c-country2", "c-country1"]  # the lead hub is in PT
+    assert await ids(country="DE") == []
+    assert await ids(country="PT", sort="oldest") == ["c-country1", "c-country2"]

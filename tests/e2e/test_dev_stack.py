@@ -73,7 +73,10 @@ def test_dev_stack_starts_seeds_keeps_cases_and_stops_cleanly(tmp_path: Path) ->
         _wait_ready(proc, url)
         keys_file = tmp_path / "var" / "dev-keys.json"
         assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
-        keys = {(k["role"], k["hub"]): k["key"] for k in json.loads(keys_file.read_text())}
+        entries = json.loads(keys_file.read_text())
+        keys = {(k["role"], k["hub"]): k["key"] for k in entries if "key" in k}
+        staff = {k["role"]: k for k in entries if "username" in k}
+        assert set(staff) == {"back_office", "legal"}
         assert {"back_office", "legal", "hub_member", "hub_signatory"} == {r for r, _ in keys}
         lead = {"Authorization": f"Bearer {keys[('hub_member', 'tagus-ai')]}"}
         hubs = httpx.get(f"{url}/v1/hubs", headers=lead).json()["items"]
@@ -95,6 +98,7 @@ def test_dev_stack_starts_seeds_keeps_cases_and_stops_cleanly(tmp_path: Path) ->
         out = _stop(proc)
     assert proc.returncode == 0, out
     assert "dfk_" in out  # the keys were printed
+    assert staff["back_office"]["password"] in out  # and the staff passwords
     assert _processes_mentioning(str(tmp_path)) == [], "a process of the stack outlived Ctrl-C"
 
     proc = _start(tmp_path, api_port, temporal_port)
@@ -115,6 +119,16 @@ def test_dev_stack_starts_seeds_keeps_cases_and_stops_cleanly(tmp_path: Path) ->
         # the embedded default shows the lead the client's link (no mail is sent there)
         shown = httpx.get(f"{url}/v1/cases/{case['id']}", headers=lead).json()["links"]
         assert [link["action"] for link in shown] == ["sign"] and "/l/" in shown[0]["url"]
+        signed_in = httpx.post(
+            f"{url}/sign-in",
+            data={
+                "username": "backoffice",
+                "password": staff["back_office"]["password"],
+                "sign_in_token": "t",
+            },
+            cookies={"dihflow_sign_in": "t"},
+        )
+        assert signed_in.status_code == 303 and "dihflow_staff" in signed_in.cookies
         outbox_page = httpx.get(f"{url}/dev/outbox")
         assert outbox_page.status_code == 200 and shown[0]["url"] in outbox_page.text
     finally:
