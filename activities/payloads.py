@@ -59,6 +59,9 @@ class LinkInput(BaseModel):
     recipient_name: str
     recipient_email: str
     document_id: str | None = None
+    # a nudge: the link sent again under this key (one message per nudge), its expiry renewed
+    again_key: str | None = None
+    note: str = ""  # the back office's note for the recipient
 
 
 class LinkResult(BaseModel):

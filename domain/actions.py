@@ -111,6 +111,10 @@ class RecordMeeting(_Payload):
     notes: str = Field(default="", max_length=5000)
 
 
+class Nudge(_Payload):
+    note: str = Field(default="", max_length=2000, description="added to the reminder sent")
+
+
 class RecordOutcome(_Payload):
     result: Literal["collaboration_agreed", "further_talks", "no_fit"]
     summary: str = Field(default="", max_length=5000)
@@ -141,6 +145,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "review": GiveReview,
     "cancel": Reason,
     "extend_deadline": ExtendDeadline,
+    "nudge": Nudge,
 }
 ACTIONS = tuple(PAYLOADS)
 
@@ -245,6 +250,7 @@ RULES: dict[str, Callable[[CaseFacts, Caller], bool]] = {
     "review": _may_review,
     "cancel": lambda f, c: _is_lead(f, c) or c.role == Role.back_office,
     "extend_deadline": lambda f, c: c.role == Role.back_office,
+    "nudge": lambda f, c: c.role == Role.back_office,
 }
 assert set(RULES) == set(PAYLOADS), "every action needs a permission rule"
 

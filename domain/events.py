@@ -36,6 +36,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "expired",
     "reminder_sent",
     "deadline_extended",
+    "nudged",
     "candidates_ranked",
     "candidates_selected",
     "consent_given",

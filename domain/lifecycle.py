@@ -24,6 +24,7 @@ from typing import Any
 from statemachine import State, StateChart
 
 from domain.cases import CaseFacts
+from domain.pending import waiting_on
 
 
 def _never_raises(guard: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -101,6 +102,10 @@ class Guards:
         return bool(self.facts.deadlines)
 
     @_never_raises
+    def someone_pending(self) -> bool:
+        return bool(waiting_on(self.facts))
+
+    @_never_raises
     def peer_review_missing(self) -> bool:
         return any(h not in self.facts.peer_reviews for h in self.facts.party_hub_ids)
 
@@ -156,6 +161,12 @@ class JointServiceLifecycle(_Lifecycle):
         | signing.to.itself(cond="has_deadline")
         | delivery.to.itself(cond="has_deadline")
         | in_review.to.itself(cond="has_deadline")
+    )
+    nudge = (
+        partnering.to.itself(cond="someone_pending")
+        | signing.to.itself(cond="someone_pending")
+        | delivery.to.itself(cond="someone_pending")
+        | in_review.to.itself(cond="someone_pending")
     )
 
     # system steps
@@ -219,6 +230,12 @@ class CoDevelopmentLifecycle(_Lifecycle):
         | development.to.itself(cond="has_deadline")
         | in_review.to.itself(cond="has_deadline")
     )
+    nudge = (
+        partnering.to.itself(cond="someone_pending")
+        | signing.to.itself(cond="someone_pending")
+        | development.to.itself(cond="someone_pending")
+        | in_review.to.itself(cond="someone_pending")
+    )
 
     partners_confirmed = partnering.to(drafting, cond="has_partner", unless="invitation_pending")
     partnering_lapsed = partnering.to(expired, unless="has_partner") | partnering.to(
@@ -280,6 +297,11 @@ class MatchmakingLifecycle(_Lifecycle):
         introducing.to.itself(cond="has_deadline")
         | signing.to.itself(cond="has_deadline")
         | in_review.to.itself(cond="has_deadline")
+    )
+    nudge = (
+        introducing.to.itself(cond="someone_pending")
+        | signing.to.itself(cond="someone_pending")
+        | in_review.to.itself(cond="someone_pending")
     )
 
     candidates_ranked = requested.to(matching)

@@ -39,6 +39,8 @@ class IssueLink:
     action: str
     party: str
     subject: str | None = None
+    again: bool = False  # a nudge: the same link sent again (its expiry renewed), with a note
+    note: str = ""
 
 
 @dataclass(frozen=True)

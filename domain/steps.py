@@ -17,6 +17,7 @@ from domain.actions import (
     ExtendDeadline,
     GiveReview,
     HubIds,
+    Nudge,
     Reason,
     RecordMeeting,
     RecordOutcome,
@@ -31,6 +32,7 @@ from domain.actions import (
 )
 from domain.cases import (
     CLIENT,
+    EXTERNAL_PARTIES,
     LOCAL_PLAYER,
     SYSTEM,
     Caller,
@@ -55,6 +57,7 @@ from domain.outcomes import (
     RenderDraft,
     link_purpose,
 )
+from domain.pending import waiting_on
 
 # Which timers may run in which state: leaving a state stops its timers.
 DEADLINES_BY_STATE = {
@@ -475,6 +478,34 @@ def _extend(
     )
 
 
+def _nudge(
+    facts: CaseFacts, action: str, caller: Caller, p: Any, now: datetime, out: Outcome
+) -> None:
+    """Remind whoever the case waits on: a hub by a reminder notice, an external party by its
+    link sent again (the same token, its expiry renewed), each with the back office's note."""
+    assert isinstance(p, Nudge)
+    waiting = waiting_on(facts)
+    fire(facts, action)
+    for w in waiting:
+        if w.party in EXTERNAL_PARTIES and w.link_action is not None:
+            out.effects.append(
+                IssueLink(w.link_action, w.party, w.subject, again=True, note=p.note)
+            )
+            continue
+        context = {"what": w.what, "due": w.due}
+        if p.note:
+            context["note"] = p.note
+        out.notices.append(
+            Notice(
+                to=w.party,
+                template="reminder",
+                subject=f"Reminder: {w.what} on {facts.title}",
+                context=context,
+            )
+        )
+    out.event("nudged", caller.actor, to=list(dict.fromkeys(w.party for w in waiting)))
+
+
 _HANDLERS = {
     "invite_partners": _invite,
     "accept_invitation": _answer_invitation,
@@ -500,6 +531,7 @@ _HANDLERS = {
     "skip_nda": _nda_choice,
     "record_outcome": _record_outcome,
     "extend_deadline": _extend,
+    "nudge": _nudge,
 }
 
 

@@ -426,6 +426,8 @@ class CollaborationCaseWorkflow:
                 recipient_name=who.contact_name or who.name,
                 recipient_email=who.email,
                 document_id=f.draft.document_id if f.draft else None,
+                again_key=f"nudge:{f.seq}" if link.again else None,
+                note=link.note,
             ),
             start_to_close_timeout=self._timeout,
             retry_policy=MESSAGE_RETRY,

@@ -59,6 +59,7 @@ ALL_EVENTS = (
     "review",
     "cancel",
     "extend_deadline",
+    "nudge",
     "partners_confirmed",
     "partnering_lapsed",
     "draft_ready",
@@ -222,6 +223,10 @@ LEGAL_MOVES = [
     ("review", "review_window_closed", _lead_reviewed, "closed"),
     ("review", "extend_deadline", _with_deadline(_piloted, "review"), "review"),
     ("review", "cancel", _piloted, "cancelled"),
+    ("partnering", "nudge", _pending, "partnering"),
+    ("signing", "nudge", _draft, "signing"),
+    ("development", "nudge", _deliverable("pending"), "development"),
+    ("review", "nudge", _piloted, "review"),
 ]
 
 
@@ -266,6 +271,8 @@ ILLEGAL_MOVES = [
     ("partnering", "partners_confirmed", _pending),
     ("partnering", "partners_confirmed", _partner_and_pending),  # not every invitee answered
     ("partnering", "extend_deadline", _pending),
+    ("pilot", "nudge", _deliverable("accepted")),  # the pilot is the lead's own step
+    ("review", "nudge", _all_reviewed),
     ("partnering", "complete_pilot", _partner),
     ("drafting", "revise_draft", _partner),
     ("drafting", "approve_draft", _draft),
@@ -567,7 +574,7 @@ def test_apply_action_closes_without_publish_service_when_pilot_failed() -> None
         (signatory(PARTNER), {"review"}),
         (member(OTHER), set()),
         (link(CLIENT, "review"), set()),
-        (BACK_OFFICE, {"cancel", "extend-deadline"}),
+        (BACK_OFFICE, {"cancel", "extend-deadline", "nudge"}),
     ],
     ids=["lead", "partner-member", "partner-signatory", "outsider", "client-link", "back-office"],
 )

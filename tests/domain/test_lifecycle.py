@@ -41,6 +41,7 @@ ALL_EVENTS = (
     "review",
     "cancel",
     "extend_deadline",
+    "nudge",
     "partners_confirmed",
     "partnering_lapsed",
     "draft_ready",
@@ -214,6 +215,11 @@ LEGAL = [
     ("review", "review_window_closed", _deliverable("accepted"), "closed"),
     ("review", "extend_deadline", _with_deadline(_deliverable("accepted"), "review"), "review"),
     ("review", "cancel", _deliverable("accepted"), "cancelled"),
+    ("partnering", "nudge", _pending, "partnering"),
+    ("signing", "nudge", _draft, "signing"),
+    ("delivery", "nudge", _deliverable("pending"), "delivery"),
+    ("delivery", "nudge", _deliverable("submitted"), "delivery"),  # the lead's decision
+    ("review", "nudge", _deliverable("accepted"), "review"),
 ]
 
 
@@ -267,6 +273,9 @@ ILLEGAL = [
     ("partnering", "partners_confirmed", _pending),
     ("partnering", "partners_confirmed", _partner_and_pending),  # not every invitee answered
     ("partnering", "extend_deadline", _pending),
+    ("partnering", "nudge", _partner),  # nobody left to answer
+    ("legal_review", "nudge", _draft),  # the helpdesk is no party to remind
+    ("delivery", "nudge", _deliverable("accepted")),
     ("partnering", "accept_invitation", _none),
     ("partnering", "accept_invitation", _partner),
     ("partnering", "decline_invitation", _only_declined),
@@ -390,6 +399,7 @@ def test_lifecycle_for_reports_enabled_events_when_restored_at_signing() -> None
         "sign",
         "decline_to_sign",
         "cancel",
+        "nudge",
         "signing_lapsed",
     }
     assert facts.state == "signing"

@@ -60,6 +60,7 @@ ALL_EVENTS = (
     "review",
     "cancel",
     "extend_deadline",
+    "nudge",
     "candidates_ranked",
     "introductions_done",
     "introductions_lapsed",
@@ -207,6 +208,9 @@ LEGAL_MOVES = [
     ("review", "review_window_closed", _outcome, "closed"),
     ("review", "extend_deadline", _with_deadline(_outcome, "review"), "review"),
     ("review", "cancel", _outcome, "cancelled"),
+    ("introducing", "nudge", _intro_pending, "introducing"),
+    ("signing", "nudge", _nda, "signing"),
+    ("review", "nudge", _outcome, "review"),
 ]
 
 
@@ -257,6 +261,8 @@ ILLEGAL_MOVES = [
     ("introducing", "record_meeting", _intro_mutual),
     ("introducing", "request_nda", _met),
     ("introducing", "extend_deadline", _intro_pending),
+    ("introducing", "nudge", _intro_mutual),  # both sides answered
+    ("meeting", "nudge", _met),
     ("introducing", "introductions_done", _intro_mutual_and_pending),  # one still unanswered
     ("meeting", "request_nda", _intro_mutual),
     ("meeting", "skip_nda", _intro_mutual),
@@ -437,7 +443,7 @@ def test_check_action_answers_422_when_lead_selects_itself_as_candidate() -> Non
         (player_link("consent"), set()),
         (player_link("review", HUB_A), set()),
         (link(CLIENT, "consent", HUB_A), set()),
-        (BACK_OFFICE, {"cancel", "extend-deadline"}),
+        (BACK_OFFICE, {"cancel", "extend-deadline", "nudge"}),
     ],
     ids=[
         "candidate-member",
