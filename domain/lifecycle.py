@@ -147,15 +147,7 @@ class JointServiceLifecycle(_Lifecycle):
     accept_deliverable = delivery.to.itself(cond="deliverable_submitted")
     reject_deliverable = delivery.to.itself(cond="deliverable_submitted")
     review = in_review.to(closed)
-    cancel = (
-        requested.to(cancelled)
-        | partnering.to(cancelled)
-        | drafting.to(cancelled)
-        | legal_review.to(cancelled)
-        | signing.to(cancelled)
-        | delivery.to(cancelled)
-        | in_review.to(cancelled)
-    )
+    cancel = cancelled.from_.any()  # from every open (non-final) state
     extend_deadline = (
         partnering.to.itself(cond="has_deadline")
         | signing.to.itself(cond="has_deadline")
@@ -214,16 +206,7 @@ class CoDevelopmentLifecycle(_Lifecycle):
     reject_deliverable = development.to.itself(cond="deliverable_submitted")
     complete_pilot = pilot.to(in_review)
     review = in_review.to.itself(cond="peer_review_missing")
-    cancel = (
-        requested.to(cancelled)
-        | partnering.to(cancelled)
-        | drafting.to(cancelled)
-        | legal_review.to(cancelled)
-        | signing.to(cancelled)
-        | development.to(cancelled)
-        | pilot.to(cancelled)
-        | in_review.to(cancelled)
-    )
+    cancel = cancelled.from_.any()  # from every open (non-final) state
     extend_deadline = (
         partnering.to.itself(cond="has_deadline")
         | signing.to.itself(cond="has_deadline")
@@ -282,17 +265,7 @@ class MatchmakingLifecycle(_Lifecycle):
     decline_to_sign = signing.to(drafting)
     record_outcome = follow_up.to(in_review)
     review = in_review.to(closed)
-    cancel = (
-        requested.to(cancelled)
-        | matching.to(cancelled)
-        | introducing.to(cancelled)
-        | meeting.to(cancelled)
-        | drafting.to(cancelled)
-        | legal_review.to(cancelled)
-        | signing.to(cancelled)
-        | follow_up.to(cancelled)
-        | in_review.to(cancelled)
-    )
+    cancel = cancelled.from_.any()  # from every open (non-final) state
     extend_deadline = (
         introducing.to.itself(cond="has_deadline")
         | signing.to.itself(cond="has_deadline")

@@ -448,3 +448,51 @@ def test_lifecycle_for_picks_the_scenarios_lifecycle_when_restored(
 
     assert type(restored) is chart
     assert restored.current_state_value == "requested"
+
+
+# -- what the three lifecycles share -------------------------------------------------------------
+def _transitions(chart: Any, sources: set[str]) -> set[tuple[str, str, str, tuple[str, ...]]]:
+    """(source, event, target, guards) of every transition leaving ``sources``."""
+    return {
+        (t.source.value, event.id, t.target.value, tuple(str(c) for c in t.cond))
+        for state in chart.states
+        if state.value in sources
+        for t in state.transitions
+        for event in t.events
+    }
+
+
+@pytest.mark.parametrize("scenario", sorted(LIFECYCLES))
+def test_cancel_leads_from_every_open_state_and_from_no_ending(scenario: str) -> None:
+    chart = LIFECYCLES[scenario]
+    open_states = {s.value for s in chart.states if not s.final}
+
+    cancels = {
+        (source, target)
+        for source, event, target, _ in _transitions(chart, open_states | set(ENDINGS))
+        if event == "cancel"
+    }
+
+    assert cancels == {(s, "cancelled") for s in open_states}
+
+
+SHARED = {"drafting", "legal_review", "signing"}
+
+
+def _agreement_part(chart: Any) -> set[tuple[str, str, str, tuple[str, ...]]]:
+    """Drafting → legal review → signing as declared in ``chart``: every transition leaving
+    those states, the step that follows signing (delivery, development, follow-up) named alike."""
+    after_signing = next(
+        t.target.value for t in chart.signing.transitions for e in t.events if e.id == "all_signed"
+    )
+    return {
+        (source, event, "<after signing>" if target == after_signing else target, guards)
+        for source, event, target, guards in _transitions(chart, SHARED)
+    }
+
+
+def test_drafting_legal_review_and_signing_are_declared_alike_in_every_lifecycle() -> None:
+    first, *others = (_agreement_part(LIFECYCLES[s]) for s in sorted(LIFECYCLES))
+
+    assert all(part == first for part in others)
+    assert ("signing", "all_signed", "<after signing>", ("!signature_missing",)) in first
