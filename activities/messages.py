@@ -8,7 +8,6 @@ and receivers can dedupe by Message-ID.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -18,6 +17,7 @@ from activities.notify import MailRefused, Message, notifier_from_settings
 from activities.payloads import LinkInput, LinkResult, NotifyInput
 from dihflow.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
+from domain.digests import sha256_hex
 from domain.outcomes import Notice
 from store.db import session_scope
 from store.models import Case, Hub
@@ -89,9 +89,7 @@ class MessageActivities:
                 action=data.action.replace("_", "-"),
             )
         )
-        return LinkResult(
-            token_hash_prefix=hashlib.sha256(token.encode()).hexdigest()[:12], delivered_to=where
-        )
+        return LinkResult(token_hash_prefix=sha256_hex(token.encode())[:12], delivered_to=where)
 
     @activity.defn(name="notify")
     def notify(self, data: NotifyInput) -> int:

@@ -49,8 +49,8 @@ from temporalio.worker.workflow_sandbox import (  # noqa: E402
     SandboxRestrictions,
 )
 
-from api.actions import workflow_id  # noqa: E402
 from api.case_start import CaseCreate, first_facts  # noqa: E402
+from api.steps import workflow_id  # noqa: E402
 from dihflow.engine import DevServer, connect, free_port  # noqa: E402
 from dihflow.seed import seed_demo_network  # noqa: E402
 from dihflow.settings import Settings  # noqa: E402

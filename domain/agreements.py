@@ -48,13 +48,13 @@ ROLE_LABELS: dict[str, str] = {
 
 # Characters XML 1.0 cannot carry. docxtpl would also turn \a and \f into paragraph and
 # page breaks, so a value could otherwise change the document's structure.
-_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_safe(value: str) -> str:
     """Normalise line ends and refuse characters that cannot appear in a .docx."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    bad = _XML_FORBIDDEN.search(value)
+    bad = XML_FORBIDDEN.search(value)
     if bad is not None:
         raise ValueError(f"contains a control character not allowed in a document: {bad.group()!r}")
     return value

@@ -33,7 +33,7 @@ CLIENT = "client"  # the party id of a joint service's client
 LOCAL_PLAYER = "local_player"  # the party id of a matchmaking case's local player
 EXTERNAL_PARTIES = (CLIENT, LOCAL_PLAYER)
 SYSTEM = "system"  # the actor of timers, reminders and automatic steps
-OPEN_ENDINGS = ("closed", "rejected", "cancelled", "expired")
+ENDINGS = ("closed", "rejected", "cancelled", "expired")  # the final states: a case there is over
 
 
 class Caller(BaseModel):
@@ -270,7 +270,7 @@ class CaseFacts(BaseModel):
 
     @property
     def is_open(self) -> bool:
-        return self.state not in OPEN_ENDINGS
+        return self.state not in ENDINGS
 
 
 class CaseStart(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from domain.cases import CaseFacts
+from domain.digests import sha256_hex
 from domain.hubs import HubProfile
 from domain.steps import is_overdue
 from domain.timeline import TimelineEvent
@@ -31,7 +32,7 @@ KEY_PREFIX = "dfk"
 
 def hash_secret(raw: str) -> str:
     """API keys and link tokens are long random strings: a plain SHA-256 is enough to store."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return sha256_hex(raw.encode())
 
 
 # -- hubs ----------------------------------------------------------------------------------

@@ -14,16 +14,16 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedEr
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.actions import (
+from api.case_start import CaseCreate, first_facts, lead_hub_for
+from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
+from api.idempotency import claim
+from api.problems import ApiError, Problem
+from api.steps import (
     UPDATE_TIMEOUT_SECONDS,
     perform_action,
     refusal,
     workflow_id,
 )
-from api.case_start import CaseCreate, first_facts, lead_hub_for
-from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
-from api.idempotency import claim
-from api.problems import ApiError, Problem
 from api.uploads import is_multipart, read_form, read_json_body
 from api.views import (
     CaseList,

@@ -9,7 +9,6 @@ workflow, and the dossier records its SHA-256.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from dihflow.dossier import EXTERNAL_TEMPLATE, DossierDocument, build_dossier
 from dihflow.settings import Settings
 from domain.actions import allowed_actions
 from domain.cases import HUB_ROLES, Caller, CaseFacts
+from domain.digests import sha256_hex
 from store.db import as_utc
 from store.models import Case, Document, Signature, TimelineEntry
 from store.queries import case_facts, documents, signatures, timeline, visible_case
@@ -112,7 +112,7 @@ async def attach_executed_copy(
         raise ApiError(403, "only the lead hub attaches the executed copy")
     content = await _read_pdf(request, settings)
     assert facts.draft is not None
-    sha = hashlib.sha256(content).hexdigest()
+    sha = sha256_hex(content)
     doc_id = f"{case_id}-v{facts.draft.version}-external"
     existing = session.get(Document, doc_id)
     if existing is None:

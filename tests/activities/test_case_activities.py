@@ -15,10 +15,10 @@ from activities.messages import MessageActivities
 from activities.notify import read_outbox
 from activities.payloads import LinkInput, RecordInput, RenderInput
 from activities.records import RecordActivities
-from activities.rendering import sha256_hex
 from dihflow.seed import seed_demo_network
 from dihflow.settings import Settings
 from domain.cases import CaseFacts, ClientInfo, Invitation
+from domain.digests import sha256_hex
 from domain.timeline import GENESIS, chain_event
 from store.db import session_scope
 from store.models import Document, LinkToken, TimelineEntry

@@ -19,7 +19,6 @@ from activities.rendering import (
     docx_text,
     normalise_docx,
     render_docx,
-    sha256_hex,
 )
 from domain.agreements import (
     SPECIFIC_AGREEMENT_TEMPLATE,
@@ -27,6 +26,7 @@ from domain.agreements import (
     AgreementTask,
     SpecificAgreementVariables,
 )
+from domain.digests import sha256_hex
 
 TEMPLATE = TEMPLATES_DIR / f"{SPECIFIC_AGREEMENT_TEMPLATE}.docx"
 BUILD_SCRIPT = TEMPLATES_DIR / "build_templates.py"

@@ -221,7 +221,7 @@ class _Engine:
 async def test_a_step_the_engine_does_not_confirm_in_time_is_a_504(
     settings: Settings, error: Exception
 ) -> None:
-    from api.actions import perform_action
+    from api.steps import perform_action
     from store.models import Case
 
     caller = Caller(principal_id="p-back-office", role=Role.back_office, hub_id=None)
