@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,7 @@ BODY = CaseCreate(
 
 async def open_case(client: Client, settings: Settings, case_id: str) -> None:
     """What ``POST /v1/cases`` does once the request is checked: update-with-start."""
-    facts = first_facts(case_id, LEAD, BODY, settings)
+    facts = first_facts(case_id, LEAD, BODY, settings, datetime.now(UTC))
     start = CaseStart(
         facts=facts,
         invited_hub_ids=BODY.invited_hub_ids,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from domain.agreements import cost_share_error
 from domain.cases import (
     CLIENT,
     EXTERNAL_PARTIES,
@@ -28,6 +29,7 @@ from domain.cases import (
     Role,
     Scenario,
     TaskSpec,
+    lead_positions,
 )
 from domain.errors import ActionRefused
 from domain.lifecycle import enabled_event_names
@@ -367,9 +369,11 @@ def _check_payload_against_facts(
             raise _invalid("not an open deliverable of yours", ("deliverable_id", "not open"))
     elif isinstance(payload, ReviseDraft) and payload.tasks is not None:
         _check_tasks(facts, payload.tasks)
-    elif isinstance(payload, InvitePartners) and facts.lead_hub_id in payload.hub_ids:
+    elif isinstance(payload, InvitePartners) and lead_positions(facts.lead_hub_id, payload.hub_ids):
         raise _invalid("the lead hub cannot invite itself", ("hub_ids", "the lead hub"))
-    elif isinstance(payload, SelectCandidates) and facts.lead_hub_id in payload.hub_ids:
+    elif isinstance(payload, SelectCandidates) and lead_positions(
+        facts.lead_hub_id, payload.hub_ids
+    ):
         raise _invalid("the lead hub cannot be its own candidate", ("hub_ids", "the lead hub"))
     elif isinstance(payload, ExtendDeadline) and payload.deadline not in facts.deadlines:
         running = ", ".join(n for n in facts.deadlines if not n.endswith("_reminder")) or "none"
@@ -391,8 +395,8 @@ def _check_tasks(facts: CaseFacts, tasks: list[TaskSpec]) -> None:
         for i, t in enumerate(tasks)
         if t.hub_id not in parties
     ]
-    total = sum(t.cost_share_pct for t in tasks)
-    if abs(total - 100) > 0.01:
-        errors.append(("tasks", f"cost shares sum to {total:g}, not 100"))
+    problem = cost_share_error(t.cost_share_pct for t in tasks)
+    if problem is not None:
+        errors.append(("tasks", problem))
     if errors:
         raise _invalid("the tasks do not fit this case", *errors)

@@ -15,6 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.timeline import GENESIS
 
 
+def lead_positions(lead_hub_id: str, hub_ids: list[str]) -> list[int]:
+    """Where the lead hub appears among ``hub_ids``: a lead never invites, or is matched with,
+    itself (the rule of a case's start and of ``invite-partners``/``select-candidates``)."""
+    return [i for i, h in enumerate(hub_ids) if h == lead_hub_id]
+
+
 class Scenario(StrEnum):
     joint_service = "joint_service"
     co_development = "co_development"

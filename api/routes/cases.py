@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,7 +66,8 @@ async def create_case(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CaseView:
     """Start a case. Answers once the case and its first timeline event are in the store."""
-    lead = lead_hub_for(session, caller, body)
+    now = datetime.now(UTC)
+    lead = lead_hub_for(session, caller, body, now.date())
     case_id = f"c-{secrets.token_hex(5)}"
     if idempotency_key:
         case_id, seen = claim(
@@ -82,7 +84,7 @@ async def create_case(
         if started is not None:
             response.headers["Location"] = f"/v1/cases/{case_id}"
             return case_view(session, started, caller, settings)
-    facts = first_facts(case_id, lead, body, settings)
+    facts = first_facts(case_id, lead, body, settings, now)
     start = CaseStart(
         facts=facts,
         invited_hub_ids=body.invited_hub_ids,
