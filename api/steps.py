@@ -18,7 +18,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.case_start import hub_errors
 from api.deps import TemporalClients
 from api.problems import ApiError
-from domain.actions import allowed_actions, check_action, repeated_signature, snake
+from domain.actions import (
+    allowed_actions,
+    check_action,
+    check_body,
+    repeated_signature,
+    snake,
+)
 from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, Role
 from domain.errors import ActionRefused, DomainError
 from domain.hubs import HubProfile, signing_authority
@@ -41,13 +47,26 @@ async def perform_action(
     body: dict[str, Any] | None,
     ip: str = "",
     user_agent: str = "",
+    *,
+    allowed_checked: bool = False,
 ) -> ActionResult:
+    """Check the step against the store, then send it as the update of the same name.
+
+    ``allowed_checked``: the route has already run ``check_allowed`` on this case (before
+    reading the body), so only the body is checked here. Beyond this pre-check the workflow
+    checks the step twice more, each for a reason: its validator (against the workflow's own
+    facts, which may be ahead of the store; a refusal leaves no trace in history) and its
+    handler inside the case's lock (another step may have run since the validator).
+    """
     action = snake(action_name)
     body = body or {}
     facts = case_facts(case)
     if repeated_signature(facts, action, caller, body):
         return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
-    check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
+    if allowed_checked:
+        check_body(facts, action, caller, body)  # 422, from the store
+    else:
+        check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
     asked = body
     if action in ("sign", "decline_to_sign") and caller.role == Role.hub_signatory:
         body = body | _representative(session, facts, caller, action)

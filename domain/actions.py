@@ -273,10 +273,14 @@ def permitted(facts: CaseFacts, action: str, caller: Caller) -> bool:
     return RULES[action](facts, caller)
 
 
-def allowed_actions(facts: CaseFacts, caller: Caller) -> list[str]:
-    """Kebab-case actions ``caller`` can take now: enabled by the lifecycle and permitted."""
-    enabled = [e for e in enabled_event_names(facts) if e in PAYLOADS]
-    return [kebab(a) for a in enabled if permitted(facts, a, caller)]
+def allowed_actions(
+    facts: CaseFacts, caller: Caller, enabled: list[str] | None = None
+) -> list[str]:
+    """Kebab-case actions ``caller`` can take now: enabled by the lifecycle (``enabled``, when
+    the caller has just asked it) and permitted."""
+    if enabled is None:
+        enabled = enabled_event_names(facts)
+    return [kebab(a) for a in enabled if a in PAYLOADS and permitted(facts, a, caller)]
 
 
 def _invalid(detail: str, *errors: tuple[str, str]) -> ActionRefused:
@@ -303,13 +307,25 @@ def check_action(
 ) -> _Payload:
     """Raise ``ActionRefused`` unless ``caller`` may take ``action`` now; return the payload."""
     check_allowed(facts, action, caller)
+    return check_body(facts, action, caller, body)
+
+
+def check_body(
+    facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any] | None
+) -> _Payload:
+    """The body half of ``check_action`` (422, or 409 for a signature over another draft), for
+    a request whose ``check_allowed`` has just passed on the same facts."""
     payload = parse_payload(action, body)
     _check_payload_against_facts(facts, action, payload, caller)
     return payload
 
 
 def check_allowed(facts: CaseFacts, action: str, caller: Caller) -> None:
-    """The body-free part of ``check_action``: 404 unknown, 409 not now, 403 not yours."""
+    """The body-free part of ``check_action``: 404 unknown, 409 not now, 403 not yours.
+
+    Asks the lifecycle once and runs this action's permission rule once; the caller's whole
+    ``allowed_actions`` (every rule) is worked out only for a refusal, which lists them.
+    """
     if action not in PAYLOADS:
         raise ActionRefused(
             "Unknown action",
@@ -317,20 +333,20 @@ def check_allowed(facts: CaseFacts, action: str, caller: Caller) -> None:
             + ", ".join(kebab(a) for a in ACTIONS),
             status=404,
         )
-    mine = allowed_actions(facts, caller)
-    if action not in enabled_event_names(facts):
+    enabled = enabled_event_names(facts)
+    if action not in enabled:
         raise ActionRefused(
             "Action not allowed now",
             f"{kebab(action)} is not possible while the case is {facts.state}",
             status=409,
-            allowed_actions=mine,
+            allowed_actions=allowed_actions(facts, caller, enabled),
         )
     if not permitted(facts, action, caller):
         raise ActionRefused(
             "Not your action",
             f"{kebab(action)} is possible now but not for this caller",
             status=403,
-            allowed_actions=mine,
+            allowed_actions=allowed_actions(facts, caller, enabled),
         )
 
 

@@ -35,7 +35,7 @@ from api.views import (
     summary,
     timeline_view,
 )
-from domain.actions import check_action, check_allowed, repeated_signature, snake
+from domain.actions import check_allowed, check_body, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
 from domain.lifecycle import ALL_STATES
@@ -257,7 +257,7 @@ async def take_action(
     if is_multipart(request):
 
         def check(fields: dict[str, Any]) -> None:  # 404/409/403/422 before storing a file
-            check_action(case_facts(case), snake(action), caller, fields)
+            check_body(case_facts(case), snake(action), caller, fields)
             if snake(action) != "submit_deliverable":
                 raise ApiError(
                     422,
@@ -277,6 +277,7 @@ async def take_action(
         body,
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", "")[:300],
+        allowed_checked=True,
     )
     session.expire_all()
     return case_view(session, _case_or_404(session, case_id, caller), caller, settings)

@@ -667,3 +667,28 @@ def test_default_tasks_shares_sum_to_100_when_case_has_n_party_hubs(hub_count: i
     assert [t.hub_id for t in tasks] == [LEAD, *partners]
     assert sum(t.cost_share_pct for t in tasks) == pytest.approx(100, abs=1e-9)
     assert all(t.cost_share_pct > 0 for t in tasks)
+
+
+def test_check_action_runs_the_permission_rule_once_and_asks_the_lifecycle_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import domain.actions as actions_module
+    import domain.lifecycle as lifecycle_module
+
+    runs: list[str] = []
+    for name, rule in list(actions_module.RULES.items()):
+        monkeypatch.setitem(
+            actions_module.RULES,
+            name,
+            lambda f, c, name=name, rule=rule: runs.append(name) or rule(f, c),
+        )
+    charts = []
+    lifecycle_for = lifecycle_module.lifecycle_for
+    monkeypatch.setattr(
+        lifecycle_module, "lifecycle_for", lambda f: charts.append(f) or lifecycle_for(f)
+    )
+    facts = _signing()
+
+    check_action(facts, "sign", LEAD_SIGNATORY, {"document_sha256": SHA})
+
+    assert (runs, len(charts)) == (["sign"], 1)
