@@ -23,11 +23,12 @@ from domain.actions import (
     check_action,
     check_body,
     repeated_signature,
+    signer_name,
     snake,
 )
 from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, Role
 from domain.errors import ActionRefused, DomainError
-from domain.hubs import HubProfile, signing_authority
+from domain.hubs import HubProfile
 from store.models import Case, Hub, Principal
 from store.queries import case_facts
 
@@ -122,18 +123,9 @@ def _representative(
     hub = session.get(Hub, caller.hub_id)
     assert principal is not None and hub is not None and facts.draft is not None
     profile = HubProfile.model_validate(hub.profile)
-    why = signing_authority(
-        profile, principal.representative_id, facts.draft.template, datetime.now(UTC).date()
-    )
-    if why is not None:
-        raise ActionRefused(
-            "Not an authorised representative",
-            f"cannot {action.replace('_', ' ')} for {profile.name}: {why}",
-            status=403,
-            allowed_actions=[],
-        )
-    rep = next(r for r in profile.representatives if r.id == principal.representative_id)
-    return {"signer_name": rep.name} if action == "sign" else {}
+    today = datetime.now(UTC).date()
+    name = signer_name(profile, principal.representative_id, facts.draft.template, today, action)
+    return {"signer_name": name} if action == "sign" else {}
 
 
 def store_allows(

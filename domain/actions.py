@@ -32,6 +32,7 @@ from domain.cases import (
     lead_positions,
 )
 from domain.errors import ActionRefused
+from domain.hubs import HubProfile
 from domain.lifecycle import enabled_event_names
 
 SHA256 = r"^[0-9a-f]{64}$"
@@ -184,6 +185,42 @@ def repeated_signature(
     party = signer_party(facts, caller)
     sha = (body or {}).get("document_sha256")
     return party is not None and sha == facts.draft.sha256 == facts.signatures.get(party)
+
+
+def signing_authority(
+    profile: HubProfile, representative_id: str | None, template: str, on: date
+) -> str | None:
+    """Why the representative may not sign ``template`` for the hub on ``on``; None when it may."""
+    people = {r.id: r for r in profile.representatives}
+    rep = people.get(representative_id or "")
+    if rep is None:
+        return f"this key is not tied to an authorised representative of {profile.name}"
+    gap = rep.gap(template, on)
+    if gap is None and rep.delegated_by:
+        delegator = people.get(rep.delegated_by)
+        if delegator is None:
+            return f"{rep.name}'s delegation comes from no current representative"
+        gap = delegator.gap(template, on)
+        if gap is not None:
+            gap = f"delegated by {delegator.name}, whose mandate does not hold: {gap}"
+    return gap
+
+
+def signer_name(
+    profile: HubProfile, representative_id: str | None, template: str, on: date, action: str
+) -> str:
+    """The representative signing (or declining) for the hub on ``on``: its name, or a 403
+    naming why it holds no mandate for ``template`` (checked by the API, which has the hub's
+    registry entry; the workflow's facts do not carry people)."""
+    why = signing_authority(profile, representative_id, template, on)
+    if why is not None:
+        raise ActionRefused(
+            "Not an authorised representative",
+            f"cannot {action.replace('_', ' ')} for {profile.name}: {why}",
+            status=403,
+            allowed_actions=[],
+        )
+    return next(r.name for r in profile.representatives if r.id == representative_id)
 
 
 def _may_sign(f: CaseFacts, c: Caller) -> bool:
