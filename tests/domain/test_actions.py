@@ -13,7 +13,6 @@ from domain.cases import (
     CLIENT,
     Caller,
     CaseFacts,
-    ClientInfo,
     Deliverable,
     Draft,
     Invitation,
@@ -23,6 +22,7 @@ from domain.errors import ActionRefused
 from domain.lifecycle import fire
 from domain.outcomes import IssueLink, Outcome, RenderDraft
 from domain.steps import apply_action, default_tasks, on_deadline
+from tests import factories
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -33,23 +33,7 @@ NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def make_facts(state: str = "requested", **overrides: Any) -> CaseFacts:
-    data: dict[str, Any] = {
-        "case_id": "case-1",
-        "scenario": "joint_service",
-        "state": state,
-        "title": "Predictive maintenance for a bakery",
-        "need": "Detect oven failures early",
-        "scope": "Data audit, model, pilot",
-        "lead_hub_id": LEAD,
-        "client": ClientInfo(name="Acme Bakery", country="PT", email="ops@acme.example"),
-        "start_date": "2025-03-01",
-        "end_date": "2025-09-30",
-        "partnering_days": 14,
-        "review_days": 30,
-        "created_at": "2025-03-01T09:00:00+00:00",
-    }
-    data.update(overrides)
-    return CaseFacts(**data)
+    return factories.make_facts("joint_service", state, **overrides)
 
 
 def _draft(version: int = 1, sha256: str = SHA) -> Draft:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from statemachine.exceptions import TransitionNotAllowed
 
-from domain.cases import CLIENT, CaseFacts, ClientInfo, Deliverable, Draft, Invitation, Scenario
+from domain.cases import CLIENT, CaseFacts, Deliverable, Draft, Invitation, Scenario
 from domain.lifecycle import (
     LIFECYCLES,
     CoDevelopmentLifecycle,
@@ -18,6 +18,7 @@ from domain.lifecycle import (
     fire,
     lifecycle_for,
 )
+from tests import factories
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -54,23 +55,7 @@ ENDINGS = ("closed", "cancelled", "rejected", "expired")
 
 
 def make_facts(state: str = "requested", **overrides: Any) -> CaseFacts:
-    data: dict[str, Any] = {
-        "case_id": "case-1",
-        "scenario": "joint_service",
-        "state": state,
-        "title": "Predictive maintenance for a bakery",
-        "need": "Detect oven failures early",
-        "scope": "Data audit, model, pilot",
-        "lead_hub_id": LEAD,
-        "client": ClientInfo(name="Acme Bakery", country="PT", email="ops@acme.example"),
-        "start_date": "2025-03-01",
-        "end_date": "2025-09-30",
-        "partnering_days": 14,
-        "review_days": 30,
-        "created_at": "2025-03-01T09:00:00+00:00",
-    }
-    data.update(overrides)
-    return CaseFacts(**data)
+    return factories.make_facts("joint_service", state, **overrides)
 
 
 # -- facts setups that make guards true (or deliberately false) --------------------------------
@@ -442,7 +427,7 @@ def test_lifecycles_cover_every_scenario_when_declared() -> None:
 def test_lifecycle_for_picks_the_scenarios_lifecycle_when_restored(
     scenario: str, chart: type[Any]
 ) -> None:
-    facts = make_facts("requested", scenario=scenario)
+    facts = factories.make_facts(scenario, "requested")
 
     restored = lifecycle_for(facts)
 

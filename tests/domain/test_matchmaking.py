@@ -22,7 +22,7 @@ from domain.errors import ActionRefused
 from domain.lifecycle import enabled_event_names, fire
 from domain.outcomes import Event, IssueLink, RenderDraft
 from domain.steps import on_deadline
-from tests.domain.factories import (
+from tests.factories import (
     BACK_OFFICE,
     LEAD,
     LEGAL,

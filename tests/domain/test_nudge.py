@@ -8,7 +8,7 @@ from domain.actions import allowed_actions, check_action
 from domain.cases import CLIENT, LOCAL_PLAYER, Deliverable, Introduction, Invitation
 from domain.errors import ActionRefused
 from domain.outcomes import Event, IssueLink
-from tests.domain.factories import (
+from tests.factories import (
     BACK_OFFICE,
     LEAD,
     LEGAL,

@@ -10,7 +10,7 @@ from domain.cases import CLIENT, CaseFacts, Invitation
 from domain.lifecycle import Guards, enabled_event_names, lifecycle_for
 from domain.outcomes import IssueLink, link_purpose
 from domain.steps import on_deadline
-from tests.domain.factories import LEGAL, NOW, PARTNER, draft, make_facts, take
+from tests.factories import LEGAL, NOW, PARTNER, draft, make_facts, take
 
 
 def test_link_purpose_names_version_and_party_or_the_subject() -> None:

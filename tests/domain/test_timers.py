@@ -11,7 +11,7 @@ import pytest
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts, Deliverable, Introduction, Invitation
 from domain.outcomes import Event, RenderDraft
 from domain.steps import is_overdue, on_deadline
-from tests.domain.factories import (
+from tests.factories import (
     BACK_OFFICE,
     LEAD,
     LEGAL,
