@@ -10,7 +10,7 @@ Queries
     ``facts``          the case as the workflow holds it (diagnostics; reads use the store).
 Timers
     every entry of ``facts.deadlines`` (partnering deadline, review window): a
-    ``wait_condition`` against the earliest one; when it passes, ``domain.actions.on_deadline``.
+    ``wait_condition`` against the earliest one; when it passes, ``domain.steps.on_deadline``.
 
 What a step does is decided in ``domain.steps`` (an ``Outcome``: events, effects, notices); the
 workflow carries each ``Effect`` out with the activity that does it (dispatch by ``match`` in
@@ -31,6 +31,8 @@ delivery, development, follow_up   ``ExecuteAgreement``             ``produce_ex
 (the last signature)                                                (run loop, after the step)
 closed (co-development, pilot      ``PublishService``               ``publish_service``
 succeeded)
+the same state (``nudge``)         ``IssueLink(..., again=True)``   ``issue_link`` (the same
+                                                                    link, sent again)
 any (every step)                   its events, then notices         ``record_case``,
                                                                     ``queue_webhooks``, ``notify``
 =================================  ===============================  ===========================
