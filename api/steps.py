@@ -26,7 +26,7 @@ from domain.actions import (
     signer_name,
     snake,
 )
-from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, Role
+from domain.cases import ActionRequest, ActionResult, AttachCopyRequest, Caller, CaseFacts, Role
 from domain.errors import ActionRefused, DomainError
 from domain.hubs import HubProfile
 from store.models import Case, Hub, Principal
@@ -112,6 +112,38 @@ async def perform_action(
         # error in place of the cancellation): the step may still be taken
         raise ApiError(504, "the step was sent but not confirmed in time; read the case") from None
     return result  # type: ignore[no-any-return]
+
+
+async def record_external_copy(
+    temporal: TemporalClients,
+    facts: CaseFacts,
+    caller: Caller,
+    document_id: str,
+    sha256: str,
+) -> None:
+    """Have the case's workflow record the executed copy signed elsewhere on the timeline.
+
+    A case whose workflow has ended keeps the copy (stored, listed with the documents, in the
+    dossier) without a timeline event: its chain is closed.
+    """
+    client = await temporal.get()
+    handle = client.get_workflow_handle(workflow_id(facts.case_id))
+    request = AttachCopyRequest(caller=caller, document_id=document_id, sha256=sha256)
+    try:
+        await asyncio.wait_for(
+            handle.execute_update("attach_executed_copy", request, result_type=ActionResult),
+            UPDATE_TIMEOUT_SECONDS,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise refusal(exc, facts, caller) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND and "completed" in str(exc).lower():
+            return
+        raise ApiError(
+            503, "the workflow engine is not reachable now; send the same file again"
+        ) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise ApiError(504, "the copy is stored but not yet recorded; send it again") from None
 
 
 def _representative(

@@ -347,6 +347,39 @@ def check_action(
     return check_body(facts, action, caller, body)
 
 
+def is_executed(facts: CaseFacts) -> bool:
+    """Every party has signed the current draft (the agreement is executed)."""
+    return facts.draft is not None and not facts.unsigned
+
+
+def check_external_copy(facts: CaseFacts, caller: Caller, sha256: str | None) -> bool:
+    """May ``caller`` attach the executed copy signed elsewhere with this SHA-256 (``None``:
+    whatever the file, asked before it is read)? True when it is new, False when this very
+    copy is attached already; ``ActionRefused`` otherwise (409 before every party has signed
+    here or when another copy is attached, 403 but for the lead hub)."""
+    if not is_executed(facts):
+        raise ActionRefused(
+            "Not executed yet",
+            "the agreement is not executed yet: every party signs it here first",
+            status=409,
+            allowed_actions=allowed_actions(facts, caller),
+        )
+    if not _is_lead(facts, caller):
+        raise ActionRefused(
+            "Not your attachment", "only the lead hub attaches the executed copy", status=403
+        )
+    if sha256 is not None and facts.external_copy_sha256 not in (None, sha256):
+        version = facts.draft.version if facts.draft else 0
+        raise ActionRefused(
+            "Another copy attached",
+            f"an executed copy is already attached for version {version} "
+            f"(SHA-256 {facts.external_copy_sha256})",
+            status=409,
+            allowed_actions=allowed_actions(facts, caller),
+        )
+    return facts.external_copy_sha256 is None
+
+
 def check_body(
     facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any] | None
 ) -> _Payload:

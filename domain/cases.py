@@ -211,6 +211,7 @@ class CaseFacts(BaseModel):
     review_comments: list[DraftComment] = []  # every round of the helpdesk's comments
     signing_order: Literal["parallel", "sequential"] = "parallel"  # sequential: as in signers
     draft: Draft | None = None
+    external_copy_sha256: str | None = None  # the executed copy signed elsewhere, attached
     signatures: dict[str, str] = {}  # party id -> SHA-256 it signed, for the current draft
     deliverables: list[Deliverable] = []
     review: Review | None = None
@@ -296,6 +297,15 @@ class ActionRequest(BaseModel):
     body: dict[str, Any] = {}
     ip: str = ""
     user_agent: str = ""
+
+
+class AttachCopyRequest(BaseModel):
+    """The executed copy signed elsewhere, stored by the API, for the timeline to record
+    (the workflow update ``attach_executed_copy``)."""
+
+    caller: Caller
+    document_id: str
+    sha256: str
 
 
 class ActionResult(BaseModel):

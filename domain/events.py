@@ -49,6 +49,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "service_published",
     "executed_copy_produced",
     "executed_copy_failed",
+    "executed_copy_attached",
 )
 
 

@@ -506,6 +506,25 @@ def _nudge(
     out.event("nudged", caller.actor, to=list(dict.fromkeys(w.party for w in waiting)))
 
 
+def attach_external_copy(
+    facts: CaseFacts, caller: Caller, document_id: str, sha256: str
+) -> Outcome:
+    """The executed copy signed elsewhere (checked by ``check_external_copy``) is attached: the
+    case stays where it is, the timeline records the copy by id and hash."""
+    facts.external_copy_sha256 = sha256
+    out = Outcome()
+    version = facts.draft.version if facts.draft else 0
+    out.event(
+        "executed_copy_attached",
+        caller.actor,
+        document_id=document_id,
+        sha256=sha256,
+        version=version,
+    )
+    out.notify(facts.lead_hub_id, "state_changed", f"Executed copy attached: {facts.title}")
+    return out
+
+
 _HANDLERS = {
     "invite_partners": _invite,
     "accept_invitation": _answer_invitation,

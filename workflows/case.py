@@ -6,6 +6,8 @@ Updates
     one per action     every action of ``domain.actions`` is an update of the same snake_case
                        name (``accept_invitation``, ``sign``, ...), handled by one dynamic
                        handler whose validator asks the lifecycle and the permission rules.
+    ``attach_executed_copy``  records the executed copy signed elsewhere (stored by the API)
+                       as an ``executed_copy_attached`` event; the case stays where it is.
 Queries
     ``facts``          the case as the workflow holds it (diagnostics; reads use the store).
 Timers
@@ -73,11 +75,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.records import RecordActivities
     from activities.webhooks import WebhookActivities
-    from domain.actions import Sign, check_action, repeated_signature
+    from domain.actions import Sign, check_action, check_external_copy, repeated_signature
     from domain.cases import (
         SYSTEM,
         ActionRequest,
         ActionResult,
+        AttachCopyRequest,
         Caller,
         CaseFacts,
         CaseStart,
@@ -96,7 +99,7 @@ with workflow.unsafe.imports_passed_through():
         RenderDraft,
         link_purpose,
     )
-    from domain.steps import apply_action, is_overdue, on_deadline
+    from domain.steps import apply_action, attach_external_copy, is_overdue, on_deadline
     from domain.timeline import TimelineEvent, chain_event
 
 SA_SCENARIO = SearchAttributeKey.for_keyword("DihflowScenario")
@@ -273,6 +276,27 @@ class CollaborationCaseWorkflow:
             return  # not opened yet: the handler opens the case, then checks inside the lock
         try:
             check_action(self.facts, name, request.caller, request.body)
+        except ActionRefused as exc:
+            raise _refusal(exc) from None
+
+    # -- the executed copy signed elsewhere: a document, recorded on the timeline -------------
+    @workflow.update(name="attach_executed_copy")
+    async def attach_executed_copy(self, request: AttachCopyRequest) -> ActionResult:
+        async with self.lock:
+            work = self.facts.model_copy(deep=True)
+            try:  # re-check inside the lock, as for a step
+                if not check_external_copy(work, request.caller, request.sha256):
+                    return self._result(changed=False)  # this copy is recorded already
+            except ActionRefused as exc:
+                raise _refusal(exc) from None
+            out = attach_external_copy(work, request.caller, request.document_id, request.sha256)
+            await self._carry_out(work, out, None)
+        return self._result()
+
+    @attach_executed_copy.validator
+    def validate_attach_executed_copy(self, request: AttachCopyRequest) -> None:
+        try:
+            check_external_copy(self.facts, request.caller, request.sha256)
         except ActionRefused as exc:
             raise _refusal(exc) from None
 

@@ -344,7 +344,16 @@ async def test_the_lead_attaches_the_agreement_signed_elsewhere(
     case = await read(stack, PARTNER_MEMBER, cid)
     assert (body["document_id"], sha) in {(d["id"], d["sha256"]) for d in case["documents"]}
     assert case["state"] == "delivery"  # a document attachment, not a step of the case
-    assert [e.type for e in await timeline(stack, cid)] == [e.type for e in executed.events]
+    events = await timeline(stack, cid)  # recorded once, though attached three times
+    assert [e.type for e in events] == [e.type for e in executed.events] + [
+        "executed_copy_attached"
+    ]
+    assert events[-1].actor.startswith("principal:") and verify_chain(events) == []
+    assert events[-1].data == {
+        "document_id": body["document_id"],
+        "sha256": sha,
+        "version": executed.draft["version"],
+    }
 
     content = await get_dossier(stack, cid)
     assert verify_dossier(content) == []
