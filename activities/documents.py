@@ -6,7 +6,6 @@ making a second one. Files are stored by their SHA-256 (``documents/ab/abcd….d
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.payloads import RenderInput
-from activities.rendering import TEMPLATES_DIR, render_docx, sha256_hex
+from activities.rendering import TEMPLATES_DIR, render_docx
 from dihflow.settings import Settings
 from domain.agreements import (
     CO_DEVELOPMENT_TEMPLATE,
@@ -33,6 +32,7 @@ from domain.agreements import (
     SpecificAgreementVariables,
 )
 from domain.cases import CaseFacts, Draft, Scenario
+from domain.digests import sha256_hex
 from domain.steps import default_tasks, milestone_due
 from domain.taxonomy import vocabulary
 from domain.timeline import canonical_json
@@ -82,7 +82,7 @@ class DocumentActivities:
                 template=template,
                 template_version=TEMPLATE_VERSION,
                 template_sha256=sha256_hex(template_path.read_bytes()),
-                variables_sha256=hashlib.sha256(canonical_json(context)).hexdigest(),
+                variables_sha256=sha256_hex(canonical_json(context)),
                 sha256=digest,
                 path=str(path.relative_to(self.settings.documents_dir)),
                 size=len(content),

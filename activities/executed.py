@@ -16,11 +16,10 @@ rows it made (ids ``<case>-v<version>-certificate``, ``-executed``, ``-executed-
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,19 @@ from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from pydantic import BaseModel
 from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.documents import store_file
+from activities.payloads import ExecutedCopy, ExecuteInput
 from activities.pdf import PdfConversionError, PdfConverter
-from activities.rendering import normalise_docx, sha256_hex
+from activities.rendering import normalise_docx
 from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
 from dihflow.settings import Settings
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
+from domain.clock import utc_naive, utc_text
+from domain.digests import sha256_hex
 from domain.timeline import canonical_json
 from store.db import as_utc, session_scope
 from store.models import Document, Hub, Signature
@@ -64,27 +65,6 @@ COLUMNS = (
     "User agent",
 )
 ROLES = {CLIENT: "client", LOCAL_PLAYER: "local player"}
-
-
-class ExecuteInput(BaseModel):
-    """The case as recorded with its ``agreement_executed`` event: ``facts.head_hash`` is the
-    timeline head at execution, ``executed_at`` that event's time (fixes the files' dates)."""
-
-    facts: CaseFacts
-    executed_at: str
-
-
-class ExecutedCopy(BaseModel):
-    """Ids and hashes only (this lands in workflow history)."""
-
-    version: int
-    document_id: str
-    sha256: str
-    certificate_id: str
-    certificate_sha256: str
-    pdf_document_id: str | None = None
-    pdf_sha256: str | None = None
-    pdf_skipped: str | None = None  # why there is no PDF
 
 
 @dataclass(frozen=True)
@@ -121,7 +101,7 @@ class Certificate:
             "executed_at": self.executed_at.isoformat(),
             "signers": [s.__dict__ for s in self.signers],
         }
-        return hashlib.sha256(canonical_json(data)).hexdigest()
+        return sha256_hex(canonical_json(data))
 
 
 def doc_ids(case_id: str, version: int) -> tuple[str, str, str]:
@@ -299,7 +279,7 @@ def _certificate(session: Any, facts: CaseFacts, executed_at: str) -> Certificat
                 signer_name=s.signer_name or f"(no name given; API key {s.principal_id})",
                 role=ROLES.get(party, "hub signatory"),
                 organisation=organisation,
-                signed_at=_utc_text(signed_at),
+                signed_at=utc_text(signed_at),
                 ip=s.ip or "(not seen)",
                 user_agent=s.user_agent or "(not sent)",
             )
@@ -317,17 +297,6 @@ def _certificate(session: Any, facts: CaseFacts, executed_at: str) -> Certificat
     )
 
 
-def _utc_naive(moment: datetime) -> datetime:
-    """python-docx writes core-property times as UTC wall-clock times."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0)
-
-
-def _utc_text(moment: datetime) -> str:
-    return _utc_naive(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def certificate_docx(cert: Certificate) -> bytes:
     """The signature certificate alone, as deterministic .docx bytes."""
     document = docx.Document()
@@ -343,7 +312,7 @@ def executed_docx(signed: bytes, cert: Certificate) -> bytes:
 
 
 def _save(document: Any, at: datetime) -> bytes:
-    stamp = _utc_naive(at)
+    stamp = utc_naive(at)
     core = document.core_properties
     core.created = core.modified = core.last_printed = stamp
     core.last_modified_by = "dihflow"
@@ -365,7 +334,7 @@ def _write_certificate(document: Any, cert: Certificate, *, new_page: bool) -> N
     run.font.size = Pt(16)
     document.add_paragraph(
         f"Case {cert.case_id}: {cert.title}. Document {cert.document_id} (version "
-        f"{cert.version}), executed on {_utc_text(cert.executed_at)} when the last party signed."
+        f"{cert.version}), executed on {utc_text(cert.executed_at)} when the last party signed."
     )
     table = document.add_table(rows=1, cols=len(COLUMNS))
     if "Table Grid" in styles:

@@ -8,7 +8,6 @@ and receivers can dedupe by Message-ID.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -18,7 +17,8 @@ from activities.notify import MailRefused, Message, notifier_from_settings
 from activities.payloads import LinkInput, LinkResult, NotifyInput
 from dihflow.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
-from domain.steps import Notice
+from domain.digests import sha256_hex
+from domain.outcomes import Notice
 from store.db import session_scope
 from store.models import Case, Hub
 from store.records import derive_link_token, ensure_link
@@ -59,6 +59,7 @@ class MessageActivities:
                 data.purpose,
                 datetime.fromisoformat(data.expires_at),
                 subject=data.subject,
+                renew=data.again_key is not None,
             )
             facts = _facts(session, data.case_id)
             lead = _hub_name(session, facts.lead_hub_id)
@@ -66,27 +67,29 @@ class MessageActivities:
         request = REQUESTS.get(data.action, data.action.replace("_", " "))
         if about:
             request += f" with {about}"
+        key, subject = f"{data.case_id}:link:{data.purpose}", f"Please {request}"
+        if data.again_key is not None:  # a nudge: one more message, the same link
+            key, subject = f"{key}:{data.again_key}", f"Reminder: please {request}"
         where = self._send(
             Message(
-                key=f"{data.case_id}:link:{data.purpose}",
+                key=key,
                 case_id=data.case_id,
                 to_name=data.recipient_name,
                 to_email=data.recipient_email,
-                subject=f"[{data.case_id}] Please {request}: {data.title}",
+                subject=f"[{data.case_id}] {subject}: {data.title}",
                 template="link",
                 context={
                     "requested_by": lead,
                     "request": request,
                     "title": data.title,
                     "expires_at": data.expires_at,
+                    "note": data.note,
                 },
                 link=self.link_url(data.case_id, data.purpose),
                 action=data.action.replace("_", "-"),
             )
         )
-        return LinkResult(
-            token_hash_prefix=hashlib.sha256(token.encode()).hexdigest()[:12], delivered_to=where
-        )
+        return LinkResult(token_hash_prefix=sha256_hex(token.encode())[:12], delivered_to=where)
 
     @activity.defn(name="notify")
     def notify(self, data: NotifyInput) -> int:
@@ -148,7 +151,11 @@ def _context(notice: Notice, data: NotifyInput, name: str, lead: str) -> dict[st
     if notice.template == "invitation":
         return base | {"hub_name": name, "lead_hub": lead, "deadline": ctx.get("deadline", "")}
     if notice.template == "reminder":
-        return base | {"waiting_for": ctx.get("what", ""), "due_date": ctx.get("due", "")}
+        return base | {
+            "waiting_for": ctx.get("what", ""),
+            "due_date": ctx.get("due", ""),
+            "note": ctx.get("note", ""),
+        }
     if notice.template == "deadline":
         return base | {
             "deadline_name": ctx.get("deadline_name", ""),

@@ -16,7 +16,6 @@ and ``action`` when the message has them; a variable the template needs and nobo
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import smtplib
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from domain.digests import sha256_hex
 
 MAIL_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
 MAIL_TEMPLATES = ("invitation", "link", "reminder", "deadline", "state_changed")
@@ -94,7 +95,7 @@ def render_body(message: Message) -> str:
 
 
 def message_id(key: str) -> str:
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@dihflow>"
+    return f"<{sha256_hex(key.encode())[:32]}@dihflow>"
 
 
 def build_email(message: Message, sender: str, sent_at: datetime) -> EmailMessage:
@@ -129,7 +130,7 @@ class OutboxNotifier:
     def path_for(self, key: str) -> Path:
         # Readable part plus a hash of the whole key, so "a:b" and "a-b" never share a file.
         readable = _UNSAFE_FILE_CHARS.sub("-", key).strip(".-")[:100]
-        digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+        digest = sha256_hex(key.encode())[:8]
         return self.outbox_dir / f"{readable or 'message'}.{digest}.eml"
 
     def send(self, message: Message, sent_at: datetime) -> str:

@@ -1,11 +1,27 @@
-"""Activity inputs and results (plain pydantic models; table objects never cross Temporal)."""
+"""Every activity's input and result, in one place (plain pydantic models: table objects never
+cross Temporal). The workflows import these and ``domain`` only, besides the activity
+references they call. Their JSON shape is in saved workflow histories: add fields with
+defaults, never rename or remove one (see README "Versioning workflows").
+
+| activity                     | input                      | result                |
+|------------------------------|----------------------------|-----------------------|
+| ``record_case``              | ``RecordInput``            | none                  |
+| ``render_agreement``         | ``RenderInput``            | ``domain.cases.Draft``|
+| ``issue_link``               | ``LinkInput``              | ``LinkResult``        |
+| ``notify``                   | ``NotifyInput``            | none                  |
+| ``rank_candidates``          | ``domain.cases.CaseFacts`` | ``list[Candidate]``   |
+| ``publish_service``          | ``domain.cases.CaseFacts`` | none                  |
+| ``produce_executed_agreement``| ``ExecuteInput``          | ``ExecutedCopy``      |
+| ``queue_webhooks``           | ``QueueWebhooksInput``     | ``QueueWebhooksResult``|
+| ``deliver_webhook``          | ``DeliveryInput``          | ``DeliveryResult``    |
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
 from domain.cases import CaseFacts
-from domain.steps import Notice
+from domain.outcomes import Notice
 from domain.timeline import TimelineEvent
 
 
@@ -43,6 +59,9 @@ class LinkInput(BaseModel):
     recipient_name: str
     recipient_email: str
     document_id: str | None = None
+    # a nudge: the link sent again under this key (one message per nudge), its expiry renewed
+    again_key: str | None = None
+    note: str = ""  # the back office's note for the recipient
 
 
 class LinkResult(BaseModel):
@@ -59,3 +78,49 @@ class NotifyInput(BaseModel):
     key_prefix: str  # with the notice's index: each message's idempotency key
     notices: list[Notice]
     link_days: int = 14
+
+
+class ExecuteInput(BaseModel):
+    """The case as recorded with its ``agreement_executed`` event: ``facts.head_hash`` is the
+    timeline head at execution, ``executed_at`` that event's time (fixes the files' dates)."""
+
+    facts: CaseFacts
+    executed_at: str
+
+
+class ExecutedCopy(BaseModel):
+    """Ids and hashes only (this lands in workflow history)."""
+
+    version: int
+    document_id: str
+    sha256: str
+    certificate_id: str
+    certificate_sha256: str
+    pdf_document_id: str | None = None
+    pdf_sha256: str | None = None
+    pdf_skipped: str | None = None  # why there is no PDF
+
+
+class QueueWebhooksInput(BaseModel):
+    """Events just recorded for a case, and every hub they concern (lead, invited, introduced)."""
+
+    case_id: str
+    events: list[TimelineEvent]
+    hub_ids: list[str]
+
+
+class QueueWebhooksResult(BaseModel):
+    queued: int  # deliveries created by this call
+    started: int  # delivery workflows started (or found running) for pending deliveries
+
+
+class DeliveryInput(BaseModel):
+    """One webhook delivery to make (its row ``webhook_delivery.id``)."""
+
+    delivery_id: str
+
+
+class DeliveryResult(BaseModel):
+    status: str  # delivered, failed
+    attempts: int
+    status_code: int | None = None

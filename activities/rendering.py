@@ -9,12 +9,11 @@ compression and core-properties dates so the same inputs always give the same SH
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,9 @@ from docx.table import Table
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
+
+from domain.agreements import XML_FORBIDDEN
+from domain.clock import utc_naive
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "agreements"
 
@@ -35,8 +37,6 @@ ZIP_COMPRESSLEVEL = 6
 
 CONTENT_TYPES = "[Content_Types].xml"
 
-# Characters XML 1.0 cannot carry (docxtpl also turns \a and \f into structure).
-_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 
 
@@ -47,11 +47,6 @@ class RenderError(Exception):
 def template_path(name: str) -> Path:
     """Path of the named template in ``TEMPLATES_DIR`` (``name`` without ``.docx``)."""
     return TEMPLATES_DIR / f"{name}.docx"
-
-
-def sha256_hex(data: bytes) -> str:
-    """Lower-case hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def normalise_docx(data: bytes) -> bytes:
@@ -120,7 +115,7 @@ def render_docx(
     except TemplateError as exc:
         raise RenderError(f"cannot render template {template_path.name}: {exc}") from exc
 
-    stamp = _utc_naive(fixed_time)
+    stamp = utc_naive(fixed_time)
     core = tpl.docx.core_properties
     core.created = stamp
     core.modified = stamp
@@ -193,13 +188,6 @@ def _block_text(block: Any) -> Iterator[str]:
         yield block.text
 
 
-def _utc_naive(value: datetime) -> datetime:
-    """python-docx writes the wall-clock time with a ``Z`` suffix: give it UTC."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0)
-
-
 def _undefined_name(exc: UndefinedError) -> str:
     match = _UNDEFINED_NAME.search(str(exc))
     if match is None:
@@ -210,7 +198,7 @@ def _undefined_name(exc: UndefinedError) -> str:
 def _check_values(value: Any, where: str) -> None:
     """Refuse strings that XML cannot carry, anywhere in the context."""
     if isinstance(value, str):
-        bad = _XML_FORBIDDEN.search(value)
+        bad = XML_FORBIDDEN.search(value)
         if bad is not None:
             raise RenderError(f"{where} contains a control character {bad.group()!r}")
     elif isinstance(value, dict):

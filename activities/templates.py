@@ -9,7 +9,6 @@ SHA-256, so ``verify_document`` can re-render it and report any difference.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import secrets
 from dataclasses import dataclass
@@ -24,8 +23,9 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from activities.documents import store_file
-from activities.rendering import TEMPLATES_DIR, RenderError, render_docx, sha256_hex
+from activities.rendering import TEMPLATES_DIR, RenderError, render_docx
 from domain.agreements import TEMPLATE_VARIABLES
+from domain.digests import sha256_hex
 from domain.timeline import canonical_json
 from store.models import Document, TemplateVersion
 
@@ -169,7 +169,7 @@ def generate(
         template=name,
         template_version=str(template.version),
         template_sha256=sha256_hex(template.path.read_bytes()),
-        variables_sha256=hashlib.sha256(canonical_json(context)).hexdigest(),
+        variables_sha256=sha256_hex(canonical_json(context)),
         sha256=digest,
         path=str(path.relative_to(documents_dir)),
         size=len(content),
@@ -200,7 +200,7 @@ def verify(session: Session, documents_dir: Path, doc_id: str) -> list[str]:
     if sha256_hex(template.path.read_bytes()) != doc.template_sha256:
         problems.append(f"template {doc.template} v{doc.template_version} changed since rendering")
     context = doc.variables["context"]
-    if hashlib.sha256(canonical_json(context)).hexdigest() != doc.variables_sha256:
+    if sha256_hex(canonical_json(context)) != doc.variables_sha256:
         problems.append("the recorded variables do not match their recorded SHA-256")
     again = render(template, context, datetime.fromisoformat(doc.variables["fixed_time"]))
     if sha256_hex(again) != doc.sha256:

@@ -38,14 +38,15 @@ from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from dihflow.settings import Settings
-from domain.events import (
+from activities.payloads import (
     DeliveryInput,
     DeliveryResult,
     QueueWebhooksInput,
     QueueWebhooksResult,
-    subscribed,
 )
+from dihflow.settings import Settings
+from domain.digests import sha256_hex
+from domain.events import subscribed
 from domain.timeline import TimelineEvent
 from store.db import session_scope
 from store.models import Webhook, WebhookDelivery, utcnow
@@ -89,7 +90,7 @@ def verify_signature(
 
 def delivery_id(webhook_id: str, case_id: str, seq: int) -> str:
     """Stable per (webhook, case, event): a retried queueing finds the row it made."""
-    return "d-" + hashlib.sha256(f"{webhook_id}:{case_id}:{seq}".encode()).hexdigest()[:32]
+    return "d-" + sha256_hex(f"{webhook_id}:{case_id}:{seq}".encode())[:32]
 
 
 def delivery_payload(delivery: str, case_id: str, event: TimelineEvent) -> dict[str, Any]:

@@ -7,7 +7,6 @@ its id, so a retry after a crash creates the same resource (e.g. the same case w
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.problems import ApiError
+from domain.digests import sha256_hex
 from domain.timeline import canonical_json
 from store.db import as_utc
 from store.models import IdempotencyRecord, utcnow
@@ -23,7 +23,7 @@ KEEP = timedelta(hours=24)
 
 
 def request_hash(body: Any) -> str:
-    return hashlib.sha256(canonical_json({"body": body})).hexdigest()
+    return sha256_hex(canonical_json({"body": body}))
 
 
 def claim(

@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,8 @@ from temporalio.worker.workflow_sandbox import (  # noqa: E402
     SandboxRestrictions,
 )
 
-from api.actions import workflow_id  # noqa: E402
 from api.case_start import CaseCreate, first_facts  # noqa: E402
+from api.steps import workflow_id  # noqa: E402
 from dihflow.engine import DevServer, connect, free_port  # noqa: E402
 from dihflow.seed import seed_demo_network  # noqa: E402
 from dihflow.settings import Settings  # noqa: E402
@@ -264,7 +265,7 @@ BODY = CaseCreate(
 
 async def open_case(client: Client, settings: Settings, case_id: str) -> None:
     """What ``POST /v1/cases`` does once the request is checked: update-with-start."""
-    facts = first_facts(case_id, LEAD, BODY, settings)
+    facts = first_facts(case_id, LEAD, BODY, settings, datetime.now(UTC))
     start = CaseStart(
         facts=facts,
         invited_hub_ids=BODY.invited_hub_ids,

@@ -19,13 +19,13 @@ certificate state independently.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from domain.digests import sha256_hex
 from domain.timeline import TimelineEvent, verify_chain
 
 MANIFEST, TIMELINE, CASE = "manifest.json", "timeline.json", "case.json"
@@ -54,10 +54,6 @@ class DossierDocument:
     sha256: str
     suffix: str  # ".docx" or ".pdf"
     content: bytes | None
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _json_bytes(value: Any) -> bytes:

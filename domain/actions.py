@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from domain.agreements import cost_share_error
 from domain.cases import (
     CLIENT,
     EXTERNAL_PARTIES,
@@ -28,8 +29,10 @@ from domain.cases import (
     Role,
     Scenario,
     TaskSpec,
+    lead_positions,
 )
 from domain.errors import ActionRefused
+from domain.hubs import HubProfile
 from domain.lifecycle import enabled_event_names
 
 SHA256 = r"^[0-9a-f]{64}$"
@@ -111,6 +114,10 @@ class RecordMeeting(_Payload):
     notes: str = Field(default="", max_length=5000)
 
 
+class Nudge(_Payload):
+    note: str = Field(default="", max_length=2000, description="added to the reminder sent")
+
+
 class RecordOutcome(_Payload):
     result: Literal["collaboration_agreed", "further_talks", "no_fit"]
     summary: str = Field(default="", max_length=5000)
@@ -141,6 +148,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "review": GiveReview,
     "cancel": Reason,
     "extend_deadline": ExtendDeadline,
+    "nudge": Nudge,
 }
 ACTIONS = tuple(PAYLOADS)
 
@@ -177,6 +185,42 @@ def repeated_signature(
     party = signer_party(facts, caller)
     sha = (body or {}).get("document_sha256")
     return party is not None and sha == facts.draft.sha256 == facts.signatures.get(party)
+
+
+def signing_authority(
+    profile: HubProfile, representative_id: str | None, template: str, on: date
+) -> str | None:
+    """Why the representative may not sign ``template`` for the hub on ``on``; None when it may."""
+    people = {r.id: r for r in profile.representatives}
+    rep = people.get(representative_id or "")
+    if rep is None:
+        return f"this key is not tied to an authorised representative of {profile.name}"
+    gap = rep.gap(template, on)
+    if gap is None and rep.delegated_by:
+        delegator = people.get(rep.delegated_by)
+        if delegator is None:
+            return f"{rep.name}'s delegation comes from no current representative"
+        gap = delegator.gap(template, on)
+        if gap is not None:
+            gap = f"delegated by {delegator.name}, whose mandate does not hold: {gap}"
+    return gap
+
+
+def signer_name(
+    profile: HubProfile, representative_id: str | None, template: str, on: date, action: str
+) -> str:
+    """The representative signing (or declining) for the hub on ``on``: its name, or a 403
+    naming why it holds no mandate for ``template`` (checked by the API, which has the hub's
+    registry entry; the workflow's facts do not carry people)."""
+    why = signing_authority(profile, representative_id, template, on)
+    if why is not None:
+        raise ActionRefused(
+            "Not an authorised representative",
+            f"cannot {action.replace('_', ' ')} for {profile.name}: {why}",
+            status=403,
+            allowed_actions=[],
+        )
+    return next(r.name for r in profile.representatives if r.id == representative_id)
 
 
 def _may_sign(f: CaseFacts, c: Caller) -> bool:
@@ -245,6 +289,7 @@ RULES: dict[str, Callable[[CaseFacts, Caller], bool]] = {
     "review": _may_review,
     "cancel": lambda f, c: _is_lead(f, c) or c.role == Role.back_office,
     "extend_deadline": lambda f, c: c.role == Role.back_office,
+    "nudge": lambda f, c: c.role == Role.back_office,
 }
 assert set(RULES) == set(PAYLOADS), "every action needs a permission rule"
 
@@ -265,10 +310,14 @@ def permitted(facts: CaseFacts, action: str, caller: Caller) -> bool:
     return RULES[action](facts, caller)
 
 
-def allowed_actions(facts: CaseFacts, caller: Caller) -> list[str]:
-    """Kebab-case actions ``caller`` can take now: enabled by the lifecycle and permitted."""
-    enabled = [e for e in enabled_event_names(facts) if e in PAYLOADS]
-    return [kebab(a) for a in enabled if permitted(facts, a, caller)]
+def allowed_actions(
+    facts: CaseFacts, caller: Caller, enabled: list[str] | None = None
+) -> list[str]:
+    """Kebab-case actions ``caller`` can take now: enabled by the lifecycle (``enabled``, when
+    the caller has just asked it) and permitted."""
+    if enabled is None:
+        enabled = enabled_event_names(facts)
+    return [kebab(a) for a in enabled if a in PAYLOADS and permitted(facts, a, caller)]
 
 
 def _invalid(detail: str, *errors: tuple[str, str]) -> ActionRefused:
@@ -295,13 +344,58 @@ def check_action(
 ) -> _Payload:
     """Raise ``ActionRefused`` unless ``caller`` may take ``action`` now; return the payload."""
     check_allowed(facts, action, caller)
+    return check_body(facts, action, caller, body)
+
+
+def is_executed(facts: CaseFacts) -> bool:
+    """Every party has signed the current draft (the agreement is executed)."""
+    return facts.draft is not None and not facts.unsigned
+
+
+def check_external_copy(facts: CaseFacts, caller: Caller, sha256: str | None) -> bool:
+    """May ``caller`` attach the executed copy signed elsewhere with this SHA-256 (``None``:
+    whatever the file, asked before it is read)? True when it is new, False when this very
+    copy is attached already; ``ActionRefused`` otherwise (409 before every party has signed
+    here or when another copy is attached, 403 but for the lead hub)."""
+    if not is_executed(facts):
+        raise ActionRefused(
+            "Not executed yet",
+            "the agreement is not executed yet: every party signs it here first",
+            status=409,
+            allowed_actions=allowed_actions(facts, caller),
+        )
+    if not _is_lead(facts, caller):
+        raise ActionRefused(
+            "Not your attachment", "only the lead hub attaches the executed copy", status=403
+        )
+    if sha256 is not None and facts.external_copy_sha256 not in (None, sha256):
+        version = facts.draft.version if facts.draft else 0
+        raise ActionRefused(
+            "Another copy attached",
+            f"an executed copy is already attached for version {version} "
+            f"(SHA-256 {facts.external_copy_sha256})",
+            status=409,
+            allowed_actions=allowed_actions(facts, caller),
+        )
+    return facts.external_copy_sha256 is None
+
+
+def check_body(
+    facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any] | None
+) -> _Payload:
+    """The body half of ``check_action`` (422, or 409 for a signature over another draft), for
+    a request whose ``check_allowed`` has just passed on the same facts."""
     payload = parse_payload(action, body)
     _check_payload_against_facts(facts, action, payload, caller)
     return payload
 
 
 def check_allowed(facts: CaseFacts, action: str, caller: Caller) -> None:
-    """The body-free part of ``check_action``: 404 unknown, 409 not now, 403 not yours."""
+    """The body-free part of ``check_action``: 404 unknown, 409 not now, 403 not yours.
+
+    Asks the lifecycle once and runs this action's permission rule once; the caller's whole
+    ``allowed_actions`` (every rule) is worked out only for a refusal, which lists them.
+    """
     if action not in PAYLOADS:
         raise ActionRefused(
             "Unknown action",
@@ -309,20 +403,20 @@ def check_allowed(facts: CaseFacts, action: str, caller: Caller) -> None:
             + ", ".join(kebab(a) for a in ACTIONS),
             status=404,
         )
-    mine = allowed_actions(facts, caller)
-    if action not in enabled_event_names(facts):
+    enabled = enabled_event_names(facts)
+    if action not in enabled:
         raise ActionRefused(
             "Action not allowed now",
             f"{kebab(action)} is not possible while the case is {facts.state}",
             status=409,
-            allowed_actions=mine,
+            allowed_actions=allowed_actions(facts, caller, enabled),
         )
     if not permitted(facts, action, caller):
         raise ActionRefused(
             "Not your action",
             f"{kebab(action)} is possible now but not for this caller",
             status=403,
-            allowed_actions=mine,
+            allowed_actions=allowed_actions(facts, caller, enabled),
         )
 
 
@@ -361,9 +455,11 @@ def _check_payload_against_facts(
             raise _invalid("not an open deliverable of yours", ("deliverable_id", "not open"))
     elif isinstance(payload, ReviseDraft) and payload.tasks is not None:
         _check_tasks(facts, payload.tasks)
-    elif isinstance(payload, InvitePartners) and facts.lead_hub_id in payload.hub_ids:
+    elif isinstance(payload, InvitePartners) and lead_positions(facts.lead_hub_id, payload.hub_ids):
         raise _invalid("the lead hub cannot invite itself", ("hub_ids", "the lead hub"))
-    elif isinstance(payload, SelectCandidates) and facts.lead_hub_id in payload.hub_ids:
+    elif isinstance(payload, SelectCandidates) and lead_positions(
+        facts.lead_hub_id, payload.hub_ids
+    ):
         raise _invalid("the lead hub cannot be its own candidate", ("hub_ids", "the lead hub"))
     elif isinstance(payload, ExtendDeadline) and payload.deadline not in facts.deadlines:
         running = ", ".join(n for n in facts.deadlines if not n.endswith("_reminder")) or "none"
@@ -385,8 +481,8 @@ def _check_tasks(facts: CaseFacts, tasks: list[TaskSpec]) -> None:
         for i, t in enumerate(tasks)
         if t.hub_id not in parties
     ]
-    total = sum(t.cost_share_pct for t in tasks)
-    if abs(total - 100) > 0.01:
-        errors.append(("tasks", f"cost shares sum to {total:g}, not 100"))
+    problem = cost_share_error(t.cost_share_pct for t in tasks)
+    if problem is not None:
+        errors.append(("tasks", problem))
     if errors:
         raise _invalid("the tasks do not fit this case", *errors)

@@ -25,6 +25,7 @@ This module is pure: no file or network I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -48,13 +49,13 @@ ROLE_LABELS: dict[str, str] = {
 
 # Characters XML 1.0 cannot carry. docxtpl would also turn \a and \f into paragraph and
 # page breaks, so a value could otherwise change the document's structure.
-_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_safe(value: str) -> str:
     """Normalise line ends and refuse characters that cannot appear in a .docx."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    bad = _XML_FORBIDDEN.search(value)
+    bad = XML_FORBIDDEN.search(value)
     if bad is not None:
         raise ValueError(f"contains a control character not allowed in a document: {bad.group()!r}")
     return value
@@ -164,9 +165,7 @@ class SpecificAgreementVariables(BaseModel):
         if unknown:
             raise ValueError(f"tasks name parties that are not in the agreement: {unknown}")
 
-        total = sum((t.cost_share_pct for t in self.tasks), Decimal(0))
-        if abs(total - COST_SHARE_TOTAL) > COST_SHARE_TOLERANCE:
-            raise ValueError(f"task cost shares must sum to 100 (within 0.01), got {total}")
+        _require_total_100("task cost shares", [t.cost_share_pct for t in self.tasks])
 
         if self.end_date <= self.start_date:
             raise ValueError(
@@ -207,11 +206,21 @@ def _require_unique(what: str, values: list[str]) -> None:
         raise ValueError(f"{what} must be unique; repeated: {duplicates}")
 
 
-def _require_total_100(what: str, shares: list[Decimal]) -> Decimal:
-    total = sum(shares, Decimal(0))
+def cost_share_error(shares: Iterable[Decimal | float]) -> str | None:
+    """Why cost shares (percentages) are not a whole, or None when they sum to 100 within
+    0.01: the one check of a case's tasks, at its start and on revision, and of every
+    agreement's shares. Summed as decimals (a float share counts as the number it prints)."""
+    total = sum((s if isinstance(s, Decimal) else Decimal(str(s)) for s in shares), Decimal(0))
     if abs(total - COST_SHARE_TOTAL) > COST_SHARE_TOLERANCE:
-        raise ValueError(f"{what} must sum to 100 (within 0.01), got {total}")
-    return total
+        return f"cost shares must sum to 100 (within 0.01), got {total.normalize():f}"
+    return None
+
+
+def _require_total_100(what: str, shares: list[Decimal]) -> Decimal:
+    problem = cost_share_error(shares)
+    if problem is not None:
+        raise ValueError(f"{what}: {problem}")
+    return sum(shares, Decimal(0))
 
 
 def _require_end_after_start(start: date, end: date) -> None:

@@ -15,6 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.timeline import GENESIS
 
 
+def lead_positions(lead_hub_id: str, hub_ids: list[str]) -> list[int]:
+    """Where the lead hub appears among ``hub_ids``: a lead never invites, or is matched with,
+    itself (the rule of a case's start and of ``invite-partners``/``select-candidates``)."""
+    return [i for i, h in enumerate(hub_ids) if h == lead_hub_id]
+
+
 class Scenario(StrEnum):
     joint_service = "joint_service"
     co_development = "co_development"
@@ -33,7 +39,7 @@ CLIENT = "client"  # the party id of a joint service's client
 LOCAL_PLAYER = "local_player"  # the party id of a matchmaking case's local player
 EXTERNAL_PARTIES = (CLIENT, LOCAL_PLAYER)
 SYSTEM = "system"  # the actor of timers, reminders and automatic steps
-OPEN_ENDINGS = ("closed", "rejected", "cancelled", "expired")
+ENDINGS = ("closed", "rejected", "cancelled", "expired")  # the final states: a case there is over
 
 
 class Caller(BaseModel):
@@ -205,6 +211,7 @@ class CaseFacts(BaseModel):
     review_comments: list[DraftComment] = []  # every round of the helpdesk's comments
     signing_order: Literal["parallel", "sequential"] = "parallel"  # sequential: as in signers
     draft: Draft | None = None
+    external_copy_sha256: str | None = None  # the executed copy signed elsewhere, attached
     signatures: dict[str, str] = {}  # party id -> SHA-256 it signed, for the current draft
     deliverables: list[Deliverable] = []
     review: Review | None = None
@@ -270,7 +277,7 @@ class CaseFacts(BaseModel):
 
     @property
     def is_open(self) -> bool:
-        return self.state not in OPEN_ENDINGS
+        return self.state not in ENDINGS
 
 
 class CaseStart(BaseModel):
@@ -290,6 +297,15 @@ class ActionRequest(BaseModel):
     body: dict[str, Any] = {}
     ip: str = ""
     user_agent: str = ""
+
+
+class AttachCopyRequest(BaseModel):
+    """The executed copy signed elsewhere, stored by the API, for the timeline to record
+    (the workflow update ``attach_executed_copy``)."""
+
+    caller: Caller
+    document_id: str
+    sha256: str
 
 
 class ActionResult(BaseModel):

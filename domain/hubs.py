@@ -177,22 +177,3 @@ def _demo_network() -> tuple[HubProfile, ...]:
 def load_demo_network() -> list[HubProfile]:
     """The fictional 30-hub demo network from ``domain/data/demo_network.yaml``."""
     return list(_demo_network())
-
-
-def signing_authority(
-    profile: HubProfile, representative_id: str | None, template: str, on: date
-) -> str | None:
-    """Why the representative may not sign ``template`` for the hub on ``on``; None when it may."""
-    people = {r.id: r for r in profile.representatives}
-    rep = people.get(representative_id or "")
-    if rep is None:
-        return f"this key is not tied to an authorised representative of {profile.name}"
-    gap = rep.gap(template, on)
-    if gap is None and rep.delegated_by:
-        delegator = people.get(rep.delegated_by)
-        if delegator is None:
-            return f"{rep.name}'s delegation comes from no current representative"
-        gap = delegator.gap(template, on)
-        if gap is not None:
-            gap = f"delegated by {delegator.name}, whose mandate does not hold: {gap}"
-    return gap

@@ -8,11 +8,8 @@ Each branch fires the lifecycle event *before* changing the facts its guards rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 from domain.actions import (
     CompletePilot,
@@ -20,6 +17,7 @@ from domain.actions import (
     ExtendDeadline,
     GiveReview,
     HubIds,
+    Nudge,
     Reason,
     RecordMeeting,
     RecordOutcome,
@@ -34,6 +32,7 @@ from domain.actions import (
 )
 from domain.cases import (
     CLIENT,
+    EXTERNAL_PARTIES,
     LOCAL_PLAYER,
     SYSTEM,
     Caller,
@@ -48,7 +47,17 @@ from domain.cases import (
     Scenario,
     TaskSpec,
 )
-from domain.lifecycle import fire
+from domain.lifecycle import enabled, fire
+from domain.outcomes import (
+    ExecuteAgreement,
+    IssueLink,
+    Notice,
+    Outcome,
+    PublishService,
+    RenderDraft,
+    link_purpose,
+)
+from domain.pending import waiting_on
 
 # Which timers may run in which state: leaving a state stops its timers.
 DEADLINES_BY_STATE = {
@@ -59,30 +68,6 @@ DEADLINES_BY_STATE = {
     "introducing": ("introductions",),
     "review": ("review",),
 }
-
-
-class Notice(BaseModel):
-    """A message for a hub (by id) or an external party (``client``/``local_player``)."""
-
-    to: str
-    template: str  # invitation, link, reminder, deadline, state_changed
-    subject: str
-    context: dict[str, str] = {}
-    link_action: str | None = None  # with link_purpose: the one-time link to include
-    link_purpose: str | None = None
-
-
-@dataclass
-class Outcome:
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    effects: list[str] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-
-    def event(self, type: str, actor: str, **data: Any) -> None:
-        self.events.append((type, actor, data))
-
-    def notify(self, to: str, template: str, subject: str, **context: str) -> None:
-        self.notices.append(Notice(to=to, template=template, subject=subject, context=context))
 
 
 def _iso(moment: datetime) -> str:
@@ -153,7 +138,7 @@ def _answer_invitation(
 
 
 def _maybe_partners_confirmed(facts: CaseFacts, out: Outcome) -> None:
-    if not any(i.status == "pending" for i in facts.invitations) and facts.partner_ids:
+    if enabled(facts, "partners_confirmed"):  # every invitation answered, one accepted
         _close_partnering(facts, "partners_confirmed", SYSTEM, out)
 
 
@@ -165,11 +150,19 @@ def _close_partnering_action(
 
 def _close_partnering(facts: CaseFacts, event: str, actor: str, out: Outcome) -> None:
     fire(facts, event)
+    _lapse_pending_invitations(facts)
+    _partnering_closed(facts, actor, out)
+
+
+def _lapse_pending_invitations(facts: CaseFacts) -> None:
     for inv in facts.invitations:
         if inv.status == "pending":
             inv.status = "lapsed"
+
+
+def _partnering_closed(facts: CaseFacts, actor: str, out: Outcome) -> None:
     out.event("partnering_closed", actor, partner_ids=facts.partner_ids)
-    out.effects.append("render_draft")
+    out.effects.append(RenderDraft())
 
 
 # -- endings -----------------------------------------------------------------------------------
@@ -202,7 +195,7 @@ def _revise(
         scope_changed=p.scope is not None,
         tasks_changed=p.tasks is not None,
     )
-    out.effects.append("render_draft")
+    out.effects.append(RenderDraft())
 
 
 def _approve(
@@ -217,7 +210,7 @@ def _approve(
     )
     for party in facts.signers:
         if party in (CLIENT, LOCAL_PLAYER):
-            out.effects.append(f"issue_link:sign:{party}")
+            out.effects.append(IssueLink("sign", party))
         else:
             out.notify(party, "state_changed", f"Ready to sign: {facts.title}")
 
@@ -248,12 +241,12 @@ def _sign(
     out.event(
         "signed", caller.actor, party=party, version=facts.draft.version, sha256=p.document_sha256
     )
-    if not facts.unsigned:
+    if enabled(facts, "all_signed"):
         fire(facts, "all_signed")
         out.event(
             "agreement_executed", SYSTEM, version=facts.draft.version, sha256=facts.draft.sha256
         )
-        out.effects.append("execute_agreement")  # the executed copy, once the step is recorded
+        out.effects.append(ExecuteAgreement())  # the executed copy, once the step is recorded
         if facts.scenario != Scenario.matchmaking:
             _plan_deliverables(facts, now)
         for hub in hub_parties(facts):
@@ -340,7 +333,7 @@ def _decide(
         facts.deadlines.pop(f"deliverable:{d.id}", None)
     out.event(f"deliverable_{d.status}", caller.actor, deliverable_id=d.id, hub_id=d.hub_id)
     out.notify(d.hub_id, "state_changed", f"Deliverable {d.status}: {facts.title}")
-    if all(x.status == "accepted" for x in facts.deliverables):
+    if enabled(facts, "delivery_complete"):
         fire(facts, "delivery_complete")
         if facts.scenario == Scenario.joint_service:
             _open_review(facts, now, out, CLIENT)
@@ -353,7 +346,7 @@ def _open_review(facts: CaseFacts, now: datetime, out: Outcome, party: str | Non
     event = "delivery_completed" if facts.scenario == Scenario.joint_service else "review_opened"
     out.event(event, SYSTEM, review_deadline=facts.deadlines["review"])
     if party is not None:
-        out.effects.append(f"issue_link:review:{party}")
+        out.effects.append(IssueLink("review", party))
 
 
 def _complete_pilot(
@@ -378,7 +371,7 @@ def _review(
     if facts.scenario == Scenario.co_development:
         assert caller.hub_id is not None
         facts.peer_reviews[caller.hub_id] = review
-        if not any(h not in facts.peer_reviews for h in facts.party_hub_ids):
+        if enabled(facts, "reviews_complete"):
             fire(facts, "reviews_complete")
             _close(facts, "completed", out)
         return
@@ -390,7 +383,7 @@ def _close(facts: CaseFacts, outcome: str, out: Outcome) -> None:
     facts.outcome = outcome
     out.event("closed", SYSTEM, outcome=outcome)
     if facts.scenario == Scenario.co_development and facts.pilot and facts.pilot.success:
-        out.effects.append("publish_service")
+        out.effects.append(PublishService())
     for hub in hub_parties(facts):
         out.notify(hub, "state_changed", f"Case closed ({outcome}): {facts.title}")
 
@@ -410,7 +403,7 @@ def _select(
     out.event("candidates_selected", caller.actor, hub_ids=new)
     for h in new:
         out.notify(h, "invitation", f"Introduction proposed: {facts.title}")
-        out.effects.append(f"issue_link:consent:{LOCAL_PLAYER}:{h}")
+        out.effects.append(IssueLink("consent", LOCAL_PLAYER, subject=h))
 
 
 def _consent(
@@ -430,7 +423,7 @@ def _consent(
     out.event(f"consent_{answer}", caller.actor, hub_id=hub_id, side=who)
     if intro.mutual:
         out.notify(facts.lead_hub_id, "state_changed", f"Both sides agreed to meet: {hub_id}")
-    if all(i.settled for i in facts.introductions):
+    if enabled(facts, "introductions_done"):  # every introduction answered on both sides
         _settle_introductions(facts, "introductions_done", out)
 
 
@@ -455,7 +448,7 @@ def _nda_choice(
     facts.nda_requested = action == "request_nda"
     out.event("nda_requested" if facts.nda_requested else "nda_skipped", caller.actor)
     if facts.nda_requested:
-        out.effects.append("render_draft")
+        out.effects.append(RenderDraft())
 
 
 def _record_outcome(
@@ -485,6 +478,53 @@ def _extend(
     )
 
 
+def _nudge(
+    facts: CaseFacts, action: str, caller: Caller, p: Any, now: datetime, out: Outcome
+) -> None:
+    """Remind whoever the case waits on: a hub by a reminder notice, an external party by its
+    link sent again (the same token, its expiry renewed), each with the back office's note."""
+    assert isinstance(p, Nudge)
+    waiting = waiting_on(facts)
+    fire(facts, action)
+    for w in waiting:
+        if w.party in EXTERNAL_PARTIES and w.link_action is not None:
+            out.effects.append(
+                IssueLink(w.link_action, w.party, w.subject, again=True, note=p.note)
+            )
+            continue
+        context = {"what": w.what, "due": w.due}
+        if p.note:
+            context["note"] = p.note
+        out.notices.append(
+            Notice(
+                to=w.party,
+                template="reminder",
+                subject=f"Reminder: {w.what} on {facts.title}",
+                context=context,
+            )
+        )
+    out.event("nudged", caller.actor, to=list(dict.fromkeys(w.party for w in waiting)))
+
+
+def attach_external_copy(
+    facts: CaseFacts, caller: Caller, document_id: str, sha256: str
+) -> Outcome:
+    """The executed copy signed elsewhere (checked by ``check_external_copy``) is attached: the
+    case stays where it is, the timeline records the copy by id and hash."""
+    facts.external_copy_sha256 = sha256
+    out = Outcome()
+    version = facts.draft.version if facts.draft else 0
+    out.event(
+        "executed_copy_attached",
+        caller.actor,
+        document_id=document_id,
+        sha256=sha256,
+        version=version,
+    )
+    out.notify(facts.lead_hub_id, "state_changed", f"Executed copy attached: {facts.title}")
+    return out
+
+
 _HANDLERS = {
     "invite_partners": _invite,
     "accept_invitation": _answer_invitation,
@@ -510,6 +550,7 @@ _HANDLERS = {
     "skip_nda": _nda_choice,
     "record_outcome": _record_outcome,
     "extend_deadline": _extend,
+    "nudge": _nudge,
 }
 
 
@@ -528,15 +569,13 @@ def on_deadline(facts: CaseFacts, name: str, now: datetime) -> Outcome:
     facts.deadlines.pop(name, None)
     kind, _, subject = name.partition(":")
     if kind == "partnering" and facts.state == "partnering":
-        for inv in facts.invitations:
-            if inv.status == "pending":
-                inv.status = "lapsed"
-        if facts.partner_ids:
-            _close_partnering(facts, "partnering_lapsed", SYSTEM, out)
-        else:
-            fire(facts, "partnering_lapsed")
+        _lapse_pending_invitations(facts)
+        fire(facts, "partnering_lapsed")  # the lifecycle decides: drafting with a partner
+        if facts.state == "expired":
             out.event("expired", SYSTEM, reason="no partner confirmed by the partnering deadline")
             out.notify(facts.lead_hub_id, "deadline", f"Case expired: {facts.title}")
+        else:
+            _partnering_closed(facts, SYSTEM, out)
     elif kind == "invitation" and facts.state == "partnering":
         unanswered = facts.invitation(subject)
         if unanswered is not None and unanswered.status == "pending":
@@ -584,7 +623,8 @@ def _remind_signers(facts: CaseFacts, now: datetime, out: Outcome) -> None:
             context={"what": "your signature", "due": facts.deadlines.get("signing", "")},
         )
         if party in (CLIENT, LOCAL_PLAYER):
-            notice.link_action, notice.link_purpose = "sign", f"sign:v{version}:{party}"
+            notice.link_action = "sign"
+            notice.link_purpose = link_purpose("sign", party, version)
         out.notices.append(notice)
     nxt = now + timedelta(days=facts.reminder_days)
     if nxt < datetime.fromisoformat(facts.deadlines["signing"]):

@@ -8,12 +8,13 @@ never breaks a chain.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from domain.digests import sha256_hex
 
 GENESIS = "0" * 64
 
@@ -36,7 +37,7 @@ def canonical_json(value: Mapping[str, Any]) -> bytes:
 
 def event_hash(seq: int, type: str, actor: str, at: str, data: Mapping[str, Any], prev: str) -> str:
     content = {"seq": seq, "type": type, "actor": actor, "at": at, "data": data, "prev": prev}
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    return sha256_hex(canonical_json(content))
 
 
 def chain_event(

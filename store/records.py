@@ -11,9 +11,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from domain.cases import CaseFacts
+from domain.digests import sha256_hex
 from domain.hubs import HubProfile
 from domain.steps import is_overdue
 from domain.timeline import TimelineEvent
+from store.db import as_utc
 from store.models import (
     Case,
     CaseParty,
@@ -30,7 +32,7 @@ KEY_PREFIX = "dfk"
 
 def hash_secret(raw: str) -> str:
     """API keys and link tokens are long random strings: a plain SHA-256 is enough to store."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return sha256_hex(raw.encode())
 
 
 # -- hubs ----------------------------------------------------------------------------------
@@ -190,9 +192,17 @@ def ensure_link(
     purpose: str,
     expires_at: datetime,
     subject: str | None = None,
+    renew: bool = False,
 ) -> LinkToken:
+    """The link's row, made once per token; ``renew`` (a nudge) moves the expiry of an unused
+    link out to ``expires_at`` (a used link stays used)."""
     token_hash = hash_secret(token)
     row = session.get(LinkToken, token_hash)
+    if row is not None and renew and row.used_at is None:
+        current = as_utc(row.expires_at)
+        if current is None or current < expires_at:
+            row.expires_at = expires_at
+            session.add(row)
     if row is None:
         row = LinkToken(
             token_hash=token_hash,

@@ -8,7 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,7 @@ from dihflow.engine import DevServer, connect, free_port
 from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
 from domain.cases import Role
+from tests.factories import settings_for
 from worker import build_worker
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -124,14 +125,11 @@ class _Server(uvicorn.Server):
 async def running_stack(dev: DevServer, var_dir: Path) -> AsyncIterator[Stack]:
     """A worker and the API (real HTTP on a free port) against ``dev``, store under ``var_dir``."""
     port = free_port()
-    settings = replace(
-        Settings(),
-        var_dir=var_dir,
+    settings = settings_for(
+        var_dir,
         temporal_address=dev.address,
         task_queue=f"tq-{uuid.uuid4().hex[:8]}",
         database_url=f"sqlite:///{var_dir / 'dihflow.db'}",
-        documents_dir=var_dir / "documents",
-        outbox_dir=var_dir / "outbox",
         api_port=port,
         public_url=f"http://127.0.0.1:{port}",
         activity_timeout_seconds=5,

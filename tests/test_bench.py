@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
+@pytest.mark.bench
 def test_documents_benchmark_runs_in_quick_mode() -> None:
     run = subprocess.run(
         [sys.executable, str(BENCH / "documents.py"), "--quick"],

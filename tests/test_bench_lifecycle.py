@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from temporalio.client import WorkflowHistory
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -36,6 +37,7 @@ def test_the_shape_of_a_case_is_read_from_its_history() -> None:
     assert count_updates_and_activities(segments) == (len(updates), scheduled)
 
 
+@pytest.mark.bench
 def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
     run = subprocess.run(
         [sys.executable, str(BENCH / "lifecycle.py"), "--quick"],

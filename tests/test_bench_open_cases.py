@@ -6,10 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 VARIANTS = ("unsandboxed, worker cache 5", "floor-sandbox, worker cache 11")
 
 
+@pytest.mark.bench
 def test_open_cases_benchmark_runs_in_quick_mode() -> None:
     run = subprocess.run(
         [sys.executable, str(BENCH / "open_cases.py"), "--quick"],

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -14,6 +16,7 @@ def line(out: str, *parts: str) -> str:
     return next((row for row in out.splitlines() if all(p in row for p in parts)), "")
 
 
+@pytest.mark.bench
 def test_read_path_benchmark_runs_in_quick_mode() -> None:
     run = subprocess.run(
         [sys.executable, str(BENCH / "read_path.py"), "--quick", "--sqlite-only"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,16 +15,16 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedEr
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.actions import (
+from api.case_start import CaseCreate, first_facts, lead_hub_for
+from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
+from api.idempotency import claim
+from api.problems import ApiError, Problem
+from api.steps import (
     UPDATE_TIMEOUT_SECONDS,
     perform_action,
     refusal,
     workflow_id,
 )
-from api.case_start import CaseCreate, first_facts, lead_hub_for
-from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
-from api.idempotency import claim
-from api.problems import ApiError, Problem
 from api.uploads import is_multipart, read_form, read_json_body
 from api.views import (
     CaseList,
@@ -34,7 +35,7 @@ from api.views import (
     summary,
     timeline_view,
 )
-from domain.actions import check_action, check_allowed, repeated_signature, snake
+from domain.actions import check_allowed, check_body, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
 from domain.lifecycle import ALL_STATES
@@ -65,7 +66,8 @@ async def create_case(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CaseView:
     """Start a case. Answers once the case and its first timeline event are in the store."""
-    lead = lead_hub_for(session, caller, body)
+    now = datetime.now(UTC)
+    lead = lead_hub_for(session, caller, body, now.date())
     case_id = f"c-{secrets.token_hex(5)}"
     if idempotency_key:
         case_id, seen = claim(
@@ -82,7 +84,7 @@ async def create_case(
         if started is not None:
             response.headers["Location"] = f"/v1/cases/{case_id}"
             return case_view(session, started, caller, settings)
-    facts = first_facts(case_id, lead, body, settings)
+    facts = first_facts(case_id, lead, body, settings, now)
     start = CaseStart(
         facts=facts,
         invited_hub_ids=body.invited_hub_ids,
@@ -277,7 +279,7 @@ async def take_action(
     if is_multipart(request):
 
         def check(fields: dict[str, Any]) -> None:  # 404/409/403/422 before storing a file
-            check_action(case_facts(case), snake(action), caller, fields)
+            check_body(case_facts(case), snake(action), caller, fields)
             if snake(action) != "submit_deliverable":
                 raise ApiError(
                     422,
@@ -297,6 +299,7 @@ async def take_action(
         body,
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", "")[:300],
+        allowed_checked=True,
     )
     session.expire_all()
     return case_view(session, _case_or_404(session, case_id, caller), caller, settings)

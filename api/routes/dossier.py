@@ -3,13 +3,13 @@
 ``GET /v1/cases/{id}/dossier``: anyone who can read the case. ``POST
 /v1/cases/{id}/executed-copy``: the lead hub attaches the agreement signed outside dihflow (an
 advanced or qualified e-signature, as PDF) once every party has signed here. That is a
-document attachment, not a step of the case: it goes to the document store, never through the
-workflow, and the dossier records its SHA-256.
+document attachment, not a step of the case (the state stays): the file goes to the document
+store, then the workflow records it on the timeline (``executed_copy_attached``, by id and
+SHA-256, update ``attach_executed_copy``), and the dossier records its SHA-256.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,17 @@ from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
 from activities.documents import store_file
-from api.deps import CallerDep, SessionDep, SettingsDep
+from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS
+from api.steps import record_external_copy
 from api.uploads import CHUNK, is_multipart
 from api.views import case_view, timeline_view
 from dihflow.dossier import EXTERNAL_TEMPLATE, DossierDocument, build_dossier
 from dihflow.settings import Settings
-from domain.actions import allowed_actions
-from domain.cases import HUB_ROLES, Caller, CaseFacts
+from domain.actions import allowed_actions, check_external_copy
+from domain.cases import Caller
+from domain.digests import sha256_hex
 from store.db import as_utc
 from store.models import Case, Document, Signature, TimelineEntry
 from store.queries import case_facts, documents, signatures, timeline, visible_case
@@ -72,11 +74,6 @@ def _case_or_404(session: Session, case_id: str, caller: Caller) -> Case:
 
 
 # -- the executed copy signed elsewhere ----------------------------------------------------------
-def is_executed(facts: CaseFacts) -> bool:
-    """Every party has signed the current draft (the agreement is executed)."""
-    return facts.draft is not None and not facts.unsigned
-
-
 @router.post(
     "/{case_id}/executed-copy",
     status_code=201,
@@ -96,23 +93,17 @@ async def attach_executed_copy(
     session: SessionDep,
     caller: CallerDep,
     settings: SettingsDep,
+    temporal: TemporalDep,
 ) -> ExecutedCopyView:
     """The lead hub attaches the agreement signed elsewhere (advanced or qualified electronic
     signature) as the executed copy: multipart ``file``, a PDF. Once per signed version: the
     same file again answers 200, another file 409 naming the one attached."""
     case = _case_or_404(session, case_id, caller)
     facts = case_facts(case)
-    if not is_executed(facts):
-        raise ApiError(
-            409,
-            "the agreement is not executed yet: every party signs it here first",
-            allowed_actions=allowed_actions(facts, caller),
-        )
-    if caller.role not in HUB_ROLES or caller.hub_id != facts.lead_hub_id:
-        raise ApiError(403, "only the lead hub attaches the executed copy")
+    check_external_copy(facts, caller, None)  # 409 not executed, 403 not the lead's: no body read
     content = await _read_pdf(request, settings)
     assert facts.draft is not None
-    sha = hashlib.sha256(content).hexdigest()
+    sha = sha256_hex(content)
     doc_id = f"{case_id}-v{facts.draft.version}-external"
     existing = session.get(Document, doc_id)
     if existing is None:
@@ -138,8 +129,11 @@ async def attach_executed_copy(
             session.rollback()
             existing = session.get(Document, doc_id)
         else:
+            view = _view(row)
+            session.close()  # no connection held while the engine works
+            await record_external_copy(temporal, facts, caller, doc_id, sha)
             response.headers["Location"] = _download_url(case_id, doc_id)
-            return _view(row)
+            return view
     assert existing is not None
     if existing.sha256 != sha:
         raise ApiError(
@@ -148,8 +142,13 @@ async def attach_executed_copy(
             f"(SHA-256 {existing.sha256})",
             allowed_actions=allowed_actions(facts, caller),
         )
+    view = _view(existing)
+    session.close()
+    # the same file again: recorded already (the workflow answers unchanged), or its first
+    # sending did not reach the engine and this one records it
+    await record_external_copy(temporal, facts, caller, doc_id, sha)
     response.status_code = 200
-    return _view(existing)
+    return view
 
 
 async def _read_pdf(request: Request, settings: Settings) -> bytes:

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from api.actions import perform_action
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS, document_file
+from api.steps import perform_action
 from api.uploads import read_json_body
 from domain.actions import PAYLOADS, kebab, link_actions, snake
 from domain.cases import Caller

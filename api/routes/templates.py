@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from api.problems import ApiError
 from api.routes.cases import DOCX
 from api.uploads import is_multipart
 from domain.cases import Role
+from domain.digests import sha256_hex
 from store.db import as_utc
 from store.models import Document, IdempotencyRecord, TemplateVersion
 
@@ -192,7 +192,7 @@ async def publish_version(
             )
     identity = {
         "template": name,
-        "file_sha256": hashlib.sha256(content).hexdigest(),
+        "file_sha256": sha256_hex(content),
         "schema": parsed["schema"],
         "example": parsed["example"],
         "description": fields.get("description", ""),

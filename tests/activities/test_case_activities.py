@@ -15,13 +15,14 @@ from activities.messages import MessageActivities
 from activities.notify import read_outbox
 from activities.payloads import LinkInput, RecordInput, RenderInput
 from activities.records import RecordActivities
-from activities.rendering import sha256_hex
 from dihflow.seed import seed_demo_network
 from dihflow.settings import Settings
 from domain.cases import CaseFacts, ClientInfo, Invitation
+from domain.digests import sha256_hex
 from domain.timeline import GENESIS, chain_event
 from store.db import session_scope
 from store.models import Document, LinkToken, TimelineEntry
+from tests.factories import make_facts, settings_for
 
 
 class CaseActivities:
@@ -36,23 +37,16 @@ class CaseActivities:
 
 @pytest.fixture
 def acts(tmp_path: Path) -> CaseActivities:
-    settings = replace(
-        Settings(),
-        var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'store.db'}",
-        documents_dir=tmp_path / "documents",
-        outbox_dir=tmp_path / "outbox",
-        secret_key="k" * 64,
-    )
+    settings = settings_for(tmp_path, secret_key="k" * 64)
     seed_demo_network(settings.database_url)
     return CaseActivities(settings)
 
 
 def _facts() -> CaseFacts:
-    return CaseFacts(
+    return make_facts(
+        "joint_service",
+        "drafting",
         case_id="c-activity1",
-        scenario="joint_service",
-        state="drafting",
         title="Predictive maintenance pilot",
         need="Forecast failures of packaging lines.",
         scope="Data audit and a forecasting proof of concept.",
@@ -61,8 +55,6 @@ def _facts() -> CaseFacts:
         invitations=[Invitation(hub_id="po-valley-ai", status="accepted")],
         start_date="2026-12-01",
         end_date="2027-05-31",
-        partnering_days=14,
-        review_days=30,
         created_at="2026-11-24T10:00:00+00:00",
     )
 
@@ -150,7 +142,7 @@ def test_notify_sends_to_hubs_and_external_parties_over_smtp(acts: CaseActivitie
     from email.policy import default
 
     from activities.payloads import NotifyInput
-    from domain.steps import Notice
+    from domain.outcomes import Notice
     from tests.activities.test_notify import Collector, running
 
     facts = _facts()

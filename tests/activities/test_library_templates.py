@@ -20,7 +20,6 @@ from activities.rendering import (
     RenderError,
     docx_text,
     render_docx,
-    sha256_hex,
     template_path,
 )
 from domain.agreements import (
@@ -38,6 +37,7 @@ from domain.agreements import (
     NdaVariables,
     SpecificAgreementVariables,
 )
+from domain.digests import sha256_hex
 
 FRAMEWORK = template_path(FRAMEWORK_TEMPLATE)
 DPA = template_path(DPA_TEMPLATE)

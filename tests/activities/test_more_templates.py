@@ -11,7 +11,7 @@ import docx
 import pytest
 from pydantic import ValidationError
 
-from activities.rendering import TEMPLATES_DIR, RenderError, docx_text, render_docx, sha256_hex
+from activities.rendering import TEMPLATES_DIR, RenderError, docx_text, render_docx
 from domain.agreements import (
     CO_DEVELOPMENT_TEMPLATE,
     NDA_TEMPLATE,
@@ -25,6 +25,7 @@ from domain.agreements import (
     NdaVariables,
     SpecificAgreementVariables,
 )
+from domain.digests import sha256_hex
 
 CO_DEV = TEMPLATES_DIR / f"{CO_DEVELOPMENT_TEMPLATE}.docx"
 NDA = TEMPLATES_DIR / f"{NDA_TEMPLATE}.docx"

@@ -17,7 +17,6 @@ from activities.rendering import (
     docx_text,
     normalise_docx,
     render_docx,
-    sha256_hex,
 )
 from domain.agreements import (
     SPECIFIC_AGREEMENT_TEMPLATE,
@@ -25,6 +24,7 @@ from domain.agreements import (
     AgreementTask,
     SpecificAgreementVariables,
 )
+from domain.digests import sha256_hex
 
 TEMPLATE = TEMPLATES_DIR / f"{SPECIFIC_AGREEMENT_TEMPLATE}.docx"
 FIXED_TIME = datetime(2025, 3, 14, 9, 30, 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -14,18 +13,12 @@ from api.app import create_app
 from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
 from domain.cases import Role
+from tests.factories import settings_for
 
 
 @pytest.fixture
 def api_settings(tmp_path: Path) -> Settings:
-    settings = replace(
-        Settings(),
-        var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        outbox_dir=tmp_path / "outbox",
-        documents_dir=tmp_path / "documents",
-        secret_key="k",
-    )
+    settings = settings_for(tmp_path)
     seed_demo_network(settings.database_url)
     return settings
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,16 +14,12 @@ from dihflow.settings import Settings
 from store.db import session_scope
 from store.records import derive_link_token, ensure_link
 from tests.api.conftest import store_signing_case
+from tests.factories import settings_for
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = replace(
-        Settings(),
-        var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        secret_key="k",
-    )
+    s = settings_for(tmp_path)
     seed_demo_network(s.database_url)
     store_signing_case(s.database_url, "c-links", "Links")
     return s

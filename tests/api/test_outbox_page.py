@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,18 +9,11 @@ import httpx
 
 from activities.notify import Message, OutboxNotifier
 from api.app import create_app
-from dihflow.settings import Settings
+from tests.factories import settings_for
 
 
 def _app(tmp_path: Path, dev_pages: bool):  # type: ignore[no-untyped-def]
-    settings = replace(
-        Settings(),
-        var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        outbox_dir=tmp_path / "outbox",
-        secret_key="s",
-        dev_pages=dev_pages,
-    )
+    settings = settings_for(tmp_path, secret_key="s", dev_pages=dev_pages)
     OutboxNotifier(settings.outbox_dir).send(
         Message(
             key="c-1:link:sign:v1:client",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +28,14 @@ from dihflow.settings import Settings
 from domain.cases import Caller, Role
 from store.db import get_engine, session_scope
 from tests.api.conftest import store_signing_case
+from tests.factories import settings_for
 
 CASE = "c-slow"
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = replace(
-        Settings(),
-        var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        secret_key="k",
-    )
+    s = settings_for(tmp_path)
     seed_demo_network(s.database_url)
     store_signing_case(s.database_url, CASE, "Slow bodies")
     return s
@@ -221,7 +216,7 @@ class _Engine:
 async def test_a_step_the_engine_does_not_confirm_in_time_is_a_504(
     settings: Settings, error: Exception
 ) -> None:
-    from api.actions import perform_action
+    from api.steps import perform_action
     from store.models import Case
 
     caller = Caller(principal_id="p-back-office", role=Role.back_office, hub_id=None)

@@ -13,7 +13,6 @@ from domain.cases import (
     CLIENT,
     Caller,
     CaseFacts,
-    ClientInfo,
     Deliverable,
     Draft,
     Invitation,
@@ -21,7 +20,9 @@ from domain.cases import (
 )
 from domain.errors import ActionRefused
 from domain.lifecycle import fire
-from domain.steps import Outcome, apply_action, default_tasks, on_deadline
+from domain.outcomes import IssueLink, Outcome, RenderDraft
+from domain.steps import apply_action, default_tasks, on_deadline
+from tests import factories
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -32,23 +33,7 @@ NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def make_facts(state: str = "requested", **overrides: Any) -> CaseFacts:
-    data: dict[str, Any] = {
-        "case_id": "case-1",
-        "scenario": "joint_service",
-        "state": state,
-        "title": "Predictive maintenance for a bakery",
-        "need": "Detect oven failures early",
-        "scope": "Data audit, model, pilot",
-        "lead_hub_id": LEAD,
-        "client": ClientInfo(name="Acme Bakery", country="PT", email="ops@acme.example"),
-        "start_date": "2025-03-01",
-        "end_date": "2025-09-30",
-        "partnering_days": 14,
-        "review_days": 30,
-        "created_at": "2025-03-01T09:00:00+00:00",
-    }
-    data.update(overrides)
-    return CaseFacts(**data)
+    return factories.make_facts("joint_service", state, **overrides)
 
 
 def _draft(version: int = 1, sha256: str = SHA) -> Draft:
@@ -169,7 +154,7 @@ ALLOWED = [
     (_partnering, PARTNER_MEMBER, {"accept-invitation", "decline-invitation"}),
     (_partnering, PARTNER_SIGNATORY, {"accept-invitation", "decline-invitation"}),
     (_partnering, OTHER_MEMBER, set()),
-    (_partnering, BACK_OFFICE, {"cancel", "extend-deadline"}),
+    (_partnering, BACK_OFFICE, {"cancel", "extend-deadline", "nudge"}),
     (_partnering, LEGAL, set()),
     (_partnering_with_partner, LEAD_MEMBER, {"invite-partners", "close-partnering", "cancel"}),
     (_partnering_with_partner, PARTNER_MEMBER, set()),
@@ -184,7 +169,7 @@ ALLOWED = [
     (_signing, PARTNER_MEMBER, set()),
     (_signing, PARTNER_SIGNATORY, {"sign", "decline-to-sign"}),
     (_signing, OTHER_SIGNATORY, set()),
-    (_signing, BACK_OFFICE, {"cancel"}),
+    (_signing, BACK_OFFICE, {"cancel", "nudge"}),
     (_signing, LEGAL, set()),
     (_signing, CLIENT_SIGN_LINK, {"sign", "decline-to-sign"}),
     (_signing, CLIENT_REVIEW_LINK, set()),
@@ -192,13 +177,13 @@ ALLOWED = [
     (_signing_lead_signed, PARTNER_SIGNATORY, {"sign", "decline-to-sign"}),
     (_delivery, LEAD_MEMBER, {"cancel"}),
     (_delivery, PARTNER_MEMBER, {"submit-deliverable"}),
-    (_delivery, BACK_OFFICE, {"cancel"}),
+    (_delivery, BACK_OFFICE, {"cancel", "nudge"}),
     (_delivery, CLIENT_SIGN_LINK, set()),
     (_delivery_submitted, LEAD_MEMBER, {"accept-deliverable", "reject-deliverable", "cancel"}),
     (_delivery_submitted, PARTNER_MEMBER, set()),
     (_review, LEAD_MEMBER, {"cancel"}),
     (_review, PARTNER_MEMBER, set()),
-    (_review, BACK_OFFICE, {"cancel", "extend-deadline"}),
+    (_review, BACK_OFFICE, {"cancel", "extend-deadline", "nudge"}),
     (_review, LEGAL, set()),
     (_review, CLIENT_REVIEW_LINK, {"review"}),
     (_review, CLIENT_SIGN_LINK, set()),
@@ -449,7 +434,7 @@ def _take(facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any]) -
 
 
 def _event_types(out: Outcome) -> list[str]:
-    return [type_ for type_, _, _ in out.events]
+    return [e.type for e in out.events]
 
 
 def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
@@ -462,7 +447,7 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     accepted = _take(facts, "accept_invitation", PARTNER_MEMBER, {})
     assert facts.state == "drafting"
     assert _event_types(accepted) == ["invitation_accepted", "partnering_closed"]
-    assert accepted.effects == ["render_draft"]
+    assert accepted.effects == [RenderDraft()]
     assert "partnering" not in facts.deadlines
     assert facts.deliverables == []  # planned at signature, not before
 
@@ -471,7 +456,7 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     assert facts.state == "legal_review"
 
     approved = _take(facts, "approve_draft", LEGAL, {})
-    assert (facts.state, approved.effects) == ("signing", ["issue_link:sign:client"])
+    assert (facts.state, approved.effects) == ("signing", [IssueLink("sign", CLIENT)])
 
     first = _take(facts, "sign", LEAD_SIGNATORY, {"document_sha256": SHA})
     second = _take(facts, "sign", PARTNER_SIGNATORY, {"document_sha256": SHA})
@@ -491,7 +476,7 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     done = _take(facts, "accept_deliverable", LEAD_MEMBER, {"hub_id": PARTNER})
     assert facts.state == "review"
     assert _event_types(done) == ["deliverable_accepted", "delivery_completed"]
-    assert done.effects == ["issue_link:review:client"]
+    assert done.effects == [IssueLink("review", CLIENT)]
     assert facts.deadlines["review"] == "2025-04-02T09:00:00+00:00"
 
     reviewed = _take(facts, "review", CLIENT_REVIEW_LINK, {"rating": 5, "comment": "Great"})
@@ -506,11 +491,11 @@ def test_apply_action_names_actors_by_id_when_recording_signatures() -> None:
 
     out = _take(facts, "sign", CLIENT_SIGN_LINK, {"document_sha256": SHA})
 
-    assert [(type_, actor) for type_, actor, _ in out.events] == [
+    assert [(e.type, e.actor) for e in out.events] == [
         ("signed", "link:client"),
         ("agreement_executed", "system"),
     ]
-    assert out.events[0][2] == {"party": CLIENT, "version": 1, "sha256": SHA}
+    assert out.events[0].data == {"party": CLIENT, "version": 1, "sha256": SHA}
 
 
 def test_apply_action_keeps_partnering_when_only_invitation_is_declined() -> None:
@@ -531,7 +516,7 @@ def test_apply_action_closes_partnering_when_last_pending_invitation_is_declined
 
     assert facts.state == "drafting"
     assert _event_types(out) == ["invitation_declined", "partnering_closed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
 
 
 def test_apply_action_lapses_pending_invitations_when_lead_closes_partnering() -> None:
@@ -541,7 +526,7 @@ def test_apply_action_lapses_pending_invitations_when_lead_closes_partnering() -
 
     assert facts.state == "drafting"
     assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
 
 
 def test_apply_action_returns_to_drafting_with_reason_when_signature_is_declined() -> None:
@@ -573,7 +558,7 @@ def test_on_deadline_moves_to_drafting_when_partnering_ends_with_partner() -> No
 
     assert facts.state == "drafting"
     assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
 
 
 def test_on_deadline_closes_with_no_review_when_review_window_ends() -> None:
@@ -582,7 +567,7 @@ def test_on_deadline_closes_with_no_review_when_review_window_ends() -> None:
     out = on_deadline(facts, "review", NOW)
 
     assert (facts.state, facts.outcome) == ("closed", "no_review")
-    assert [(type_, actor) for type_, actor, _ in out.events] == [("closed", "system")]
+    assert [(e.type, e.actor) for e in out.events] == [("closed", "system")]
     assert facts.deadlines == {}
 
 
@@ -666,3 +651,28 @@ def test_default_tasks_shares_sum_to_100_when_case_has_n_party_hubs(hub_count: i
     assert [t.hub_id for t in tasks] == [LEAD, *partners]
     assert sum(t.cost_share_pct for t in tasks) == pytest.approx(100, abs=1e-9)
     assert all(t.cost_share_pct > 0 for t in tasks)
+
+
+def test_check_action_runs_the_permission_rule_once_and_asks_the_lifecycle_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import domain.actions as actions_module
+    import domain.lifecycle as lifecycle_module
+
+    runs: list[str] = []
+    for name, rule in list(actions_module.RULES.items()):
+        monkeypatch.setitem(
+            actions_module.RULES,
+            name,
+            lambda f, c, name=name, rule=rule: runs.append(name) or rule(f, c),
+        )
+    charts = []
+    lifecycle_for = lifecycle_module.lifecycle_for
+    monkeypatch.setattr(
+        lifecycle_module, "lifecycle_for", lambda f: charts.append(f) or lifecycle_for(f)
+    )
+    facts = _signing()
+
+    check_action(facts, "sign", LEAD_SIGNATORY, {"document_sha256": SHA})
+
+    assert (runs, len(charts)) == (["sign"], 1)

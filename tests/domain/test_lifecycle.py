@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from statemachine.exceptions import TransitionNotAllowed
 
-from domain.cases import CLIENT, CaseFacts, ClientInfo, Deliverable, Draft, Invitation, Scenario
+from domain.cases import CLIENT, CaseFacts, Deliverable, Draft, Invitation, Scenario
 from domain.lifecycle import (
     LIFECYCLES,
     CoDevelopmentLifecycle,
@@ -18,6 +18,7 @@ from domain.lifecycle import (
     fire,
     lifecycle_for,
 )
+from tests import factories
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -41,6 +42,7 @@ ALL_EVENTS = (
     "review",
     "cancel",
     "extend_deadline",
+    "nudge",
     "partners_confirmed",
     "partnering_lapsed",
     "draft_ready",
@@ -53,23 +55,7 @@ ENDINGS = ("closed", "cancelled", "rejected", "expired")
 
 
 def make_facts(state: str = "requested", **overrides: Any) -> CaseFacts:
-    data: dict[str, Any] = {
-        "case_id": "case-1",
-        "scenario": "joint_service",
-        "state": state,
-        "title": "Predictive maintenance for a bakery",
-        "need": "Detect oven failures early",
-        "scope": "Data audit, model, pilot",
-        "lead_hub_id": LEAD,
-        "client": ClientInfo(name="Acme Bakery", country="PT", email="ops@acme.example"),
-        "start_date": "2025-03-01",
-        "end_date": "2025-09-30",
-        "partnering_days": 14,
-        "review_days": 30,
-        "created_at": "2025-03-01T09:00:00+00:00",
-    }
-    data.update(overrides)
-    return CaseFacts(**data)
+    return factories.make_facts("joint_service", state, **overrides)
 
 
 # -- facts setups that make guards true (or deliberately false) --------------------------------
@@ -214,6 +200,11 @@ LEGAL = [
     ("review", "review_window_closed", _deliverable("accepted"), "closed"),
     ("review", "extend_deadline", _with_deadline(_deliverable("accepted"), "review"), "review"),
     ("review", "cancel", _deliverable("accepted"), "cancelled"),
+    ("partnering", "nudge", _pending, "partnering"),
+    ("signing", "nudge", _draft, "signing"),
+    ("delivery", "nudge", _deliverable("pending"), "delivery"),
+    ("delivery", "nudge", _deliverable("submitted"), "delivery"),  # the lead's decision
+    ("review", "nudge", _deliverable("accepted"), "review"),
 ]
 
 
@@ -239,8 +230,9 @@ def test_legal_table_lists_every_enabled_event_when_every_guard_holds(state: str
 
     enabled = set(enabled_event_names(facts))
 
-    # the completion events need the opposite of the sign/submit guards (nothing missing)
-    completions = {"all_signed", "delivery_complete"}
+    # the completion events need the opposite of the invite/sign/submit guards (nothing
+    # missing)
+    completions = {"partners_confirmed", "all_signed", "delivery_complete"}
     assert enabled == {event for s, event, _, _ in LEGAL if s == state} - completions
 
 
@@ -264,7 +256,11 @@ ILLEGAL = [
     ("partnering", "close_partnering", _pending),
     ("partnering", "close_partnering", _only_declined),
     ("partnering", "partners_confirmed", _pending),
+    ("partnering", "partners_confirmed", _partner_and_pending),  # not every invitee answered
     ("partnering", "extend_deadline", _pending),
+    ("partnering", "nudge", _partner),  # nobody left to answer
+    ("legal_review", "nudge", _draft),  # the helpdesk is no party to remind
+    ("delivery", "nudge", _deliverable("accepted")),
     ("partnering", "accept_invitation", _none),
     ("partnering", "accept_invitation", _partner),
     ("partnering", "decline_invitation", _only_declined),
@@ -388,6 +384,7 @@ def test_lifecycle_for_reports_enabled_events_when_restored_at_signing() -> None
         "sign",
         "decline_to_sign",
         "cancel",
+        "nudge",
         "signing_lapsed",
     }
     assert facts.state == "signing"
@@ -430,9 +427,57 @@ def test_lifecycles_cover_every_scenario_when_declared() -> None:
 def test_lifecycle_for_picks_the_scenarios_lifecycle_when_restored(
     scenario: str, chart: type[Any]
 ) -> None:
-    facts = make_facts("requested", scenario=scenario)
+    facts = factories.make_facts(scenario, "requested")
 
     restored = lifecycle_for(facts)
 
     assert type(restored) is chart
     assert restored.current_state_value == "requested"
+
+
+# -- what the three lifecycles share -------------------------------------------------------------
+def _transitions(chart: Any, sources: set[str]) -> set[tuple[str, str, str, tuple[str, ...]]]:
+    """(source, event, target, guards) of every transition leaving ``sources``."""
+    return {
+        (t.source.value, event.id, t.target.value, tuple(str(c) for c in t.cond))
+        for state in chart.states
+        if state.value in sources
+        for t in state.transitions
+        for event in t.events
+    }
+
+
+@pytest.mark.parametrize("scenario", sorted(LIFECYCLES))
+def test_cancel_leads_from_every_open_state_and_from_no_ending(scenario: str) -> None:
+    chart = LIFECYCLES[scenario]
+    open_states = {s.value for s in chart.states if not s.final}
+
+    cancels = {
+        (source, target)
+        for source, event, target, _ in _transitions(chart, open_states | set(ENDINGS))
+        if event == "cancel"
+    }
+
+    assert cancels == {(s, "cancelled") for s in open_states}
+
+
+SHARED = {"drafting", "legal_review", "signing"}
+
+
+def _agreement_part(chart: Any) -> set[tuple[str, str, str, tuple[str, ...]]]:
+    """Drafting → legal review → signing as declared in ``chart``: every transition leaving
+    those states, the step that follows signing (delivery, development, follow-up) named alike."""
+    after_signing = next(
+        t.target.value for t in chart.signing.transitions for e in t.events if e.id == "all_signed"
+    )
+    return {
+        (source, event, "<after signing>" if target == after_signing else target, guards)
+        for source, event, target, guards in _transitions(chart, SHARED)
+    }
+
+
+def test_drafting_legal_review_and_signing_are_declared_alike_in_every_lifecycle() -> None:
+    first, *others = (_agreement_part(LIFECYCLES[s]) for s in sorted(LIFECYCLES))
+
+    assert all(part == first for part in others)
+    assert ("signing", "all_signed", "<after signing>", ("!signature_missing",)) in first

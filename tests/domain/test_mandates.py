@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from domain.hubs import HubProfile, Representative, load_demo_network, signing_authority
+from domain.actions import signing_authority
+from domain.hubs import HubProfile, Representative, load_demo_network
 
 ON = date(2026, 11, 24)
 NDA, SPECIFIC = "mutual_nda", "specific_collaboration_agreement"
@@ -77,3 +78,16 @@ def test_delegation_from_someone_not_a_representative_is_refused() -> None:
             hub(rep("ana")).model_dump()
             | {"representatives": [rep("bob", delegated_by="ghost").model_dump()]}
         )
+
+
+def test_signer_name_refuses_with_403_naming_why_when_the_key_has_no_representative() -> None:
+    from domain.actions import signer_name
+    from domain.errors import ActionRefused
+
+    profile = hub()
+
+    with pytest.raises(ActionRefused) as info:
+        signer_name(profile, "nobody", "joint_service", ON, "sign")
+
+    assert info.value.status == 403
+    assert "not tied to an authorised representative" in info.value.detail

@@ -344,7 +344,16 @@ async def test_the_lead_attaches_the_agreement_signed_elsewhere(
     case = await read(stack, PARTNER_MEMBER, cid)
     assert (body["document_id"], sha) in {(d["id"], d["sha256"]) for d in case["documents"]}
     assert case["state"] == "delivery"  # a document attachment, not a step of the case
-    assert [e.type for e in await timeline(stack, cid)] == [e.type for e in executed.events]
+    events = await timeline(stack, cid)  # recorded once, though attached three times
+    assert [e.type for e in events] == [e.type for e in executed.events] + [
+        "executed_copy_attached"
+    ]
+    assert events[-1].actor.startswith("principal:") and verify_chain(events) == []
+    assert events[-1].data == {
+        "document_id": body["document_id"],
+        "sha256": sha,
+        "version": executed.draft["version"],
+    }
 
     content = await get_dossier(stack, cid)
     assert verify_dossier(content) == []
@@ -393,11 +402,11 @@ async def test_producing_the_executed_copy_again_finds_or_remakes_the_same_files
     store gives the same bytes (deterministic .docx), so a retry never makes a second copy."""
     from activities.executed import (
         ExecutedActivities,
-        ExecuteInput,
         _certificate,
         certificate_docx,
         executed_docx,
     )
+    from activities.payloads import ExecuteInput
     from store.db import session_scope
     from store.models import Case, Document
     from store.queries import case_facts

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, inspect, text, update
 from sqlmodel import Session, SQLModel, col, select
 
-from domain.cases import Caller, CaseFacts, ClientInfo, Invitation, Role, Scenario
+from domain.cases import Caller, CaseFacts, Invitation, Role, Scenario
 from domain.hubs import HubProfile, load_demo_network
 from domain.timeline import GENESIS, TimelineEvent, chain_event, verify_chain
 from store.db import as_utc, get_engine, migrate, session_scope
@@ -37,6 +37,7 @@ from store.records import (
     record_signature,
     upsert_hub,
 )
+from tests import factories
 
 LEAD = "tagus-ai"
 PARTNER = "po-valley-ai"
@@ -93,22 +94,15 @@ def make_facts(
     last = events[-1] if events else None
     data: dict[str, Any] = {
         "case_id": case_id,
-        "scenario": Scenario.joint_service,
         "title": f"Case {case_id}",
-        "need": "An AI readiness assessment",
-        "scope": "Assessment and roadmap",
         "lead_hub_id": lead,
-        "client": ClientInfo(name="ACME Lda", country="PT", email="ops@acme.example"),
         "start_date": "2026-02-01",
         "end_date": "2026-06-30",
-        "partnering_days": 10,
-        "review_days": 14,
         "created_at": "2026-01-01T00:00:00+00:00",
         "seq": last.seq if last else 0,
         "head_hash": last.hash if last else GENESIS,
     }
-    data.update(overrides)
-    return CaseFacts(**data)
+    return factories.make_facts(**(data | overrides))
 
 
 def project(url: str, facts: CaseFacts, events: list[TimelineEvent]) -> None:

@@ -21,8 +21,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.executed import ExecutedCopy, ExecuteInput
-from activities.payloads import LinkInput, LinkResult, NotifyInput, RecordInput, RenderInput
+from activities.payloads import (
+    ExecutedCopy,
+    ExecuteInput,
+    LinkInput,
+    LinkResult,
+    NotifyInput,
+    QueueWebhooksInput,
+    QueueWebhooksResult,
+    RecordInput,
+    RenderInput,
+)
 from dihflow.engine import find_binary
 from domain.cases import (
     ActionRequest,
@@ -37,8 +46,9 @@ from domain.cases import (
     Invitation,
     Role,
 )
-from domain.events import QueueWebhooksInput, QueueWebhooksResult
-from domain.steps import Notice, is_overdue
+from domain.outcomes import Notice
+from domain.steps import is_overdue
+from tests.factories import make_facts
 from worker import sandbox_runner
 from workflows import WORKFLOWS
 from workflows.case import SEARCH_ATTRIBUTES
@@ -145,21 +155,14 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def _facts(**overrides: object) -> CaseFacts:
-    base = dict(
+    base: dict[str, object] = dict(
         case_id=f"t-{uuid.uuid4().hex[:8]}",
-        scenario="joint_service",
-        title="Timer case",
-        need="n",
-        scope="s",
         lead_hub_id="tagus-ai",
-        client=ClientInfo(name="Client", country="PT", email="c@client.example"),
         start_date="2026-01-01",
         end_date="2026-06-30",
-        partnering_days=14,
-        review_days=30,
         created_at=datetime.now(UTC).isoformat(),
     )
-    return CaseFacts.model_validate(base | overrides)
+    return make_facts(**(base | overrides))
 
 
 async def _start(client: Client, start: CaseStart, queue: str) -> WorkflowHandle:

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.executed import ExecutedCopy, ExecuteInput
+from activities.payloads import ExecutedCopy, ExecuteInput
 from dihflow.engine import DevServer
-from domain.cases import Caller, CaseFacts, CaseStart, Role
+from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, CaseStart, Role
 from tests.workflows.test_deadlines import LEAD, PARTNER, StandIns, _signing_facts, _start, _step
 from worker import sandbox_runner
 from workflows import WORKFLOWS
@@ -75,14 +75,17 @@ async def test_the_last_signature_returns_before_the_executed_copy_and_later_ste
         await asyncio.wait_for(acts.started.wait(), 30)
         assert acts.event_types[-1] == "agreement_executed"
 
-        # a step sent meanwhile is carried out after the copy, in the timeline's order
-        submit = asyncio.create_task(
-            _step(handle, "submit_deliverable", PARTNER, summary="Pilot model")
+        # a step sent meanwhile is carried out after the copy, in the timeline's order: once
+        # the workflow has accepted it, it waits on the case's lock, which the copy holds
+        # until released
+        submit = await handle.start_update(
+            "submit_deliverable",
+            ActionRequest(caller=PARTNER, body={"summary": "Pilot model"}),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            result_type=ActionResult,
         )
-        await asyncio.sleep(0.5)
-        assert not submit.done()
         acts.release.set()
-        submitted = await asyncio.wait_for(submit, 30)
+        submitted = await asyncio.wait_for(submit.result(), 30)
         assert acts.event_types[-3:] == [
             "agreement_executed",
             "executed_copy_produced",

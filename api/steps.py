@@ -18,10 +18,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.case_start import hub_errors
 from api.deps import TemporalClients
 from api.problems import ApiError
-from domain.actions import allowed_actions, check_action, repeated_signature, snake
-from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, Role
+from domain.actions import (
+    allowed_actions,
+    check_action,
+    check_body,
+    repeated_signature,
+    signer_name,
+    snake,
+)
+from domain.cases import ActionRequest, ActionResult, AttachCopyRequest, Caller, CaseFacts, Role
 from domain.errors import ActionRefused, DomainError
-from domain.hubs import HubProfile, signing_authority
+from domain.hubs import HubProfile
 from store.models import Case, Hub, Principal
 from store.queries import case_facts
 
@@ -41,13 +48,26 @@ async def perform_action(
     body: dict[str, Any] | None,
     ip: str = "",
     user_agent: str = "",
+    *,
+    allowed_checked: bool = False,
 ) -> ActionResult:
+    """Check the step against the store, then send it as the update of the same name.
+
+    ``allowed_checked``: the route has already run ``check_allowed`` on this case (before
+    reading the body), so only the body is checked here. Beyond this pre-check the workflow
+    checks the step twice more, each for a reason: its validator (against the workflow's own
+    facts, which may be ahead of the store; a refusal leaves no trace in history) and its
+    handler inside the case's lock (another step may have run since the validator).
+    """
     action = snake(action_name)
     body = body or {}
     facts = case_facts(case)
     if repeated_signature(facts, action, caller, body):
         return ActionResult(state=facts.state, outcome=facts.outcome, seq=facts.seq, changed=False)
-    check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
+    if allowed_checked:
+        check_body(facts, action, caller, body)  # 422, from the store
+    else:
+        check_action(facts, action, caller, body)  # 404 unknown / 409 / 403 / 422, from the store
     asked = body
     if action in ("sign", "decline_to_sign") and caller.role == Role.hub_signatory:
         body = body | _representative(session, facts, caller, action)
@@ -94,6 +114,38 @@ async def perform_action(
     return result  # type: ignore[no-any-return]
 
 
+async def record_external_copy(
+    temporal: TemporalClients,
+    facts: CaseFacts,
+    caller: Caller,
+    document_id: str,
+    sha256: str,
+) -> None:
+    """Have the case's workflow record the executed copy signed elsewhere on the timeline.
+
+    A case whose workflow has ended keeps the copy (stored, listed with the documents, in the
+    dossier) without a timeline event: its chain is closed.
+    """
+    client = await temporal.get()
+    handle = client.get_workflow_handle(workflow_id(facts.case_id))
+    request = AttachCopyRequest(caller=caller, document_id=document_id, sha256=sha256)
+    try:
+        await asyncio.wait_for(
+            handle.execute_update("attach_executed_copy", request, result_type=ActionResult),
+            UPDATE_TIMEOUT_SECONDS,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise refusal(exc, facts, caller) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND and "completed" in str(exc).lower():
+            return
+        raise ApiError(
+            503, "the workflow engine is not reachable now; send the same file again"
+        ) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise ApiError(504, "the copy is stored but not yet recorded; send it again") from None
+
+
 def _representative(
     session: Session, facts: CaseFacts, caller: Caller, action: str
 ) -> dict[str, Any]:
@@ -103,18 +155,9 @@ def _representative(
     hub = session.get(Hub, caller.hub_id)
     assert principal is not None and hub is not None and facts.draft is not None
     profile = HubProfile.model_validate(hub.profile)
-    why = signing_authority(
-        profile, principal.representative_id, facts.draft.template, datetime.now(UTC).date()
-    )
-    if why is not None:
-        raise ActionRefused(
-            "Not an authorised representative",
-            f"cannot {action.replace('_', ' ')} for {profile.name}: {why}",
-            status=403,
-            allowed_actions=[],
-        )
-    rep = next(r for r in profile.representatives if r.id == principal.representative_id)
-    return {"signer_name": rep.name} if action == "sign" else {}
+    today = datetime.now(UTC).date()
+    name = signer_name(profile, principal.representative_id, facts.draft.template, today, action)
+    return {"signer_name": name} if action == "sign" else {}
 
 
 def store_allows(

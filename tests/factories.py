@@ -1,13 +1,18 @@
-"""Builders shared by the scenario tests: facts per scenario, callers, and taking a step."""
+"""The one factory module of the tests: case facts per scenario, callers, taking a step, and
+settings for a store under a temporary directory."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from dihflow.settings import Settings
 from domain.actions import check_action
 from domain.cases import LOCAL_PLAYER, Caller, CaseFacts, ClientInfo, Draft, Role
-from domain.steps import Outcome, apply_action
+from domain.outcomes import Outcome
+from domain.steps import apply_action
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -31,7 +36,10 @@ _SCENARIO_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-def make_facts(scenario: str, state: str = "requested", **overrides: Any) -> CaseFacts:
+def make_facts(
+    scenario: str = "joint_service", state: str = "requested", **overrides: Any
+) -> CaseFacts:
+    """A case of ``scenario`` in ``state`` (no parties beyond the lead unless overridden)."""
     data: dict[str, Any] = {
         "case_id": "case-1",
         "scenario": scenario,
@@ -99,8 +107,21 @@ def take(
 
 
 def event_types(out: Outcome) -> list[str]:
-    return [type_ for type_, _, _ in out.events]
+    return [e.type for e in out.events]
 
 
 def notified(out: Outcome) -> list[tuple[str, str]]:
     return [(n.to, n.template) for n in out.notices]
+
+
+def settings_for(var_dir: Path, **overrides: Any) -> Settings:
+    """Settings with every file of the stack under ``var_dir``: a SQLite store, documents,
+    the mail outbox; a fixed secret key unless overridden."""
+    fields: dict[str, Any] = {
+        "var_dir": var_dir,
+        "database_url": f"sqlite:///{var_dir / 'db.sqlite'}",
+        "documents_dir": var_dir / "documents",
+        "outbox_dir": var_dir / "outbox",
+        "secret_key": "k",
+    }
+    return replace(Settings(), **(fields | overrides))
