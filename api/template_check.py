@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from activities import templates as library
 from activities.documents import store_file
-from activities.rendering import sha256_hex
+from domain.digests import sha256_hex
 
 SANDBOX_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # the fixed time of the trial render
 

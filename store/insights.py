@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from domain.cases import OPEN_ENDINGS, CaseFacts, DraftComment
+from domain.cases import ENDINGS, CaseFacts, DraftComment
 from domain.hubs import HubProfile, Representative
 from store.db import as_utc
 from store.models import Case, CaseParty, Document, Hub, TimelineEntry
@@ -205,7 +205,7 @@ def hub_cases(session: Session, hub_id: str, limit: int = HUB_CASES_LIMIT) -> Hu
     ``(hub_id, created_at, case_id)`` index of ``caseparty``)."""
     out = HubCases()
     for ended, rows, more in ((False, out.open, "more_open"), (True, out.closed, "more_closed")):
-        state = col(Case.state).in_(OPEN_ENDINGS)
+        state = col(Case.state).in_(ENDINGS)
         query = (
             select(Case, CaseParty.role)
             .join(CaseParty, col(CaseParty.case_id) == col(Case.id))
@@ -333,7 +333,7 @@ def network_figures(session: Session, sample: int = PHASE_SAMPLE) -> NetworkFigu
     endings: dict[str, int] = defaultdict(int)
     total = 0
     for scenario, state, n in counts:
-        if state in OPEN_ENDINGS:
+        if state in ENDINGS:
             endings[state] += n
             continue
         total += n
@@ -342,7 +342,7 @@ def network_figures(session: Session, sample: int = PHASE_SAMPLE) -> NetworkFigu
         )
     overdue_rows = session.execute(
         sa.select(col(Case.scenario), sa.func.count())
-        .where(col(Case.overdue).is_(True), col(Case.state).not_in(OPEN_ENDINGS))
+        .where(col(Case.overdue).is_(True), col(Case.state).not_in(ENDINGS))
         .group_by(col(Case.scenario))
         .order_by(col(Case.scenario))
     ).all()
@@ -358,7 +358,7 @@ def network_figures(session: Session, sample: int = PHASE_SAMPLE) -> NetworkFigu
         overdue=overdue,
         endings=[
             Figure(state, endings[state], {"state": state})
-            for state in OPEN_ENDINGS
+            for state in ENDINGS
             if endings.get(state)
         ],
         median_days=medians,

@@ -2,7 +2,7 @@
 versions), deliverables, reviews, the verified timeline, what the engine says of it, and a form
 for each action the signed-in staff member may take now.
 
-Actions are posted to ``/cases/{id}/actions/{action}`` and go through ``api.actions.
+Actions are posted to ``/cases/{id}/actions/{action}`` and go through ``api.steps.
 perform_action``, the code behind ``POST /v1/cases/{id}/actions/{action}``: the workflow takes
 the step (single writer), the page only asks. A refused step re-renders the page with the
 reason and the API's status (403/409/422); a taken one redirects back with a notice.
@@ -20,10 +20,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from api.actions import perform_action, workflow_id
 from api.deps import TemporalClients
 from api.problems import ApiError
 from api.routes.cases import deliverable_file, document_file
+from api.steps import perform_action, workflow_id
 from api.views import case_view
 from api.web.auth import PageError, Staff, StaffDep
 from api.web.diagram import diagram

@@ -2,7 +2,7 @@
 with the template and version, the variables, the diff from the previous version, the comment
 rounds and the approve / request-changes forms.
 
-Both forms send the step through ``api.actions.perform_action``, the JSON API's own path (the
+Both forms send the step through ``api.steps.perform_action``, the JSON API's own path (the
 workflow decides; the page never writes case state), and the forms shown are those
 ``allowed_actions`` gives the signed-in account: the legal helpdesk acts, the back office
 reads.
@@ -17,10 +17,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from api.actions import perform_action
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.drafts import document_diff, variables_diff
 from api.problems import ApiError
+from api.steps import perform_action
 from api.web.auth import PageError, StaffDep
 from api.web.render import env, page
 from domain.actions import allowed_actions

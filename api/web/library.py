@@ -22,11 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from activities import templates as library
-from activities.rendering import sha256_hex
 from api.deps import SessionDep, SettingsDep
 from api.template_check import check_upload, stage_upload, staged_upload
 from api.web.auth import LegalDep, PageError, StaffDep
 from api.web.render import page
+from domain.digests import sha256_hex
 from store.models import Document, TemplateVersion
 
 router = APIRouter(include_in_schema=False)

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import func, select
 
 from activities.documents import store_file
-from activities.rendering import sha256_hex
 from dihflow.settings import Settings
 from domain.cases import DraftComment
+from domain.digests import sha256_hex
 from domain.hubs import HubProfile
 from domain.timeline import GENESIS, chain_event
 from store.db import session_scope
