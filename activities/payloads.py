@@ -59,3 +59,32 @@ class NotifyInput(BaseModel):
     key_prefix: str  # with the notice's index: each message's idempotency key
     notices: list[Notice]
     link_days: int = 14
+
+
+class LinkSpec(BaseModel):
+    """A one-time link for an external party, decided by the workflow: the projection stores
+    its token (derived from the purpose, never in history) and queues the mail carrying it."""
+
+    action: str  # the one action the token allows (snake_case)
+    party: str
+    subject: str | None = None  # what the link is about (e.g. the candidate hub to consent to)
+    purpose: str  # unique per case, e.g. "sign:v2:client"
+    expires_at: str
+
+
+class ProjectInput(BaseModel):
+    """One step's projection: the case row (its facts), the step's timeline events, a
+    signature, links, and what to send after commit (notices, webhook deliveries to the
+    ``hub_ids``' subscriptions, PDFs of ``pdf_document_ids``), written in one transaction."""
+
+    facts: CaseFacts
+    events: list[TimelineEvent]
+    signature: SignatureInput | None = None
+    links: list[LinkSpec] = []
+    notices: list[Notice] = []
+    hub_ids: list[str] = []
+    pdf_document_ids: list[str] = []
+
+
+class ProjectResult(BaseModel):
+    messages: int  # outbox rows this attempt added (0 on a retry after commit)
