@@ -33,9 +33,9 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.notify import MailRefused, Message, notifier_from_settings
+from activities.payloads import DeliveryInput
 from activities.pdf import MAX_CONVERTERS, PdfConverter
 from dihflow.settings import Settings
-from domain.events import DeliveryInput
 from store import outbox
 from store.records import derive_link_token
 

@@ -29,12 +29,12 @@ from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from pydantic import BaseModel
 from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.documents import store_file
+from activities.payloads import ExecutedCopy, ExecuteInput
 from activities.pdf import PdfConversionError, PdfConverter
 from activities.rendering import normalise_docx, sha256_hex
 from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
@@ -64,28 +64,6 @@ COLUMNS = (
     "User agent",
 )
 ROLES = {CLIENT: "client", LOCAL_PLAYER: "local player"}
-
-
-class ExecuteInput(BaseModel):
-    """The case as recorded with its ``agreement_executed`` event: ``facts.head_hash`` is the
-    timeline head at execution, ``executed_at`` that event's time (fixes the files' dates)."""
-
-    facts: CaseFacts
-    executed_at: str
-    pdf: bool = True  # False: the PDF is left to the outbox's converters (made after the step)
-
-
-class ExecutedCopy(BaseModel):
-    """Ids and hashes only (this lands in workflow history)."""
-
-    version: int
-    document_id: str
-    sha256: str
-    certificate_id: str
-    certificate_sha256: str
-    pdf_document_id: str | None = None
-    pdf_sha256: str | None = None
-    pdf_skipped: str | None = None  # why there is no PDF
 
 
 @dataclass(frozen=True)

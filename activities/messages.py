@@ -18,7 +18,7 @@ from activities.notify import MailRefused, Message, notifier_from_settings
 from activities.payloads import LinkInput, LinkResult, NotifyInput
 from dihflow.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
-from domain.steps import Notice
+from domain.outcomes import Notice
 from store.db import session_scope
 from store.models import Case, Hub
 from store.records import derive_link_token, ensure_link

@@ -1,11 +1,28 @@
-"""Activity inputs and results (plain pydantic models; table objects never cross Temporal)."""
+"""Every activity's input and result, in one place (plain pydantic models: table objects never
+cross Temporal). The workflows import these and ``domain`` only, besides the activity
+references they call. Their JSON shape is in saved workflow histories: add fields with
+defaults, never rename or remove one (see README "Versioning workflows").
+
+| activity                     | input                      | result                |
+|------------------------------|----------------------------|-----------------------|
+| ``record_case``              | ``RecordInput``            | none                  |
+| ``render_agreement``         | ``RenderInput``            | ``domain.cases.Draft``|
+| ``issue_link``               | ``LinkInput``              | ``LinkResult``        |
+| ``notify``                   | ``NotifyInput``            | none                  |
+| ``rank_candidates``          | ``domain.cases.CaseFacts`` | ``list[Candidate]``   |
+| ``publish_service``          | ``domain.cases.CaseFacts`` | none                  |
+| ``produce_executed_agreement``| ``ExecuteInput``          | ``ExecutedCopy``      |
+| ``queue_webhooks``           | ``QueueWebhooksInput``     | ``QueueWebhooksResult``|
+| ``deliver_webhook``          | ``DeliveryInput``          | ``DeliveryResult``    |
+| ``project_step``             | ``ProjectInput``           | ``ProjectResult``     |
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
 from domain.cases import CaseFacts
-from domain.steps import Notice
+from domain.outcomes import Notice
 from domain.timeline import TimelineEvent
 
 
@@ -59,6 +76,53 @@ class NotifyInput(BaseModel):
     key_prefix: str  # with the notice's index: each message's idempotency key
     notices: list[Notice]
     link_days: int = 14
+
+
+class ExecuteInput(BaseModel):
+    """The case as recorded with its ``agreement_executed`` event: ``facts.head_hash`` is the
+    timeline head at execution, ``executed_at`` that event's time (fixes the files' dates)."""
+
+    facts: CaseFacts
+    executed_at: str
+    pdf: bool = True  # False: the PDF is left to the outbox's converters (made after the step)
+
+
+class ExecutedCopy(BaseModel):
+    """Ids and hashes only (this lands in workflow history)."""
+
+    version: int
+    document_id: str
+    sha256: str
+    certificate_id: str
+    certificate_sha256: str
+    pdf_document_id: str | None = None
+    pdf_sha256: str | None = None
+    pdf_skipped: str | None = None  # why there is no PDF
+
+
+class QueueWebhooksInput(BaseModel):
+    """Events just recorded for a case, and every hub they concern (lead, invited, introduced)."""
+
+    case_id: str
+    events: list[TimelineEvent]
+    hub_ids: list[str]
+
+
+class QueueWebhooksResult(BaseModel):
+    queued: int  # deliveries created by this call
+    started: int  # delivery workflows started (or found running) for pending deliveries
+
+
+class DeliveryInput(BaseModel):
+    """One webhook delivery to make (its row ``webhook_delivery.id``)."""
+
+    delivery_id: str
+
+
+class DeliveryResult(BaseModel):
+    status: str  # delivered, failed
+    attempts: int
+    status_code: int | None = None
 
 
 class LinkSpec(BaseModel):

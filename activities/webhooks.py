@@ -38,14 +38,14 @@ from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from dihflow.settings import Settings
-from domain.events import (
+from activities.payloads import (
     DeliveryInput,
     DeliveryResult,
     QueueWebhooksInput,
     QueueWebhooksResult,
-    subscribed,
 )
+from dihflow.settings import Settings
+from domain.events import subscribed
 from domain.timeline import TimelineEvent
 from store.db import session_scope
 from store.models import Webhook, WebhookDelivery, utcnow

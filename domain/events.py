@@ -1,14 +1,10 @@
-"""Timeline event types a hub can subscribe to, and the messages of webhook delivery.
+"""Timeline event types a hub can subscribe to (the messages of webhook delivery are in
+``activities.payloads``).
 
-Shared by the API (to validate a subscription), the case workflow (to queue deliveries) and
-the webhook activities (to match and send them). Pure types, no I/O.
+Shared by the API (to validate a subscription) and the webhook activities (to match them).
 """
 
 from __future__ import annotations
-
-from pydantic import BaseModel
-
-from domain.timeline import TimelineEvent
 
 ALL_EVENTS = "*"
 EVENT_TYPES: tuple[str, ...] = (
@@ -58,28 +54,3 @@ EVENT_TYPES: tuple[str, ...] = (
 def subscribed(event_types: list[str], event_type: str) -> bool:
     """Does a subscription to ``event_types`` (or ``["*"]``) cover ``event_type``?"""
     return ALL_EVENTS in event_types or event_type in event_types
-
-
-class QueueWebhooksInput(BaseModel):
-    """Events just recorded for a case, and every hub they concern (lead, invited, introduced)."""
-
-    case_id: str
-    events: list[TimelineEvent]
-    hub_ids: list[str]
-
-
-class QueueWebhooksResult(BaseModel):
-    queued: int  # deliveries created by this call
-    started: int  # delivery workflows started (or found running) for pending deliveries
-
-
-class DeliveryInput(BaseModel):
-    """One webhook delivery to make (its row ``webhook_delivery.id``)."""
-
-    delivery_id: str
-
-
-class DeliveryResult(BaseModel):
-    status: str  # delivered, failed
-    attempts: int
-    status_code: int | None = None

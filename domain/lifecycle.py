@@ -17,6 +17,8 @@ each with rejected, cancelled and expired as other endings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from statemachine import State, StateChart
@@ -24,8 +26,25 @@ from statemachine import State, StateChart
 from domain.cases import CaseFacts
 
 
+def _never_raises(guard: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A guard that raises would count as *enabled* in python-statemachine's
+    ``enabled_events`` (it lists an event whose guard fails with an error): here a guard's
+    error reads as False, and the event fails at once in ``fire`` instead of being offered."""
+
+    @wraps(guard)
+    def safe(self: Any) -> bool:
+        try:
+            return bool(guard(self))
+        except Exception:
+            return False
+
+    return safe
+
+
 class Guards:
-    """Named, side-effect-free predicates over the case facts (shared by every lifecycle)."""
+    """Named, side-effect-free predicates over the case facts (shared by every lifecycle).
+
+    They never raise (see ``_never_raises``)."""
 
     model: Any
 
@@ -33,42 +52,55 @@ class Guards:
     def facts(self) -> CaseFacts:
         return self.model  # type: ignore[no-any-return]
 
+    @_never_raises
     def invitation_pending(self) -> bool:
         return any(i.status == "pending" for i in self.facts.invitations)
 
+    @_never_raises
     def has_partner(self) -> bool:
         return bool(self.facts.partner_ids)
 
+    @_never_raises
     def changes_requested(self) -> bool:
         return bool(self.facts.changes_requested)
 
+    @_never_raises
     def signature_missing(self) -> bool:
         return bool(self.facts.unsigned)
 
+    @_never_raises
     def deliverable_open(self) -> bool:
         return any(d.status in ("pending", "rejected") for d in self.facts.deliverables)
 
+    @_never_raises
     def deliverable_submitted(self) -> bool:
         return any(d.status == "submitted" for d in self.facts.deliverables)
 
+    @_never_raises
     def all_delivered(self) -> bool:
         return all(d.status == "accepted" for d in self.facts.deliverables)
 
+    @_never_raises
     def consent_pending(self) -> bool:
         return any(not i.settled for i in self.facts.introductions)
 
+    @_never_raises
     def introductions_settled(self) -> bool:
         return all(i.settled for i in self.facts.introductions)
 
+    @_never_raises
     def has_match(self) -> bool:
         return bool(self.facts.matched_hub_ids)
 
+    @_never_raises
     def meeting_recorded(self) -> bool:
         return bool(self.facts.meetings)
 
+    @_never_raises
     def has_deadline(self) -> bool:
         return bool(self.facts.deadlines)
 
+    @_never_raises
     def peer_review_missing(self) -> bool:
         return any(h not in self.facts.peer_reviews for h in self.facts.party_hub_ids)
 
@@ -127,7 +159,7 @@ class JointServiceLifecycle(_Lifecycle):
     )
 
     # system steps
-    partners_confirmed = partnering.to(drafting, cond="has_partner")
+    partners_confirmed = partnering.to(drafting, cond="has_partner", unless="invitation_pending")
     partnering_lapsed = partnering.to(expired, unless="has_partner") | partnering.to(
         drafting, cond="has_partner"
     )
@@ -188,7 +220,7 @@ class CoDevelopmentLifecycle(_Lifecycle):
         | in_review.to.itself(cond="has_deadline")
     )
 
-    partners_confirmed = partnering.to(drafting, cond="has_partner")
+    partners_confirmed = partnering.to(drafting, cond="has_partner", unless="invitation_pending")
     partnering_lapsed = partnering.to(expired, unless="has_partner") | partnering.to(
         drafting, cond="has_partner"
     )
@@ -251,9 +283,9 @@ class MatchmakingLifecycle(_Lifecycle):
     )
 
     candidates_ranked = requested.to(matching)
-    introductions_done = introducing.to(meeting, cond="has_match") | introducing.to(
-        matching, unless="has_match"
-    )
+    introductions_done = introducing.to(
+        meeting, cond=["introductions_settled", "has_match"]
+    ) | introducing.to(matching, cond="introductions_settled", unless="has_match")
     introductions_lapsed = introducing.to(meeting, cond="has_match") | introducing.to(
         expired, unless="has_match"
     )
@@ -285,6 +317,12 @@ def lifecycle_for(facts: CaseFacts) -> Any:
 def enabled_event_names(facts: CaseFacts) -> list[str]:
     """The events the lifecycle would take now, guards included (snake_case names)."""
     return [event.id for event in lifecycle_for(facts).enabled_events()]
+
+
+def enabled(facts: CaseFacts, event: str) -> bool:
+    """Would the lifecycle take ``event`` now? How a step asks whether a system event
+    (``all_signed``, ``partners_confirmed``, ...) follows, instead of re-testing its guards."""
+    return event in enabled_event_names(facts)
 
 
 def fire(facts: CaseFacts, event: str) -> str:

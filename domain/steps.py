@@ -8,11 +8,8 @@ Each branch fires the lifecycle event *before* changing the facts its guards rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 from domain.actions import (
     CompletePilot,
@@ -48,7 +45,16 @@ from domain.cases import (
     Scenario,
     TaskSpec,
 )
-from domain.lifecycle import fire
+from domain.lifecycle import enabled, fire
+from domain.outcomes import (
+    ExecuteAgreement,
+    IssueLink,
+    Notice,
+    Outcome,
+    PublishService,
+    RenderDraft,
+    link_purpose,
+)
 
 # Which timers may run in which state: leaving a state stops its timers.
 DEADLINES_BY_STATE = {
@@ -59,30 +65,6 @@ DEADLINES_BY_STATE = {
     "introducing": ("introductions",),
     "review": ("review",),
 }
-
-
-class Notice(BaseModel):
-    """A message for a hub (by id) or an external party (``client``/``local_player``)."""
-
-    to: str
-    template: str  # invitation, link, reminder, deadline, state_changed
-    subject: str
-    context: dict[str, str] = {}
-    link_action: str | None = None  # with link_purpose: the one-time link to include
-    link_purpose: str | None = None
-
-
-@dataclass
-class Outcome:
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    effects: list[str] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-
-    def event(self, type: str, actor: str, **data: Any) -> None:
-        self.events.append((type, actor, data))
-
-    def notify(self, to: str, template: str, subject: str, **context: str) -> None:
-        self.notices.append(Notice(to=to, template=template, subject=subject, context=context))
 
 
 def _iso(moment: datetime) -> str:
@@ -153,7 +135,7 @@ def _answer_invitation(
 
 
 def _maybe_partners_confirmed(facts: CaseFacts, out: Outcome) -> None:
-    if not any(i.status == "pending" for i in facts.invitations) and facts.partner_ids:
+    if enabled(facts, "partners_confirmed"):  # every invitation answered, one accepted
         _close_partnering(facts, "partners_confirmed", SYSTEM, out)
 
 
@@ -165,11 +147,19 @@ def _close_partnering_action(
 
 def _close_partnering(facts: CaseFacts, event: str, actor: str, out: Outcome) -> None:
     fire(facts, event)
+    _lapse_pending_invitations(facts)
+    _partnering_closed(facts, actor, out)
+
+
+def _lapse_pending_invitations(facts: CaseFacts) -> None:
     for inv in facts.invitations:
         if inv.status == "pending":
             inv.status = "lapsed"
+
+
+def _partnering_closed(facts: CaseFacts, actor: str, out: Outcome) -> None:
     out.event("partnering_closed", actor, partner_ids=facts.partner_ids)
-    out.effects.append("render_draft")
+    out.effects.append(RenderDraft())
 
 
 # -- endings -----------------------------------------------------------------------------------
@@ -202,7 +192,7 @@ def _revise(
         scope_changed=p.scope is not None,
         tasks_changed=p.tasks is not None,
     )
-    out.effects.append("render_draft")
+    out.effects.append(RenderDraft())
 
 
 def _approve(
@@ -217,7 +207,7 @@ def _approve(
     )
     for party in facts.signers:
         if party in (CLIENT, LOCAL_PLAYER):
-            out.effects.append(f"issue_link:sign:{party}")
+            out.effects.append(IssueLink("sign", party))
         else:
             out.notify(party, "state_changed", f"Ready to sign: {facts.title}")
 
@@ -248,12 +238,12 @@ def _sign(
     out.event(
         "signed", caller.actor, party=party, version=facts.draft.version, sha256=p.document_sha256
     )
-    if not facts.unsigned:
+    if enabled(facts, "all_signed"):
         fire(facts, "all_signed")
         out.event(
             "agreement_executed", SYSTEM, version=facts.draft.version, sha256=facts.draft.sha256
         )
-        out.effects.append("execute_agreement")  # the executed copy, once the step is recorded
+        out.effects.append(ExecuteAgreement())  # the executed copy, once the step is recorded
         if facts.scenario != Scenario.matchmaking:
             _plan_deliverables(facts, now)
         for hub in hub_parties(facts):
@@ -340,7 +330,7 @@ def _decide(
         facts.deadlines.pop(f"deliverable:{d.id}", None)
     out.event(f"deliverable_{d.status}", caller.actor, deliverable_id=d.id, hub_id=d.hub_id)
     out.notify(d.hub_id, "state_changed", f"Deliverable {d.status}: {facts.title}")
-    if all(x.status == "accepted" for x in facts.deliverables):
+    if enabled(facts, "delivery_complete"):
         fire(facts, "delivery_complete")
         if facts.scenario == Scenario.joint_service:
             _open_review(facts, now, out, CLIENT)
@@ -353,7 +343,7 @@ def _open_review(facts: CaseFacts, now: datetime, out: Outcome, party: str | Non
     event = "delivery_completed" if facts.scenario == Scenario.joint_service else "review_opened"
     out.event(event, SYSTEM, review_deadline=facts.deadlines["review"])
     if party is not None:
-        out.effects.append(f"issue_link:review:{party}")
+        out.effects.append(IssueLink("review", party))
 
 
 def _complete_pilot(
@@ -378,7 +368,7 @@ def _review(
     if facts.scenario == Scenario.co_development:
         assert caller.hub_id is not None
         facts.peer_reviews[caller.hub_id] = review
-        if not any(h not in facts.peer_reviews for h in facts.party_hub_ids):
+        if enabled(facts, "reviews_complete"):
             fire(facts, "reviews_complete")
             _close(facts, "completed", out)
         return
@@ -390,7 +380,7 @@ def _close(facts: CaseFacts, outcome: str, out: Outcome) -> None:
     facts.outcome = outcome
     out.event("closed", SYSTEM, outcome=outcome)
     if facts.scenario == Scenario.co_development and facts.pilot and facts.pilot.success:
-        out.effects.append("publish_service")
+        out.effects.append(PublishService())
     for hub in hub_parties(facts):
         out.notify(hub, "state_changed", f"Case closed ({outcome}): {facts.title}")
 
@@ -410,7 +400,7 @@ def _select(
     out.event("candidates_selected", caller.actor, hub_ids=new)
     for h in new:
         out.notify(h, "invitation", f"Introduction proposed: {facts.title}")
-        out.effects.append(f"issue_link:consent:{LOCAL_PLAYER}:{h}")
+        out.effects.append(IssueLink("consent", LOCAL_PLAYER, subject=h))
 
 
 def _consent(
@@ -430,7 +420,7 @@ def _consent(
     out.event(f"consent_{answer}", caller.actor, hub_id=hub_id, side=who)
     if intro.mutual:
         out.notify(facts.lead_hub_id, "state_changed", f"Both sides agreed to meet: {hub_id}")
-    if all(i.settled for i in facts.introductions):
+    if enabled(facts, "introductions_done"):  # every introduction answered on both sides
         _settle_introductions(facts, "introductions_done", out)
 
 
@@ -455,7 +445,7 @@ def _nda_choice(
     facts.nda_requested = action == "request_nda"
     out.event("nda_requested" if facts.nda_requested else "nda_skipped", caller.actor)
     if facts.nda_requested:
-        out.effects.append("render_draft")
+        out.effects.append(RenderDraft())
 
 
 def _record_outcome(
@@ -528,15 +518,13 @@ def on_deadline(facts: CaseFacts, name: str, now: datetime) -> Outcome:
     facts.deadlines.pop(name, None)
     kind, _, subject = name.partition(":")
     if kind == "partnering" and facts.state == "partnering":
-        for inv in facts.invitations:
-            if inv.status == "pending":
-                inv.status = "lapsed"
-        if facts.partner_ids:
-            _close_partnering(facts, "partnering_lapsed", SYSTEM, out)
-        else:
-            fire(facts, "partnering_lapsed")
+        _lapse_pending_invitations(facts)
+        fire(facts, "partnering_lapsed")  # the lifecycle decides: drafting with a partner
+        if facts.state == "expired":
             out.event("expired", SYSTEM, reason="no partner confirmed by the partnering deadline")
             out.notify(facts.lead_hub_id, "deadline", f"Case expired: {facts.title}")
+        else:
+            _partnering_closed(facts, SYSTEM, out)
     elif kind == "invitation" and facts.state == "partnering":
         unanswered = facts.invitation(subject)
         if unanswered is not None and unanswered.status == "pending":
@@ -584,7 +572,8 @@ def _remind_signers(facts: CaseFacts, now: datetime, out: Outcome) -> None:
             context={"what": "your signature", "due": facts.deadlines.get("signing", "")},
         )
         if party in (CLIENT, LOCAL_PLAYER):
-            notice.link_action, notice.link_purpose = "sign", f"sign:v{version}:{party}"
+            notice.link_action = "sign"
+            notice.link_purpose = link_purpose("sign", party, version)
         out.notices.append(notice)
     nxt = now + timedelta(days=facts.reminder_days)
     if nxt < datetime.fromisoformat(facts.deadlines["signing"]):

@@ -12,6 +12,29 @@ Timers
     every entry of ``facts.deadlines`` (partnering deadline, review window): a
     ``wait_condition`` against the earliest one; when it passes, ``domain.actions.on_deadline``.
 
+What a step does is decided in ``domain.steps`` (an ``Outcome``: events, effects, notices); the
+workflow carries each ``Effect`` out with the activity that does it (dispatch by ``match`` in
+``_carry_out``; activities called by reference, their payloads in ``activities.payloads``):
+
+=================================  ===============================  ===========================
+state the step reaches             effect                           activity
+=================================  ===============================  ===========================
+matching (the case opens)          ``RankCandidates``               ``rank_candidates``
+drafting (partnering closed,       ``RenderDraft``, then            ``render_agreement``
+draft revised, NDA requested)      ``draft_ready``: legal_review
+signing (draft approved)           ``IssueLink(sign, party)``       ``issue_link``
+introducing (candidates selected)  ``IssueLink(consent,             ``issue_link``
+                                   local_player, hub)``
+review (delivery done, outcome     ``IssueLink(review, party)``     ``issue_link``
+recorded)
+delivery, development, follow_up   ``ExecuteAgreement``             ``produce_executed_agreement``
+(the last signature)                                                (run loop, after the step)
+closed (co-development, pilot      ``PublishService``               ``publish_service``
+succeeded)
+any (every step)                   its events, then notices         ``record_case``,
+                                                                    ``queue_webhooks``, ``notify``
+=================================  ===============================  ===========================
+
 Every accepted step is written to the read model by ``record_case`` before the update returns,
 then handed to ``queue_webhooks`` (patch ``webhooks``), which starts one ``WebhookDelivery``
 workflow per delivery and never waits for a receiver. After the last signature the executed
@@ -34,31 +57,44 @@ from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.executed import ExecutedCopy, ExecuteInput
+    from activities.documents import DocumentActivities
+    from activities.executed import ExecutedActivities
+    from activities.messages import MessageActivities
     from activities.payloads import (
+        ExecuteInput,
         LinkInput,
         NotifyInput,
+        QueueWebhooksInput,
         RecordInput,
         RenderInput,
         SignatureInput,
     )
+    from activities.records import RecordActivities
+    from activities.webhooks import WebhookActivities
     from domain.actions import Sign, check_action, repeated_signature
     from domain.cases import (
         SYSTEM,
         ActionRequest,
         ActionResult,
         Caller,
-        Candidate,
         CaseFacts,
         CaseStart,
-        Draft,
         Role,
         Scenario,
     )
     from domain.errors import ActionRefused
-    from domain.events import QueueWebhooksInput
     from domain.lifecycle import fire
-    from domain.steps import Notice, Outcome, apply_action, is_overdue, on_deadline
+    from domain.outcomes import (
+        ExecuteAgreement,
+        IssueLink,
+        Notice,
+        Outcome,
+        PublishService,
+        RankCandidates,
+        RenderDraft,
+        link_purpose,
+    )
+    from domain.steps import apply_action, is_overdue, on_deadline
     from domain.timeline import TimelineEvent, chain_event
 
 SA_SCENARIO = SearchAttributeKey.for_keyword("DihflowScenario")
@@ -67,7 +103,15 @@ SA_LEAD_HUB = SearchAttributeKey.for_keyword("DihflowLeadHub")
 SA_OVERDUE = SearchAttributeKey.for_bool("DihflowOverdue")
 SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB, SA_OVERDUE)
 
-RECORD_RETRY = RetryPolicy(
+# Retry policies by purpose (today with the same spacing: 1 s, doubling, at most 30 s apart,
+# no attempt limit — each activity is idempotent and a case waits rather than fail a step).
+STORE_RETRY = RetryPolicy(  # the read model, rankings, catalogues, webhook queueing
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+DOCUMENT_RETRY = RetryPolicy(  # rendering drafts and the executed copy
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+MESSAGE_RETRY = RetryPolicy(  # links and notices (each keyed, so sent once)
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
 # Producing the executed copy may convert it to PDF with LibreOffice (bounded at 60 s inside);
@@ -78,6 +122,12 @@ EXECUTE_HEARTBEAT = timedelta(seconds=10)
 
 def _refusal(exc: ActionRefused) -> ApplicationError:
     return ApplicationError(exc.detail, exc.to_dict(), type="ActionRefused", non_retryable=True)
+
+
+def _step_failed(detail: str) -> ApplicationError:
+    """A step that cannot be carried out: the update fails (the case stays as it was) instead
+    of the workflow task retrying for ever, as an ``assert`` or any other exception would."""
+    return ApplicationError(detail, type="StepFailed", non_retryable=True)
 
 
 @workflow.defn(name="CollaborationCase")
@@ -178,7 +228,7 @@ class CollaborationCaseWorkflow:
             out.events.extend(more.events)
             out.notices.extend(more.notices)
         if work.scenario == Scenario.matchmaking:
-            out.effects.append("rank_candidates")
+            out.effects.append(RankCandidates())
         await self._carry_out(work, out, None)
 
     # -- human steps ------------------------------------------------------------------------
@@ -198,13 +248,11 @@ class CollaborationCaseWorkflow:
                 raise _refusal(exc) from None
             except Exception as exc:  # never let a handler wedge the workflow (TEMPORAL.md)
                 workflow.logger.exception("step %s failed", name)
-                raise ApplicationError(
-                    f"{name} could not be applied", type="StepFailed", non_retryable=True
-                ) from exc
+                raise _step_failed(f"{name} could not be applied") from exc
             signature = None
             if isinstance(payload, Sign) and work.draft is not None:
                 signature = SignatureInput(
-                    party=out.events[0][2]["party"],
+                    party=out.events[0].data["party"],
                     document_id=work.draft.document_id,
                     document_sha256=payload.document_sha256,
                     principal_id=request.caller.principal_id,
@@ -245,29 +293,35 @@ class CollaborationCaseWorkflow:
     ) -> None:
         """Run the effects, chain and record the events, then make ``work`` the case."""
         for effect in out.effects:
-            if effect == "render_draft":
-                await self._render_draft(work, out)
-            elif effect.startswith("issue_link:"):
-                await self._issue_link(work, effect.split(":", 1)[1])
-            elif effect == "rank_candidates":
-                await self._rank_candidates(work, out)
-            elif effect == "publish_service":
-                await self._publish_service(work, out)
+            match effect:
+                case RenderDraft():
+                    await self._render_draft(work, out)
+                case IssueLink():
+                    await self._issue_link(work, effect)
+                case RankCandidates():
+                    await self._rank_candidates(work, out)
+                case PublishService():
+                    await self._publish_service(work, out)
+                case ExecuteAgreement():
+                    pass  # once the step is recorded, below
         events: list[TimelineEvent] = []
         at = workflow.now().isoformat()
-        for type_, actor, data in out.events:
-            event = chain_event(work.seq, work.head_hash, type_, actor, at, data)
+        for step_event in out.events:
+            event = chain_event(
+                work.seq, work.head_hash, step_event.type, step_event.actor, at, step_event.data
+            )
             work.seq, work.head_hash = event.seq, event.hash
             events.append(event)
-        await workflow.execute_activity(
-            "record_case",
+        await workflow.execute_activity_method(
+            RecordActivities.record_case,
             RecordInput(facts=work, events=events, signature=signature),
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=STORE_RETRY,
         )
         if workflow.patched("webhooks") and events:
             await self._queue_webhooks(work, events)
-        if "execute_agreement" in out.effects and workflow.patched("executed-agreement"):
+        executes = any(isinstance(e, ExecuteAgreement) for e in out.effects)
+        if executes and workflow.patched("executed-agreement"):
             # after the step is recorded: the last signature is in the store, and the
             # timeline head is the agreement_executed event
             if workflow.patched("executed-after-step"):
@@ -286,16 +340,15 @@ class CollaborationCaseWorkflow:
         one more event naming it by id and hash, recorded like any step's."""
         version = work.draft.version if work.draft else 0
         try:
-            copy = await workflow.execute_activity(
-                "produce_executed_agreement",
+            copy = await workflow.execute_activity_method(
+                ExecutedActivities.produce_executed_agreement,
                 ExecuteInput(facts=work, executed_at=executed_at),
-                result_type=ExecutedCopy,
                 start_to_close_timeout=max(self._timeout, EXECUTE_TIMEOUT),
                 heartbeat_timeout=EXECUTE_HEARTBEAT,
-                retry_policy=RECORD_RETRY,
+                retry_policy=DOCUMENT_RETRY,
             )
             type_: str = "executed_copy_produced"
-            data = {
+            data: dict[str, object] = {
                 "document_id": copy.document_id,
                 "sha256": copy.sha256,
                 "pdf_sha256": copy.pdf_sha256,
@@ -307,11 +360,11 @@ class CollaborationCaseWorkflow:
             work.seq, work.head_hash, type_, SYSTEM, workflow.now().isoformat(), data
         )
         work.seq, work.head_hash = event.seq, event.hash
-        await workflow.execute_activity(
-            "record_case",
+        await workflow.execute_activity_method(
+            RecordActivities.record_case,
             RecordInput(facts=work, events=[event]),
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=STORE_RETRY,
         )
         if workflow.patched("webhooks"):
             await self._queue_webhooks(work, [event])
@@ -324,23 +377,22 @@ class CollaborationCaseWorkflow:
             *(i.hub_id for i in work.invitations),
             *(i.hub_id for i in work.introductions),
         ]
-        await workflow.execute_activity(
-            "queue_webhooks",
+        await workflow.execute_activity_method(
+            WebhookActivities.queue_webhooks,
             QueueWebhooksInput(
                 case_id=work.case_id, events=events, hub_ids=list(dict.fromkeys(concerned))
             ),
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=STORE_RETRY,
         )
 
     async def _render_draft(self, work: CaseFacts, out: Outcome) -> None:
         version = work.draft.version + 1 if work.draft else 1
-        draft = await workflow.execute_activity(
-            "render_agreement",
+        draft = await workflow.execute_activity_method(
+            DocumentActivities.render_agreement,
             RenderInput(facts=work, version=version, issued_on=workflow.now().isoformat()),
-            result_type=Draft,
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=DOCUMENT_RETRY,
         )
         work.draft = draft
         work.signatures = {}  # signatures over an earlier version are void
@@ -354,23 +406,21 @@ class CollaborationCaseWorkflow:
             sha256=draft.sha256,
         )
 
-    async def _issue_link(self, f: CaseFacts, spec: str) -> None:
-        """``spec`` is ``action:party[:subject]``, e.g. ``sign:client`` or
-        ``consent:local_player:fjord-ai`` (the local player's consent to one introduction)."""
-        action, party, *rest = spec.split(":")
-        subject = rest[0] if rest else None
+    async def _issue_link(self, f: CaseFacts, link: IssueLink) -> None:
+        """One-time link for an external party, e.g. ``IssueLink("sign", "client")`` or
+        ``IssueLink("consent", "local_player", "fjord-ai")`` (consent to one introduction)."""
         version = f.draft.version if f.draft else 0
-        who = f.external(party)
-        assert who is not None, f"no {party} on case {f.case_id}"
-        purpose = f"{action}:{subject}" if subject else f"{action}:v{version}:{party}"
-        await workflow.execute_activity(
-            "issue_link",
+        who = f.external(link.party)
+        if who is None:  # the case has no such party: refuse the step, never wedge the case
+            raise _step_failed(f"case {f.case_id} has no {link.party} to send a link to")
+        await workflow.execute_activity_method(
+            MessageActivities.issue_link,
             LinkInput(
                 case_id=f.case_id,
-                action=action,
-                party=party,
-                subject=subject,
-                purpose=purpose,
+                action=link.action,
+                party=link.party,
+                subject=link.subject,
+                purpose=link_purpose(link.action, link.party, version, link.subject),
                 expires_at=(workflow.now() + timedelta(days=f.link_days)).isoformat(),
                 title=f.title,
                 recipient_name=who.contact_name or who.name,
@@ -378,16 +428,15 @@ class CollaborationCaseWorkflow:
                 document_id=f.draft.document_id if f.draft else None,
             ),
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=MESSAGE_RETRY,
         )
 
     async def _rank_candidates(self, work: CaseFacts, out: Outcome) -> None:
-        work.candidates = await workflow.execute_activity(
-            "rank_candidates",
+        work.candidates = await workflow.execute_activity_method(
+            RecordActivities.rank_candidates,
             work,
-            result_type=list[Candidate],
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=STORE_RETRY,
         )
         fire(work, "candidates_ranked")
         out.event(
@@ -397,19 +446,19 @@ class CollaborationCaseWorkflow:
         )
 
     async def _publish_service(self, work: CaseFacts, out: Outcome) -> None:
-        await workflow.execute_activity(
-            "publish_service",
+        await workflow.execute_activity_method(
+            RecordActivities.publish_service,
             work,
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=STORE_RETRY,
         )
         out.event("service_published", SYSTEM, hub_ids=work.party_hub_ids)
 
     async def _send_notices(self, work: CaseFacts, notices: list[Notice]) -> None:
         if not notices:
             return
-        await workflow.execute_activity(
-            "notify",
+        await workflow.execute_activity_method(
+            MessageActivities.notify,
             NotifyInput(
                 case_id=work.case_id,
                 title=work.title,
@@ -419,7 +468,7 @@ class CollaborationCaseWorkflow:
                 link_days=work.link_days,
             ),
             start_to_close_timeout=self._timeout,
-            retry_policy=RECORD_RETRY,
+            retry_policy=MESSAGE_RETRY,
         )
 
     @property

@@ -15,7 +15,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import DeliveryInput, DeliveryResult
+    from activities.payloads import DeliveryInput, DeliveryResult
+    from activities.webhooks import WebhookActivities
 
 DELIVERY_TIMEOUT = timedelta(seconds=30)  # one attempt; the HTTP request itself stops at 10 s
 DELIVERY_RETRY = RetryPolicy(
@@ -31,10 +32,9 @@ class WebhookDeliveryWorkflow:
     @workflow.run
     async def run(self, data: DeliveryInput) -> DeliveryResult:
         try:
-            return await workflow.execute_activity(
-                "deliver_webhook",
+            return await workflow.execute_activity_method(
+                WebhookActivities.deliver_webhook,
                 data,
-                result_type=DeliveryResult,
                 start_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
             )

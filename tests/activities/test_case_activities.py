@@ -150,7 +150,7 @@ def test_notify_sends_to_hubs_and_external_parties_over_smtp(acts: CaseActivitie
     from email.policy import default
 
     from activities.payloads import NotifyInput
-    from domain.steps import Notice
+    from domain.outcomes import Notice
     from tests.activities.test_notify import Collector, running
 
     facts = _facts()

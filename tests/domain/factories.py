@@ -7,7 +7,8 @@ from typing import Any
 
 from domain.actions import check_action
 from domain.cases import LOCAL_PLAYER, Caller, CaseFacts, ClientInfo, Draft, Role
-from domain.steps import Outcome, apply_action
+from domain.outcomes import Outcome
+from domain.steps import apply_action
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -99,7 +100,7 @@ def take(
 
 
 def event_types(out: Outcome) -> list[str]:
-    return [type_ for type_, _, _ in out.events]
+    return [e.type for e in out.events]
 
 
 def notified(out: Outcome) -> list[tuple[str, str]]:

@@ -21,7 +21,8 @@ from domain.cases import (
 )
 from domain.errors import ActionRefused
 from domain.lifecycle import fire
-from domain.steps import Outcome, apply_action, default_tasks, on_deadline
+from domain.outcomes import IssueLink, Outcome, RenderDraft
+from domain.steps import apply_action, default_tasks, on_deadline
 
 LEAD = "lead-hub"
 PARTNER = "partner-a"
@@ -449,7 +450,7 @@ def _take(facts: CaseFacts, action: str, caller: Caller, body: dict[str, Any]) -
 
 
 def _event_types(out: Outcome) -> list[str]:
-    return [type_ for type_, _, _ in out.events]
+    return [e.type for e in out.events]
 
 
 def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
@@ -462,7 +463,7 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     accepted = _take(facts, "accept_invitation", PARTNER_MEMBER, {})
     assert facts.state == "drafting"
     assert _event_types(accepted) == ["invitation_accepted", "partnering_closed"]
-    assert accepted.effects == ["render_draft"]
+    assert accepted.effects == [RenderDraft()]
     assert "partnering" not in facts.deadlines
     assert facts.deliverables == []  # planned at signature, not before
 
@@ -471,7 +472,7 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     assert facts.state == "legal_review"
 
     approved = _take(facts, "approve_draft", LEGAL, {})
-    assert (facts.state, approved.effects) == ("signing", ["issue_link:sign:client"])
+    assert (facts.state, approved.effects) == ("signing", [IssueLink("sign", CLIENT)])
 
     first = _take(facts, "sign", LEAD_SIGNATORY, {"document_sha256": SHA})
     second = _take(facts, "sign", PARTNER_SIGNATORY, {"document_sha256": SHA})
@@ -491,7 +492,7 @@ def test_apply_action_walks_happy_path_when_every_party_plays_along() -> None:
     done = _take(facts, "accept_deliverable", LEAD_MEMBER, {"hub_id": PARTNER})
     assert facts.state == "review"
     assert _event_types(done) == ["deliverable_accepted", "delivery_completed"]
-    assert done.effects == ["issue_link:review:client"]
+    assert done.effects == [IssueLink("review", CLIENT)]
     assert facts.deadlines["review"] == "2025-04-02T09:00:00+00:00"
 
     reviewed = _take(facts, "review", CLIENT_REVIEW_LINK, {"rating": 5, "comment": "Great"})
@@ -506,11 +507,11 @@ def test_apply_action_names_actors_by_id_when_recording_signatures() -> None:
 
     out = _take(facts, "sign", CLIENT_SIGN_LINK, {"document_sha256": SHA})
 
-    assert [(type_, actor) for type_, actor, _ in out.events] == [
+    assert [(e.type, e.actor) for e in out.events] == [
         ("signed", "link:client"),
         ("agreement_executed", "system"),
     ]
-    assert out.events[0][2] == {"party": CLIENT, "version": 1, "sha256": SHA}
+    assert out.events[0].data == {"party": CLIENT, "version": 1, "sha256": SHA}
 
 
 def test_apply_action_keeps_partnering_when_only_invitation_is_declined() -> None:
@@ -531,7 +532,7 @@ def test_apply_action_closes_partnering_when_last_pending_invitation_is_declined
 
     assert facts.state == "drafting"
     assert _event_types(out) == ["invitation_declined", "partnering_closed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
 
 
 def test_apply_action_lapses_pending_invitations_when_lead_closes_partnering() -> None:
@@ -541,7 +542,7 @@ def test_apply_action_lapses_pending_invitations_when_lead_closes_partnering() -
 
     assert facts.state == "drafting"
     assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
 
 
 def test_apply_action_returns_to_drafting_with_reason_when_signature_is_declined() -> None:
@@ -573,7 +574,7 @@ def test_on_deadline_moves_to_drafting_when_partnering_ends_with_partner() -> No
 
     assert facts.state == "drafting"
     assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
 
 
 def test_on_deadline_closes_with_no_review_when_review_window_ends() -> None:
@@ -582,7 +583,7 @@ def test_on_deadline_closes_with_no_review_when_review_window_ends() -> None:
     out = on_deadline(facts, "review", NOW)
 
     assert (facts.state, facts.outcome) == ("closed", "no_review")
-    assert [(type_, actor) for type_, actor, _ in out.events] == [("closed", "system")]
+    assert [(e.type, e.actor) for e in out.events] == [("closed", "system")]
     assert facts.deadlines == {}
 
 

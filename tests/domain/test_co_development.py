@@ -21,6 +21,7 @@ from domain.cases import (
 )
 from domain.errors import ActionRefused
 from domain.lifecycle import enabled_event_names, fire
+from domain.outcomes import Event, PublishService, RenderDraft
 from domain.steps import on_deadline
 from tests.domain.factories import (
     BACK_OFFICE,
@@ -251,7 +252,7 @@ def test_legal_table_lists_every_enabled_co_development_event_when_every_guard_h
     enabled = set(enabled_event_names(facts))
 
     # the completion events need the opposite of the sign/submit/review guards
-    completions = {"all_signed", "delivery_complete", "reviews_complete"}
+    completions = {"partners_confirmed", "all_signed", "delivery_complete", "reviews_complete"}
     assert enabled == {event for s, event, _, _ in LEGAL_MOVES if s == state} - completions
 
 
@@ -263,6 +264,7 @@ ILLEGAL_MOVES = [
     ("partnering", "close_partnering", _pending),
     ("partnering", "close_partnering", _only_declined),
     ("partnering", "partners_confirmed", _pending),
+    ("partnering", "partners_confirmed", _partner_and_pending),  # not every invitee answered
     ("partnering", "extend_deadline", _pending),
     ("partnering", "complete_pilot", _partner),
     ("drafting", "revise_draft", _partner),
@@ -368,7 +370,7 @@ def test_apply_action_walks_co_development_happy_path_when_every_hub_plays_along
     take(facts, "invite_partners", member(LEAD), {"hub_ids": [PARTNER]})
     accepted = take(facts, "accept_invitation", member(PARTNER), {})
     assert facts.state == "drafting"
-    assert accepted.effects == ["render_draft"]
+    assert accepted.effects == [RenderDraft()]
 
     facts.draft = draft(template="co_development")  # what the render_draft effect produces
     fire(facts, "draft_ready")
@@ -401,7 +403,7 @@ def test_apply_action_walks_co_development_happy_path_when_every_hub_plays_along
     last = take(facts, "review", member(PARTNER), {"rating": 5, "comment": "Ready to sell"})
     assert (facts.state, facts.outcome) == ("closed", "completed")
     assert event_types(last) == ["reviewed", "closed"]
-    assert last.effects == ["publish_service"]
+    assert last.effects == [PublishService()]
     assert set(facts.peer_reviews) == {LEAD, PARTNER}
     assert facts.deadlines == {}
 
@@ -501,7 +503,7 @@ def test_apply_action_submits_the_named_deliverable_when_hub_owes_several() -> N
     )
 
     assert [d.status for d in facts.deliverables] == ["pending", "submitted"]
-    assert out.events[0][2] == {"deliverable_id": "d2", "hub_id": PARTNER}
+    assert out.events[0].data == {"deliverable_id": "d2", "hub_id": PARTNER}
 
 
 def test_check_action_answers_422_when_hub_submits_a_deliverable_of_another_hub() -> None:
@@ -539,7 +541,9 @@ def test_apply_action_opens_peer_review_without_link_when_pilot_completes() -> N
     assert facts.state == "review"
     assert facts.pilot == PilotResult(success=False, summary="Too slow")
     assert out.effects == []
-    assert out.events[0] == ("pilot_completed", "principal:member-lead-hub", {"success": False})
+    assert out.events[0] == Event(
+        "pilot_completed", "principal:member-lead-hub", {"success": False}
+    )
     assert notified(out) == [(LEAD, "state_changed"), (PARTNER, "state_changed")]
     assert facts.deadlines == {"review": (NOW + timedelta(days=30)).isoformat()}
 
@@ -551,7 +555,7 @@ def test_apply_action_closes_without_publish_service_when_pilot_failed() -> None
     out = take(facts, "review", member(PARTNER), {"rating": 2})
 
     assert (facts.state, facts.outcome) == ("closed", "completed")
-    assert "publish_service" not in out.effects
+    assert PublishService() not in out.effects
     assert out.effects == []
 
 
@@ -596,8 +600,8 @@ def test_on_deadline_closes_completed_when_review_window_ends_with_some_peer_rev
     out = on_deadline(facts, "review", NOW + timedelta(days=30))
 
     assert (facts.state, facts.outcome) == ("closed", "completed")
-    assert [(type_, actor) for type_, actor, _ in out.events] == [("closed", "system")]
-    assert out.effects == ["publish_service"]
+    assert [(e.type, e.actor) for e in out.events] == [("closed", "system")]
+    assert out.effects == [PublishService()]
     assert facts.deadlines == {}
 
 
@@ -607,6 +611,6 @@ def test_on_deadline_closes_with_no_review_when_window_ends_without_peer_reviews
     out = on_deadline(facts, "review", NOW + timedelta(days=30))
 
     assert (facts.state, facts.outcome) == ("closed", "no_review")
-    assert out.events == [("closed", "system", {"outcome": "no_review"})]
+    assert out.events == [Event("closed", "system", {"outcome": "no_review"})]
     assert out.effects == []
     assert facts.deadlines == {}

@@ -239,8 +239,9 @@ def test_legal_table_lists_every_enabled_event_when_every_guard_holds(state: str
 
     enabled = set(enabled_event_names(facts))
 
-    # the completion events need the opposite of the sign/submit guards (nothing missing)
-    completions = {"all_signed", "delivery_complete"}
+    # the completion events need the opposite of the invite/sign/submit guards (nothing
+    # missing)
+    completions = {"partners_confirmed", "all_signed", "delivery_complete"}
     assert enabled == {event for s, event, _, _ in LEGAL if s == state} - completions
 
 
@@ -264,6 +265,7 @@ ILLEGAL = [
     ("partnering", "close_partnering", _pending),
     ("partnering", "close_partnering", _only_declined),
     ("partnering", "partners_confirmed", _pending),
+    ("partnering", "partners_confirmed", _partner_and_pending),  # not every invitee answered
     ("partnering", "extend_deadline", _pending),
     ("partnering", "accept_invitation", _none),
     ("partnering", "accept_invitation", _partner),

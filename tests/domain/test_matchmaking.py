@@ -20,6 +20,7 @@ from domain.cases import (
 )
 from domain.errors import ActionRefused
 from domain.lifecycle import enabled_event_names, fire
+from domain.outcomes import Event, IssueLink, RenderDraft
 from domain.steps import on_deadline
 from tests.domain.factories import (
     BACK_OFFICE,
@@ -235,8 +236,10 @@ def test_legal_table_lists_every_enabled_matchmaking_event_when_every_guard_hold
 
     enabled = set(enabled_event_names(facts))
 
-    # all_signed needs the opposite of the sign guard (no signature missing)
-    assert enabled == {event for s, event, _, _ in LEGAL_MOVES if s == state} - {"all_signed"}
+    # all_signed and introductions_done need the opposite of the sign and consent guards
+    # (no signature missing, no consent pending)
+    completions = {"all_signed", "introductions_done"}
+    assert enabled == {event for s, event, _, _ in LEGAL_MOVES if s == state} - completions
 
 
 ILLEGAL_MOVES = [
@@ -254,6 +257,7 @@ ILLEGAL_MOVES = [
     ("introducing", "record_meeting", _intro_mutual),
     ("introducing", "request_nda", _met),
     ("introducing", "extend_deadline", _intro_pending),
+    ("introducing", "introductions_done", _intro_mutual_and_pending),  # one still unanswered
     ("meeting", "request_nda", _intro_mutual),
     ("meeting", "skip_nda", _intro_mutual),
     ("meeting", "consent", _intro_mutual_and_pending),
@@ -362,7 +366,7 @@ def test_matchmaking_walks_happy_path_when_both_sides_agree_and_sign_an_nda() ->
 
     selected = take(facts, "select_candidates", member(LEAD), {"hub_ids": [HUB_A]})
     assert facts.state == "introducing"
-    assert selected.effects == [f"issue_link:consent:local_player:{HUB_A}"]
+    assert selected.effects == [IssueLink("consent", LOCAL_PLAYER, HUB_A)]
 
     assert _consent(facts, HUB_A, "consent", "consent") == [
         "consent_given",
@@ -373,12 +377,12 @@ def test_matchmaking_walks_happy_path_when_both_sides_agree_and_sign_an_nda() ->
 
     take(facts, "record_meeting", member(LEAD), {"hub_id": HUB_A, "held_on": "2025-03-20"})
     nda = take(facts, "request_nda", member(LEAD), {})
-    assert (facts.state, nda.effects) == ("drafting", ["render_draft"])
+    assert (facts.state, nda.effects) == ("drafting", [RenderDraft()])
 
     facts.draft = draft(template="nda")
     fire(facts, "draft_ready")
     approved = take(facts, "approve_draft", LEGAL, {})
-    assert approved.effects == ["issue_link:sign:local_player"]
+    assert approved.effects == [IssueLink("sign", LOCAL_PLAYER)]
 
     for caller in (signatory(LEAD), signatory(HUB_A), player_link("sign")):
         last = take(facts, "sign", caller, {"document_sha256": SHA})
@@ -386,7 +390,7 @@ def test_matchmaking_walks_happy_path_when_both_sides_agree_and_sign_an_nda() ->
     assert event_types(last) == ["signed", "agreement_executed"]
 
     recorded = take(facts, "record_outcome", member(LEAD), {"result": "collaboration_agreed"})
-    assert recorded.effects == ["issue_link:review:local_player"]
+    assert recorded.effects == [IssueLink("review", LOCAL_PLAYER)]
 
     reviewed = take(facts, "review", player_link("review"), {"rating": 5})
     assert (facts.state, facts.outcome) == ("closed", "completed")
@@ -401,12 +405,12 @@ def test_apply_action_proposes_introductions_with_a_consent_link_each_when_lead_
     assert facts.state == "introducing"
     assert facts.introductions == [Introduction(hub_id=HUB_A), Introduction(hub_id=HUB_B)]
     assert out.effects == [
-        f"issue_link:consent:local_player:{HUB_A}",
-        f"issue_link:consent:local_player:{HUB_B}",
+        IssueLink("consent", LOCAL_PLAYER, HUB_A),
+        IssueLink("consent", LOCAL_PLAYER, HUB_B),
     ]
     assert notified(out) == [(HUB_A, "invitation"), (HUB_B, "invitation")]
     assert out.events == [
-        ("candidates_selected", "principal:member-lead-hub", {"hub_ids": [HUB_A, HUB_B]})
+        Event("candidates_selected", "principal:member-lead-hub", {"hub_ids": [HUB_A, HUB_B]})
     ]
     assert facts.deadlines == {"introductions": (NOW + timedelta(days=7)).isoformat()}
 
@@ -467,10 +471,10 @@ def test_apply_action_records_each_side_when_hub_and_player_consent() -> None:
     intro = facts.introduction(HUB_A)
     assert intro is not None and intro.mutual
     assert by_hub.events == [
-        ("consent_given", "principal:member-hub-a", {"hub_id": HUB_A, "side": "hub"})
+        Event("consent_given", "principal:member-hub-a", {"hub_id": HUB_A, "side": "hub"})
     ]
     assert by_player.events == [
-        ("consent_given", "link:local_player", {"hub_id": HUB_A, "side": "player"})
+        Event("consent_given", "link:local_player", {"hub_id": HUB_A, "side": "player"})
     ]
     assert notified(by_player) == [(LEAD, "state_changed")]
     assert facts.state == "introducing"  # hub B has not answered yet
@@ -505,7 +509,7 @@ def test_apply_action_returns_to_matching_when_every_introduction_is_declined() 
     out = take(facts, "decline_consent", player_link("consent", HUB_B), {})
 
     assert facts.state == "matching"
-    assert out.events[-1] == ("introductions_settled", "system", {"matched": []})
+    assert out.events[-1] == Event("introductions_settled", "system", {"matched": []})
     assert facts.deadlines == {}
     assert allowed_actions(facts, member(LEAD)) == ["select-candidates", "cancel"]
 
@@ -519,7 +523,7 @@ def test_apply_action_reintroduces_a_declined_hub_when_lead_selects_it_again() -
 
     assert facts.state == "introducing"
     assert facts.introductions == [Introduction(hub_id=HUB_A)]
-    assert out.effects == [f"issue_link:consent:local_player:{HUB_A}"]
+    assert out.effects == [IssueLink("consent", LOCAL_PLAYER, HUB_A)]
 
 
 # -- steps: meeting, NDA, follow-up and review --------------------------------------------------
@@ -564,7 +568,7 @@ def test_apply_action_drafts_an_nda_for_lead_matched_hubs_and_player_when_reques
 
     assert (facts.state, facts.nda_requested) == ("drafting", True)
     assert event_types(out) == ["nda_requested"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
     assert facts.signers == [LEAD, HUB_A, LOCAL_PLAYER]
 
 
@@ -632,7 +636,7 @@ def test_apply_action_opens_review_with_a_player_link_when_outcome_is_recorded()
 
     assert (facts.state, facts.result) == ("review", "further_talks")
     assert event_types(out) == ["outcome_recorded", "review_opened"]
-    assert out.effects == ["issue_link:review:local_player"]
+    assert out.effects == [IssueLink("review", LOCAL_PLAYER)]
     assert facts.deadlines == {"review": (NOW + timedelta(days=30)).isoformat()}
 
 
@@ -664,7 +668,7 @@ def test_apply_action_closes_completed_when_local_player_reviews() -> None:
 
     assert (facts.state, facts.outcome) == ("closed", "completed")
     assert facts.review == Review(rating=4, comment="Useful")
-    assert [(t, a) for t, a, _ in out.events] == [
+    assert [(e.type, e.actor) for e in out.events] == [
         ("reviewed", "link:local_player"),
         ("closed", "system"),
     ]
@@ -683,7 +687,7 @@ def test_on_deadline_moves_to_meeting_when_introductions_lapse_with_a_match() ->
     intro_b = facts.introduction(HUB_B)
     assert intro_b is not None
     assert (intro_b.hub_consent, intro_b.player_consent) == ("given", "declined")
-    assert out.events == [("introductions_settled", "system", {"matched": [HUB_A]})]
+    assert out.events == [Event("introductions_settled", "system", {"matched": [HUB_A]})]
     assert facts.deadlines == {}
 
 
@@ -705,4 +709,4 @@ def test_on_deadline_closes_with_no_review_when_player_never_reviews() -> None:
     out = on_deadline(facts, "review", NOW + timedelta(days=30))
 
     assert (facts.state, facts.outcome) == ("closed", "no_review")
-    assert out.events == [("closed", "system", {"outcome": "no_review"})]
+    assert out.events == [Event("closed", "system", {"outcome": "no_review"})]

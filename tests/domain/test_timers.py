@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts, Deliverable, Introduction, Invitation
+from domain.outcomes import Event, RenderDraft
 from domain.steps import is_overdue, on_deadline
 from tests.domain.factories import (
     BACK_OFFICE,
@@ -69,7 +70,7 @@ def test_on_deadline_lapses_invitation_and_notifies_lead_when_it_goes_unanswered
 
     assert facts.state == "partnering"
     assert [i.status for i in facts.invitations] == ["lapsed", "pending"]
-    assert out.events == [("invitation_lapsed", "system", {"hub_id": PARTNER})]
+    assert out.events == [Event("invitation_lapsed", "system", {"hub_id": PARTNER})]
     assert notified(out) == [(LEAD, "deadline")]
     assert facts.deadlines == {"partnering": IN_14_DAYS, f"invitation:{OTHER}": IN_7_DAYS}
 
@@ -84,7 +85,7 @@ def test_on_deadline_closes_partnering_when_last_open_invitation_lapses_and_othe
     assert facts.state == "drafting"
     assert [i.status for i in facts.invitations] == ["accepted", "lapsed"]
     assert event_types(out) == ["invitation_lapsed", "partnering_closed"]
-    assert out.effects == ["render_draft"]
+    assert out.effects == [RenderDraft()]
     assert facts.deadlines == {}
 
 
@@ -174,7 +175,7 @@ def test_on_deadline_reminds_every_unsigned_party_when_signing_reminder_fires() 
     out = on_deadline(facts, "signing_reminder", NOW + timedelta(days=7))
 
     assert out.events == [
-        ("reminder_sent", "system", {"reminder": "signature", "to": [PARTNER, CLIENT]})
+        Event("reminder_sent", "system", {"reminder": "signature", "to": [PARTNER, CLIENT]})
     ]
     assert [(n.to, n.template, n.link_action, n.link_purpose) for n in out.notices] == [
         (PARTNER, "reminder", None, None),
@@ -230,7 +231,7 @@ def test_on_deadline_expires_case_when_signing_round_runs_out() -> None:
 
     assert facts.state == "expired"
     assert out.events == [
-        (
+        Event(
             "expired",
             "system",
             {"reason": "the signing round ran out", "unsigned": [PARTNER, CLIENT]},
@@ -279,7 +280,7 @@ def test_on_deadline_records_overdue_deliverable_when_its_due_date_passes(scenar
     out = on_deadline(facts, "deliverable:d1", DUE_PASSED)
 
     assert out.events == [
-        (
+        Event(
             "deliverable_overdue",
             "system",
             {"deliverable_id": "d1", "hub_id": PARTNER, "reminder": 1},
@@ -300,7 +301,7 @@ def test_on_deadline_counts_reminders_up_when_deliverable_stays_overdue() -> Non
     out = on_deadline(facts, "deliverable:d1", DUE_PASSED + timedelta(days=7))
 
     assert facts.deliverables[0].reminders == 2
-    assert out.events[0][2]["reminder"] == 2
+    assert out.events[0].data["reminder"] == 2
 
 
 def test_is_overdue_stays_true_until_overdue_deliverable_is_accepted() -> None:

@@ -393,11 +393,11 @@ async def test_producing_the_executed_copy_again_finds_or_remakes_the_same_files
     store gives the same bytes (deterministic .docx), so a retry never makes a second copy."""
     from activities.executed import (
         ExecutedActivities,
-        ExecuteInput,
         _certificate,
         certificate_docx,
         executed_docx,
     )
+    from activities.payloads import ExecuteInput
     from store.db import session_scope
     from store.models import Case, Document
     from store.queries import case_facts

@@ -21,8 +21,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.executed import ExecutedCopy, ExecuteInput
-from activities.payloads import LinkInput, LinkResult, NotifyInput, RecordInput, RenderInput
+from activities.payloads import (
+    ExecutedCopy,
+    ExecuteInput,
+    LinkInput,
+    LinkResult,
+    NotifyInput,
+    QueueWebhooksInput,
+    QueueWebhooksResult,
+    RecordInput,
+    RenderInput,
+)
 from dihflow.engine import find_binary
 from domain.cases import (
     ActionRequest,
@@ -37,8 +46,8 @@ from domain.cases import (
     Invitation,
     Role,
 )
-from domain.events import QueueWebhooksInput, QueueWebhooksResult
-from domain.steps import Notice, is_overdue
+from domain.outcomes import Notice
+from domain.steps import is_overdue
 from worker import sandbox_runner
 from workflows import WORKFLOWS
 from workflows.case import SEARCH_ATTRIBUTES
