@@ -36,7 +36,7 @@ from temporalio.exceptions import ApplicationError
 from activities.documents import store_file
 from activities.payloads import ExecutedCopy, ExecuteInput
 from activities.pdf import PdfConversionError, PdfConverter
-from activities.rendering import normalise_docx, sha256_hex
+from activities.rendering import document_docx, sha256_hex
 from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
 from dihflow.settings import Settings
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
@@ -367,9 +367,7 @@ def _save(document: Any, at: datetime) -> bytes:
     core.created = core.modified = core.last_printed = stamp
     core.last_modified_by = "dihflow"
     core.revision = 1
-    buf = io.BytesIO()
-    document.save(buf)
-    return normalise_docx(buf.getvalue())
+    return document_docx(document)  # written once, with fixed entry times
 
 
 def _write_certificate(document: Any, cert: Certificate, *, new_page: bool) -> None:

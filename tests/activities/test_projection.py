@@ -26,6 +26,7 @@ from store.models import (
     Webhook,
     WebhookDelivery,
 )
+from store.outbox import main as outbox_main
 from store.outbox import message_id
 
 SECRET = "k" * 64
@@ -193,3 +194,17 @@ def test_a_failed_projection_leaves_nothing(url: str) -> None:
 
     assert counts(url)["TimelineEntry"] == 0
     assert outbox(url) == []
+
+
+def test_the_outbox_listing_shows_what_is_pending(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with session_scope(url) as session:
+        project(session, step_input(), SECRET)
+    monkeypatch.setenv("DIHFLOW_DATABASE_URL", url)
+
+    assert outbox_main([]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["mail: pending 3", "webhook: pending 1"]
+    assert len(lines) == 6 and all("pending attempts 0" in line for line in lines[2:])
