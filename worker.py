@@ -14,7 +14,7 @@ import importlib.machinery
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import CodeType, ModuleType
@@ -123,9 +123,12 @@ def build_worker(
     )
 
 
-def start_dispatcher(client: Client, settings: Settings) -> OutboxDispatcher:
-    """The outbox dispatcher of this worker process, running until its ``stop``."""
-    return OutboxDispatcher(settings, client).start()
+def start_dispatcher(
+    client: Client, settings: Settings, on_cpu: Callable[[float], None] | None = None
+) -> OutboxDispatcher:
+    """The outbox dispatcher of this worker process, running until its ``stop`` (``on_cpu``
+    is told the CPU seconds of its work in threads: the benchmark counts them)."""
+    return OutboxDispatcher(settings, client, on_cpu=on_cpu).start()
 
 
 async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Client | None:

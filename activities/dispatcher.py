@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -40,6 +41,7 @@ from store import outbox
 from store.records import derive_link_token
 
 log = logging.getLogger("dihflow.outbox")
+T = TypeVar("T")
 
 POLL_SECONDS = 1.0
 BATCH = 50
@@ -115,9 +117,8 @@ class OutboxDispatcher:
         while True:
             self._wake.clear()
             try:
-                rows = await asyncio.to_thread(
-                    outbox.claim, self.settings.database_url, BATCH, self.lease
-                )
+                url = self.settings.database_url
+                rows = await self._thread(outbox.claim, url, BATCH, self.lease)
             except Exception:  # the store is busy or down: look again later
                 log.exception("the outbox could not be read")
                 rows = []
@@ -135,34 +136,38 @@ class OutboxDispatcher:
         url = self.settings.database_url
         try:
             if row.kind == "mail":
-                await asyncio.to_thread(self._timed, self._mail, row)
+                await self._thread(self._mail, row)
             elif row.kind == "webhook":
                 await self._webhook(row)
             elif row.kind == "pdf":
                 why = await self._pdf(row)
                 if why is not None:  # no converter here (turned off, not installed)
-                    await asyncio.to_thread(outbox.mark_retry, url, row.id, why, True)
+                    await self._thread(outbox.mark_retry, url, row.id, why, True)
                     return
             else:
                 raise ValueError(f"unknown outbox kind {row.kind!r}")
         except asyncio.CancelledError:
             raise  # stopping: the lease runs out and the row is sent later
         except MailRefused as exc:
-            await asyncio.to_thread(outbox.mark_retry, url, row.id, str(exc), True)
+            await self._thread(outbox.mark_retry, url, row.id, str(exc), True)
             return
         except Exception as exc:
             log.warning("outbox %s (%s, attempt %d): %s", row.id, row.kind, row.attempts, exc)
             error = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(outbox.mark_retry, url, row.id, error)
+                await self._thread(outbox.mark_retry, url, row.id, error)
             return
-        await asyncio.to_thread(outbox.mark_sent, url, row.id)
+        await self._thread(outbox.mark_sent, url, row.id)
         self.sent += 1
 
-    def _timed(self, send: Callable[[outbox.Claimed], None], row: outbox.Claimed) -> None:
+    async def _thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a thread, its CPU told to ``on_cpu``."""
+        return await asyncio.to_thread(self._timed, fn, *args)
+
+    def _timed(self, fn: Callable[..., T], *args: Any) -> T:
         began = time.thread_time()
         try:
-            send(row)
+            return fn(*args)
         finally:
             if self.on_cpu is not None:
                 self.on_cpu(time.thread_time() - began)

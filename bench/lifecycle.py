@@ -206,7 +206,9 @@ def serve_worker(kind: str) -> None:
         with ThreadPoolExecutor(max_workers=16) as executor:  # as worker.run_worker
             if kind == "ours":
                 running = worker.build_worker(client, settings, executor, interceptors=[cpu])
-                dispatcher = worker.start_dispatcher(client, settings)
+                dispatcher = worker.start_dispatcher(
+                    client, settings, on_cpu=lambda seconds: cpu.add(DISPATCH, seconds)
+                )
             else:
                 from floor_case import FloorCase  # bench/ is first on sys.path
 
