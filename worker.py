@@ -14,7 +14,7 @@ import importlib.machinery
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import CodeType, ModuleType
@@ -26,6 +26,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from temporalio.workflow import SandboxImportNotificationPolicy
 
 from activities import activities_for
+from activities.dispatcher import OutboxDispatcher
 from dihflow.settings import Settings
 from workflows import WORKFLOWS
 
@@ -122,6 +123,14 @@ def build_worker(
     )
 
 
+def start_dispatcher(
+    client: Client, settings: Settings, on_cpu: Callable[[float], None] | None = None
+) -> OutboxDispatcher:
+    """The outbox dispatcher of this worker process, running until its ``stop`` (``on_cpu``
+    is told the CPU seconds of its work in threads: the benchmark counts them)."""
+    return OutboxDispatcher(settings, client, on_cpu=on_cpu).start()
+
+
 async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Client | None:
     """The engine's client, once the engine answers; None if told to stop first.
 
@@ -163,8 +172,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         return
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, settings, executor)
-        async with worker:
-            await stop.wait()
+        dispatcher = start_dispatcher(client, settings)
+        try:
+            async with worker:
+                await stop.wait()
+        finally:
+            await dispatcher.stop()
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ def activities_for(settings: Settings) -> list[Any]:
     from activities.documents import DocumentActivities
     from activities.executed import ExecutedActivities
     from activities.messages import MessageActivities
+    from activities.projection import ProjectionActivities
     from activities.records import RecordActivities
     from activities.webhooks import WebhookActivities
 
@@ -21,8 +22,9 @@ def activities_for(settings: Settings) -> list[Any]:
         MessageActivities(settings),
         WebhookActivities(settings),
     )
-    executed = ExecutedActivities(settings)
+    executed, projection = ExecutedActivities(settings), ProjectionActivities(settings)
     return [
+        projection.project_step,
         records.record_case,
         records.rank_candidates,
         records.publish_service,

@@ -35,7 +35,7 @@ from temporalio.exceptions import ApplicationError
 from activities.documents import store_file
 from activities.payloads import ExecutedCopy, ExecuteInput
 from activities.pdf import PdfConversionError, PdfConverter
-from activities.rendering import normalise_docx
+from activities.rendering import document_docx
 from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
 from dihflow.settings import Settings
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
@@ -175,46 +175,86 @@ class ExecutedActivities:
             certificate_id=cert_row.id,
             certificate_sha256=cert_row.sha256,
         )
-        if pdf_row is None:
+        if pdf_row is None and not data.pdf:
+            result.pdf_skipped = "no PDF yet: made in the background"
+        elif pdf_row is None:
             _heartbeat()
-            pdf_row, result.pdf_skipped = self._pdf(facts, exec_row, pdf_id)
+            pdf_row, result.pdf_skipped = executed_pdf(
+                self.settings, self.pdf, facts.case_id, exec_row, pdf_id
+            )
         if pdf_row is not None:
             result.pdf_document_id, result.pdf_sha256 = pdf_row.id, pdf_row.sha256
         return result
 
-    def _pdf(
-        self, facts: CaseFacts, executed: Document, pdf_id: str
-    ) -> tuple[Document | None, str | None]:
-        why = self.pdf.unavailable()
-        if why is not None:
-            log.warning("%s (case %s)", why, facts.case_id)
-            return None, why
-        root = self.settings.documents_dir
-        try:
-            pdf = self.pdf.convert((root / executed.path).read_bytes(), tick=_heartbeat)
-        except PdfConversionError as exc:
-            log.warning("case %s: %s", facts.case_id, exc)
-            return None, f"no PDF: {exc}"
-        row = _store(
-            root,
-            pdf_id,
-            EXECUTED_PDF_TEMPLATE,
-            pdf,
-            dict(
-                case_id=facts.case_id,
-                version=executed.version,
-                template_version=TEMPLATE_VERSION,
-                template_sha256=executed.sha256,  # converted from the executed .docx
-                variables_sha256=executed.variables_sha256,
-                variables=None,
-            ),
-        )
-        with session_scope(self.settings.database_url) as session:
-            existing = session.get(Document, pdf_id)  # a concurrent retry may have stored one
-            if existing is not None:
-                return existing, None
-            session.add(row)
-        return row, None
+
+def pdf_id_of(executed_id: str) -> str:
+    """The id of an executed copy's PDF (see ``doc_ids``)."""
+    return f"{executed_id}-pdf"
+
+
+def make_pdf(settings: Settings, converter: PdfConverter, executed_id: str) -> str | None:
+    """The PDF of a stored executed copy, unless it exists; why there is none, or None.
+
+    For the outbox's converters: a conversion that fails raises ``PdfConversionError`` (it is
+    retried); a missing executed copy raises ``LookupError``."""
+    with session_scope(settings.database_url) as session:
+        executed = session.get(Document, executed_id)
+        if executed is None:
+            raise LookupError(f"no document {executed_id}")
+        if session.get(Document, pdf_id_of(executed_id)) is not None:
+            return None
+    why = converter.unavailable()
+    if why is not None:
+        return why
+    root = settings.documents_dir
+    pdf = converter.convert((root / executed.path).read_bytes())
+    _store_pdf(settings, executed, pdf_id_of(executed_id), pdf)
+    return None
+
+
+def executed_pdf(
+    settings: Settings,
+    converter: PdfConverter,
+    case_id: str,
+    executed: Document,
+    pdf_id: str,
+) -> tuple[Document | None, str | None]:
+    """Convert and store the PDF of ``executed`` (heartbeating); (row, why there is none)."""
+    why = converter.unavailable()
+    if why is not None:
+        log.warning("%s (case %s)", why, case_id)
+        return None, why
+    root = settings.documents_dir
+    try:
+        pdf = converter.convert((root / executed.path).read_bytes(), tick=_heartbeat)
+    except PdfConversionError as exc:
+        log.warning("case %s: %s", case_id, exc)
+        return None, f"no PDF: {exc}"
+    return _store_pdf(settings, executed, pdf_id, pdf), None
+
+
+def _store_pdf(settings: Settings, executed: Document, pdf_id: str, pdf: bytes) -> Document:
+    root = settings.documents_dir
+    row = _store(
+        root,
+        pdf_id,
+        EXECUTED_PDF_TEMPLATE,
+        pdf,
+        dict(
+            case_id=executed.case_id,
+            version=executed.version,
+            template_version=TEMPLATE_VERSION,
+            template_sha256=executed.sha256,  # converted from the executed .docx
+            variables_sha256=executed.variables_sha256,
+            variables=None,
+        ),
+    )
+    with session_scope(settings.database_url) as session:
+        existing = session.get(Document, pdf_id)  # a concurrent retry may have stored one
+        if existing is not None:
+            return existing
+        session.add(row)
+    return row
 
 
 def _heartbeat() -> None:
@@ -317,9 +357,7 @@ def _save(document: Any, at: datetime) -> bytes:
     core.created = core.modified = core.last_printed = stamp
     core.last_modified_by = "dihflow"
     core.revision = 1
-    buf = io.BytesIO()
-    document.save(buf)
-    return normalise_docx(buf.getvalue())
+    return document_docx(document)  # written once, with fixed entry times
 
 
 def _write_certificate(document: Any, cert: Certificate, *, new_page: bool) -> None:

@@ -64,6 +64,7 @@ class Message:
     context: dict[str, str] = field(default_factory=dict)
     link: str | None = None
     action: str | None = None  # kebab-case, the action the link asks for (e.g. "sign")
+    message_id: str | None = None  # the outbox message id, when the outbox sends it
 
     def __post_init__(self) -> None:
         if not self.key.strip():
@@ -109,7 +110,9 @@ def build_email(message: Message, sender: str, sent_at: datetime) -> EmailMessag
     mail["From"] = sender
     mail["Subject"] = message.subject
     mail["Date"] = format_datetime(sent_at)
-    mail["Message-ID"] = message_id(message.key)
+    mail["Message-ID"] = (
+        f"<{message.message_id}@dihflow>" if message.message_id else message_id(message.key)
+    )
     mail["X-Dihflow-Case"] = message.case_id
     mail["X-Dihflow-Key"] = message.key
     if message.action is not None:

@@ -14,6 +14,7 @@ defaults, never rename or remove one (see README "Versioning workflows").
 | ``produce_executed_agreement``| ``ExecuteInput``          | ``ExecutedCopy``      |
 | ``queue_webhooks``           | ``QueueWebhooksInput``     | ``QueueWebhooksResult``|
 | ``deliver_webhook``          | ``DeliveryInput``          | ``DeliveryResult``    |
+| ``project_step``             | ``ProjectInput``           | ``ProjectResult``     |
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class ExecuteInput(BaseModel):
 
     facts: CaseFacts
     executed_at: str
+    pdf: bool = True  # False: the PDF is left to the outbox's converters (made after the step)
 
 
 class ExecutedCopy(BaseModel):
@@ -124,3 +126,34 @@ class DeliveryResult(BaseModel):
     status: str  # delivered, failed
     attempts: int
     status_code: int | None = None
+
+
+class LinkSpec(BaseModel):
+    """A one-time link for an external party, decided by the workflow: the projection stores
+    its token (derived from the purpose, never in history) and queues the mail carrying it."""
+
+    action: str  # the one action the token allows (snake_case)
+    party: str
+    subject: str | None = None  # what the link is about (e.g. the candidate hub to consent to)
+    purpose: str  # unique per case, e.g. "sign:v2:client"
+    expires_at: str
+    again: bool = False  # a nudge: the same link mailed again, its unused expiry renewed
+    note: str = ""  # the back office's note for the recipient (a nudge's)
+
+
+class ProjectInput(BaseModel):
+    """One step's projection: the case row (its facts), the step's timeline events, a
+    signature, links, and what to send after commit (notices, webhook deliveries to the
+    ``hub_ids``' subscriptions, PDFs of ``pdf_document_ids``), written in one transaction."""
+
+    facts: CaseFacts
+    events: list[TimelineEvent]
+    signature: SignatureInput | None = None
+    links: list[LinkSpec] = []
+    notices: list[Notice] = []
+    hub_ids: list[str] = []
+    pdf_document_ids: list[str] = []
+
+
+class ProjectResult(BaseModel):
+    messages: int  # outbox rows this attempt added (0 on a retry after commit)

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import select
 import shutil
 import signal
@@ -29,13 +30,14 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger("dihflow.pdf")
 
 PDF_TIMEOUT_SECONDS = 60
+MAX_CONVERTERS = 4  # LibreOffices per process at most (one per core up to this)
 CONVERTERS = ("resident", "process", "off")
 BRIDGE = Path(__file__).resolve().with_name("uno_bridge.py")
 Tick = Callable[[], None]
@@ -151,6 +153,31 @@ class PdfConverter:
             if self._resident is not None:
                 self._resident.close()
                 self._resident = None
+
+
+class PdfPool:
+    """Up to ``size`` converters (a LibreOffice each, started on first use) shared by threads:
+    a conversion takes a free one or waits for one, so conversions run side by side on free
+    cores instead of one at a time."""
+
+    def __init__(self, mode: str, python: str | None, size: int):
+        self.size = size
+        self._free: queue.Queue[PdfConverter] = queue.Queue()
+        self._all = [PdfConverter(mode, python) for _ in range(size)]
+        for converter in self._all:
+            self._free.put(converter)
+
+    @contextlib.contextmanager
+    def converter(self) -> Iterator[PdfConverter]:
+        converter = self._free.get()
+        try:
+            yield converter
+        finally:
+            self._free.put(converter)
+
+    def close(self) -> None:
+        for converter in self._all:
+            converter.close()
 
 
 class ResidentOffice:

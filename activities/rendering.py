@@ -137,6 +137,24 @@ class _Entries:
         self.entries[pack_uri.membername] = blob
 
 
+def document_docx(document: Any) -> bytes:
+    """A python-docx ``Document`` as deterministic .docx bytes, compressed once (as
+    ``render_docx`` writes a template's package)."""
+    return _zip(_document_entries(document))
+
+
+def _document_entries(document: Any) -> dict[str, bytes]:
+    package = document.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    collector = _Entries()
+    PackageWriter._write_content_types_stream(collector, parts)
+    PackageWriter._write_pkg_rels(collector, package.rels)
+    PackageWriter._write_parts(collector, parts)  # type: ignore[arg-type]
+    return collector.entries
+
+
 def _package_entries(tpl: DocxTemplate) -> dict[str, bytes]:
     """What ``DocxTemplate.save`` would zip (this project uses no picture or media
     replacement, the only work docxtpl's save adds)."""
@@ -146,15 +164,7 @@ def _package_entries(tpl: DocxTemplate) -> dict[str, bytes]:
         with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src:
             return {info.filename: src.read(info) for info in src.infolist()}
     tpl.pre_processing()
-    package = tpl.docx.part.package
-    parts = list(package.parts)
-    for part in parts:
-        part.before_marshal()
-    collector = _Entries()
-    PackageWriter._write_content_types_stream(collector, parts)
-    PackageWriter._write_pkg_rels(collector, package.rels)
-    PackageWriter._write_parts(collector, parts)  # type: ignore[arg-type]
-    return collector.entries
+    return _document_entries(tpl.docx)
 
 
 def docx_text(data: bytes) -> str:

@@ -33,7 +33,7 @@ import time
 from typing import Any
 
 import httpx
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -105,6 +105,40 @@ def delivery_payload(delivery: str, case_id: str, event: TimelineEvent) -> dict[
     }
 
 
+def insert_deliveries(
+    session: Session, case_id: str, events: list[TimelineEvent], hub_ids: list[str]
+) -> list[tuple[WebhookDelivery, bool]]:
+    """One delivery row per (active subscription of the hubs, matching event), added unless
+    it exists; each with True when it was new."""
+    if not events or not hub_ids:
+        return []
+    hooks = session.exec(
+        select(Webhook)
+        .where(col(Webhook.hub_id).in_(hub_ids), col(Webhook.active).is_(True))
+        .order_by(col(Webhook.id))
+    ).all()
+    rows = []
+    for event in events:
+        for hook in hooks:
+            if not subscribed(hook.event_types, event.type):
+                continue
+            did = delivery_id(hook.id, case_id, event.seq)
+            row = session.get(WebhookDelivery, did)
+            new = row is None
+            if row is None:
+                row = WebhookDelivery(
+                    id=did,
+                    webhook_id=hook.id,
+                    case_id=case_id,
+                    seq=event.seq,
+                    event_type=event.type,
+                    payload=delivery_payload(did, case_id, event),
+                )
+                session.add(row)
+            rows.append((row, new))
+    return rows
+
+
 class WebhookActivities:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -137,33 +171,9 @@ class WebhookActivities:
     def _insert_deliveries(self, data: QueueWebhooksInput) -> tuple[int, list[str]]:
         if not data.events or not data.hub_ids:
             return 0, []
-        queued, pending = 0, []
         with session_scope(self.settings.database_url) as session:
-            hooks = session.exec(
-                select(Webhook)
-                .where(col(Webhook.hub_id).in_(data.hub_ids), col(Webhook.active).is_(True))
-                .order_by(col(Webhook.id))
-            ).all()
-            for event in data.events:
-                for hook in hooks:
-                    if not subscribed(hook.event_types, event.type):
-                        continue
-                    did = delivery_id(hook.id, data.case_id, event.seq)
-                    row = session.get(WebhookDelivery, did)
-                    if row is None:
-                        row = WebhookDelivery(
-                            id=did,
-                            webhook_id=hook.id,
-                            case_id=data.case_id,
-                            seq=event.seq,
-                            event_type=event.type,
-                            payload=delivery_payload(did, data.case_id, event),
-                        )
-                        session.add(row)
-                        queued += 1
-                    if row.status == "pending":
-                        pending.append(did)
-        return queued, pending
+            rows = insert_deliveries(session, data.case_id, data.events, data.hub_ids)
+        return sum(new for _, new in rows), [r.id for r, _ in rows if r.status == "pending"]
 
     # -- delivering -------------------------------------------------------------------------
     @activity.defn(name="deliver_webhook")

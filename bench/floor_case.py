@@ -7,6 +7,10 @@ copy after the last signature) runs in the run loop, as in the case workflow, an
 waits for the next step with a timer, as the case workflow waits for its next deadline. Every
 payload is the case id; the activities' bodies are in ``bench/lifecycle.py`` (the documents
 are rendered with raw docxtpl, every other body does nothing).
+
+The minimal floor is the same workflow given ``minimal_segments``: one local activity per
+human step that does nothing, and the one draft render (raw docxtpl, local too), nothing in
+the run loop: the least any engine-backed product of a case's shape can do.
 """
 
 from __future__ import annotations
@@ -22,10 +26,28 @@ from temporalio.exceptions import ApplicationError
 
 class Segment(BaseModel):
     """The activities of one update (``update`` names it) or of the run loop (``update`` is
-    empty: it follows the update before it)."""
+    empty: it follows the update before it); those named in ``local`` run as local
+    activities."""
 
     update: str
     activities: list[str]
+    local: list[str] = []
+
+
+MINIMAL_STEP = "minimal_step"
+DRAFT_RENDER = "render_agreement"
+
+
+def minimal_segments(segments: Sequence[Segment]) -> list[Segment]:
+    """The minimal floor's shape of ``segments``: each update runs ``MINIMAL_STEP`` (and the
+    update that rendered the draft renders it once more); the run loop's work is dropped."""
+    made = []
+    for s in segments:
+        if not s.update:
+            continue
+        names = [MINIMAL_STEP] + ([DRAFT_RENDER] if DRAFT_RENDER in s.activities else [])
+        made.append(Segment(update=s.update, activities=names, local=names))
+    return made
 
 
 class FloorResult(BaseModel):
@@ -85,9 +107,13 @@ class FloorCase:
 
     async def _run_segment(self, segment: Segment) -> None:
         self.next += 1
+        timeout = timedelta(seconds=self.start.activity_timeout_seconds)
         for name in segment.activities:
-            await workflow.execute_activity(
-                name,
-                self.start.case_id,
-                start_to_close_timeout=timedelta(seconds=self.start.activity_timeout_seconds),
-            )
+            if name in segment.local:
+                await workflow.execute_local_activity(
+                    name, self.start.case_id, start_to_close_timeout=timeout
+                )
+            else:
+                await workflow.execute_activity(
+                    name, self.start.case_id, start_to_close_timeout=timeout
+                )

@@ -24,10 +24,18 @@ the same agreement (the warm-up draft's own variables) with raw docxtpl; every o
 nothing. Its worker has the same runner (the product's sandbox), executor and cache; a step
 that arrives while the run loop works waits for it, as a case's steps wait for its lock.
 
-For each K, the floor runs, then ours; throughput is K over the time from the first start to
-the last closed case. CPU per case comes from /proc (dev server, API, worker and the
-LibreOffice processes it started, this driver) and from the worker's per-activity figures.
-Targets (reported, not asserted): throughput >= 0.75 x floor at K=200, step p95 <= 2 x floor.
+The minimal floor (``floor_case.minimal_segments``) is the same workflow on a queue and worker
+of its own, given the same human steps as updates, one local activity per step that does
+nothing and the one draft render by raw docxtpl: the least any engine-backed product of this
+shape can do.
+
+For each K, the minimal floor runs, then the floor, then ours; throughput is K over the time
+from the first start to the last closed case. CPU per case comes from /proc (dev server, API,
+worker and the LibreOffice processes it started, this driver) and from the worker's
+per-activity figures (and the outbox dispatcher's, its own line). Targets (reported, not
+asserted): against the floor of the same shape, throughput >= 0.75 x at K=200 and step p95
+<= 2 x; against the minimal floor, CPU per case <= 3 x, throughput >= 0.5 x at K=200 and step
+p95 <= 3 x at K=50.
 
     .venv/bin/python bench/lifecycle.py                 # K = 1, 50, 200, 1000
     .venv/bin/python bench/lifecycle.py --k 200 --k 50  # chosen K
@@ -87,12 +95,15 @@ CLIENT = {
     "contact_name": "Ana Ribeiro",
     "email": "ana@cortica.example",
 }
-OUR_QUEUE, FLOOR_QUEUE = "lifecycle", "lifecycle-floor"
+OUR_QUEUE, FLOOR_QUEUE, MINIMAL_QUEUE = "lifecycle", "lifecycle-floor", "lifecycle-minimal"
 DOCUMENT_ACTIVITIES = ("render_agreement", "produce_executed_agreement")
-STORE_ACTIVITIES = ("record_case",)
+STORE_ACTIVITIES = ("record_case", "project_step")
+DISPATCH = "outbox_dispatch"  # the dispatcher's sending, counted with the activities
 POLL = 0.1  # seconds between looks for a mailed link
 MAX_CONNECTIONS = 256  # the HTTP driver's connection pool
 TARGET_THROUGHPUT, TARGET_LATENCY, TARGET_K = 0.75, 2.0, 200
+# against the minimal floor: CPU per case <= 3 x, throughput >= 0.5 x at K=200, p95 <= 3 x at 50
+MINIMAL_CPU, MINIMAL_THROUGHPUT, MINIMAL_LATENCY, MINIMAL_LATENCY_K = 3.0, 0.5, 3.0, 50
 DEFAULT_K = (1, 50, 200, 1000)
 
 
@@ -167,7 +178,7 @@ def floor_activities(names: Sequence[str], context_file: Path) -> list[Any]:
 
     made = []
     for name in dict.fromkeys(names):
-        body = render if name in DOCUMENT_ACTIVITIES else nothing
+        body = render if name in DOCUMENT_ACTIVITIES else nothing  # MINIMAL_STEP: nothing
 
         def one(case_id: str, body: Callable[[str], None] = body) -> None:
             body(case_id)
@@ -177,7 +188,8 @@ def floor_activities(names: Sequence[str], context_file: Path) -> list[Any]:
 
 
 def serve_worker(kind: str) -> None:
-    """A worker process: ours (``build_worker``) or the floor's, with ``ActivityCpu``."""
+    """A worker process: ours (``build_worker``), the floor's or the minimal floor's (the
+    same workflow and activity bodies on their own queue), with ``ActivityCpu``."""
     import atexit
     import gc
     from concurrent.futures import ThreadPoolExecutor
@@ -202,6 +214,9 @@ def serve_worker(kind: str) -> None:
         with ThreadPoolExecutor(max_workers=16) as executor:  # as worker.run_worker
             if kind == "ours":
                 running = worker.build_worker(client, settings, executor, interceptors=[cpu])
+                dispatcher = worker.start_dispatcher(
+                    client, settings, on_cpu=lambda seconds: cpu.add(DISPATCH, seconds)
+                )
             else:
                 from floor_case import FloorCase  # bench/ is first on sys.path
 
@@ -219,8 +234,12 @@ def serve_worker(kind: str) -> None:
                     max_cached_workflows=settings.max_cached_workflows,
                     interceptors=[cpu],
                 )
-            async with running:
-                await stop.wait()
+            try:
+                async with running:
+                    await stop.wait()
+            finally:
+                if kind == "ours":
+                    await dispatcher.stop()
 
     dumping = threading.Event()
     threading.Thread(target=cpu.dump, args=(dumping,), daemon=True).start()
@@ -276,6 +295,7 @@ class Stack:
     api: subprocess.Popen[bytes] | None = None
     ours: subprocess.Popen[bytes] | None = None
     floor: subprocess.Popen[bytes] | None = None
+    minimal: subprocess.Popen[bytes] | None = None
     keys: dict[str, str] = field(default_factory=dict)
 
     def env(self, **more: str) -> dict[str, str]:
@@ -316,7 +336,7 @@ class Stack:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far of each part."""
-        assert self.server.process and self.api and self.ours and self.floor
+        assert self.server.process and self.api and self.ours and self.floor and self.minimal
         stats = _all_stats()
         own = resource.getrusage(resource.RUSAGE_SELF)
         return {
@@ -325,6 +345,7 @@ class Stack:
             "ours": cpu_of([self.ours.pid], stats),
             "office": cpu_of(descendants(self.ours.pid, stats), stats),
             "floor": cpu_of([self.floor.pid], stats),
+            "minimal": cpu_of([self.minimal.pid], stats),
             "driver": own.ru_utime + own.ru_stime,
         }
 
@@ -353,10 +374,10 @@ class Stack:
                 return rate
 
     def stop(self) -> None:
-        for proc in (self.ours, self.floor, self.api):
+        for proc in (self.ours, self.floor, self.minimal, self.api):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
-        for proc in (self.ours, self.floor, self.api):
+        for proc in (self.ours, self.floor, self.minimal, self.api):
             if proc is not None:
                 try:
                     proc.wait(30)
@@ -568,8 +589,8 @@ def elapsed_ms(since: str, until: str) -> float:
 
 
 class FloorDriver:
-    def __init__(self, client: Client, segments: list[Any]):
-        self.client, self.segments = client, segments
+    def __init__(self, client: Client, segments: list[Any], queue: str = FLOOR_QUEUE):
+        self.client, self.segments, self.queue = client, segments, queue
 
     @staticmethod
     async def unconfirmed_again(run: CaseRun, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -585,13 +606,13 @@ class FloorDriver:
     async def case(self, index: int, tag: str) -> CaseRun:
         from floor_case import FloorCase, FloorResult, FloorStart
 
-        case_id = f"floor-{tag}-{index}"
+        case_id = f"{self.queue}-{tag}-{index}"
         run = CaseRun(case_id)
         operation = WithStartWorkflowOperation(
             FloorCase.run,
             FloorStart(case_id=case_id, segments=self.segments),
             id=case_id,
-            task_queue=FLOOR_QUEUE,
+            task_queue=self.queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
         began = time.perf_counter()
@@ -618,7 +639,8 @@ class FloorDriver:
                 run.steps.append((segment.update, (time.perf_counter() - began) * 1000))
         result: FloorResult = await handle.result()
         assert result.steps == len([s for s in self.segments if s.update]), result
-        run.executed_ms = result.loop_ms
+        if any(not s.update for s in self.segments):
+            run.executed_ms = result.loop_ms
         return run
 
 
@@ -638,15 +660,34 @@ def shape(history: Any) -> list[Any]:
             segments.append(current)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             current = None
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            name = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.event_type in (
+            EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+            EventType.EVENT_TYPE_MARKER_RECORDED,
+        ):
+            name, local = _activity_of(event)
+            if not name:
+                continue
             if current is None:  # the run loop's, after the last update
                 if not segments or segments[-1].update:
                     segments.append(Segment(update="", activities=[]))
                 segments[-1].activities.append(name)
             else:
                 current.activities.append(name)
+            if local:
+                (current or segments[-1]).local.append(name)
     return segments
+
+
+def _activity_of(event: Any) -> tuple[str, bool]:
+    """(activity type, run as a local activity) of a scheduled activity or a local
+    activity's marker; ("", False) for any other marker."""
+    if event.HasField("activity_task_scheduled_event_attributes"):
+        return event.activity_task_scheduled_event_attributes.activity_type.name, False
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != "core_local_activity" or "data" not in attrs.details:
+        return "", False
+    data = json.loads(attrs.details["data"].payloads[0].data)
+    return str(data.get("activity_type", "")), True
 
 
 def count_updates_and_activities(segments: Sequence[Any]) -> tuple[int, int]:
@@ -711,6 +752,7 @@ async def run_k(
     acts = {n: (acts_after[n][0] - acts_before.get(n, (0.0, 0))[0]) * 1000 / k for n in acts_after}
     documents = sum(ms for n, ms in acts.items() if n in DOCUMENT_ACTIVITIES)
     store = sum(ms for n, ms in acts.items() if n in STORE_ACTIVITIES)
+    dispatch = acts.get(DISPATCH, 0.0)
     activities = sum(acts.values())
     worker = used[kind]
     cpu = {
@@ -720,7 +762,8 @@ async def run_k(
         "documents": documents,
         "pdf": used["office"] if kind == "ours" else 0.0,
         "store": store,
-        "other": activities - documents - store,
+        "dispatch": dispatch,
+        "other": activities - documents - store - dispatch,
         "driver": used["driver"],
     }
     return Figures(kind, k, wall, list(runs), cpu)
@@ -732,7 +775,8 @@ PARTS = (
     ("workflow", "workflow tasks + SDK (worker)"),
     ("documents", "document rendering"),
     ("pdf", "PDF (LibreOffice)"),
-    ("store", "store writes (record_case)"),
+    ("store", "store writes (record_case, project_step)"),
+    ("dispatch", "outbox dispatcher"),
     ("other", "other activities"),
     ("driver", "driver (this process)"),
 )
@@ -774,6 +818,32 @@ def compare(ours: Figures, floor: Figures) -> tuple[float, float]:
         f"{sum(ours.cpu_ms.values()) / max(sum(floor.cpu_ms.values()), 1e-9):.2f}"
     )
     return throughput, latency
+
+
+def compare_minimal(ours: Figures, minimal: Figures) -> tuple[float, float, float]:
+    """Ours against the minimal floor: (CPU per case, throughput, step p95) ratios."""
+    cpu = _cpu(ours) / max(_cpu(minimal), 1e-9)
+    throughput = ours.per_second / minimal.per_second
+    latency = ours.p95 / minimal.p95
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "missed"
+
+    print(
+        f"K={ours.k} ours/minimal: CPU per case {cpu:.2f} (target <= {MINIMAL_CPU:.0f}: "
+        f"{met(cpu <= MINIMAL_CPU)}), throughput {throughput:.2f} (target >= "
+        f"{MINIMAL_THROUGHPUT} at K={TARGET_K}"
+        + (f": {met(throughput >= MINIMAL_THROUGHPUT)}" if ours.k == TARGET_K else "")
+        + f"), step p95 {latency:.2f} (target <= {MINIMAL_LATENCY:.0f} at K={MINIMAL_LATENCY_K}"
+        + (f": {met(latency <= MINIMAL_LATENCY)}" if ours.k == MINIMAL_LATENCY_K else "")
+        + ")"
+    )
+    return cpu, throughput, latency
+
+
+def _cpu(f: Figures) -> float:
+    """CPU per case without the driver."""
+    return sum(v for k, v in f.cpu_ms.items() if k != "driver")
 
 
 async def warm_up(stack: Stack, http: httpx.AsyncClient) -> tuple[list[Any], dict[str, Any]]:
@@ -826,25 +896,47 @@ async def run_all(ks: Sequence[int], pdf: str | None, tmp: Path, quick: bool) ->
                 BENCH_FLOOR_ACTIVITIES=",".join(names),
                 BENCH_FLOOR_CONTEXT=str(context_file),
             )
+            from floor_case import MINIMAL_STEP, minimal_segments
+
+            least = minimal_segments(segments)
+            stack.minimal = stack.spawn_worker(
+                "minimal",
+                DIHFLOW_TASK_QUEUE=MINIMAL_QUEUE,
+                BENCH_STATS=str(stack.stats_file("minimal")),
+                BENCH_FLOOR_ACTIVITIES=",".join(sorted({MINIMAL_STEP, *DOCUMENT_ACTIVITIES})),
+                BENCH_FLOOR_CONTEXT=str(context_file),
+            )
+            steps = "; ".join(f"{s.update}: {', '.join(s.activities)}" for s in least)
+            print(f"shape of the minimal floor: {steps} (local activities)")
             client = await connect(stack.settings)
             floor = FloorDriver(client, segments)
+            minimal = FloorDriver(client, least, MINIMAL_QUEUE)
             ours = OurDriver(stack, http)
             await floor.case(0, "warmup")
+            await minimal.case(0, "warmup")
             results = []
             for k in ks:
+                m = await run_k(stack, "minimal", k, minimal.case, quick)
+                report(m)
                 f = await run_k(stack, "floor", k, floor.case, quick)
                 report(f)
                 o = await run_k(stack, "ours", k, ours.case, quick, ours.check_closed)
                 report(o)
-                results.append((o, f, *compare(o, f)))
-        print("summary (cases/s; step latency in ms; CPU per case in ms):")
-        head = ("K", "ours/s", "floor/s", "ratio", "p95", "floor95", "ratio", "CPU", "floorCPU")
-        print("  " + "".join(f"{h:>9}" for h in head))
-        for o, f, throughput, latency in results:
+                results.append((o, f, m, *compare(o, f), *compare_minimal(o, m)))
+        print("summary (cases/s; step latency in ms; CPU per case in ms, without the drivers):")
+        head = ("K", "ours/s", "floor/s", "min/s", "p95", "floor95", "min95", "CPU", "floorCPU")
+        print("  " + "".join(f"{h:>9}" for h in head) + f"{'minCPU':>9}")
+        for o, f, m, *_ in results:
             print(
-                f"  {o.k:>9}{o.per_second:9.2f}{f.per_second:9.2f}{throughput:9.2f}{o.p95:9.1f}"
-                f"{f.p95:9.1f}{latency:9.2f}{sum(o.cpu_ms.values()):9.1f}"
-                f"{sum(f.cpu_ms.values()):9.1f}"
+                f"  {o.k:>9}{o.per_second:9.2f}{f.per_second:9.2f}{m.per_second:9.2f}"
+                f"{o.p95:9.1f}{f.p95:9.1f}{m.p95:9.1f}{_cpu(o):9.1f}{_cpu(f):9.1f}{_cpu(m):9.1f}"
+            )
+        print("  ratios, ours against the floor / the minimal floor:")
+        for o, f, _m, throughput, latency, m_cpu, m_throughput, m_latency in results:
+            print(
+                f"  K={o.k}: throughput {throughput:.2f} / {m_throughput:.2f}, step p95 "
+                f"{latency:.2f} / {m_latency:.2f}, CPU per case {_cpu(o) / _cpu(f):.2f} / "
+                f"{m_cpu:.2f}"
             )
     except BaseException:
         print(stack.logs(), file=sys.stderr)
@@ -859,7 +951,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf", choices=("resident", "process", "off"), help="PDF converter")
     parser.add_argument("--quick", action="store_true", help="K = 1 and 2: a smoke test")
     parser.add_argument("--keep", action="store_true", help="keep the logs and stores")
-    parser.add_argument("--serve-worker", choices=("ours", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--serve-worker",
+        choices=("ours", "floor", "minimal"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
     if args.serve_worker:
         serve_worker(args.serve_worker)

@@ -20,7 +20,7 @@ from api.app import create_app
 from dihflow.engine import DevServer, connect
 from dihflow.seed import ensure_dev_keys, seed_demo_network
 from dihflow.settings import Settings
-from worker import build_worker
+from worker import build_worker, start_dispatcher
 
 
 class _Server(uvicorn.Server):
@@ -72,6 +72,7 @@ async def run_dev(
         )
         with ThreadPoolExecutor(max_workers=16) as executor:
             async with build_worker(client, settings, executor):
+                dispatcher = start_dispatcher(client, settings)  # mail, webhooks, PDFs
                 api_task = asyncio.create_task(api.serve())
                 if ui:
                     say(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}")
@@ -81,6 +82,7 @@ async def run_dev(
                 api.should_exit = True
                 await api_task
                 stop_task.cancel()
+                await dispatcher.stop()
     finally:
         server.stop()
         say("stopped")

@@ -255,3 +255,30 @@ class SignInFailure(SQLModel, table=True):
     username: str = Field(max_length=80)
     address: str = Field(max_length=64)
     at: datetime = _ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """What leaves the system after a step: a mail, a webhook delivery to start, or a PDF to
+    make. Written by the step's projection in the transaction that records the step, sent by
+    the dispatcher (``activities/dispatcher.py``) after commit.
+
+    ``id`` is derived from (case id, event seq, kind, recipient): a retried projection finds
+    the row it made. ``status`` is ``pending`` until sent (``sent``) or given up (``failed``);
+    a pending row is due at ``next_attempt_at`` (a dispatcher that takes it pushes that time
+    out by its lease, so a crashed dispatcher's rows come due again)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: str = Field(primary_key=True, max_length=80)
+    case_id: str = Field(max_length=40, index=True)
+    seq: int
+    kind: str = Field(max_length=20)  # mail, webhook, pdf
+    recipient: str = Field(max_length=120)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]

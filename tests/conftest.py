@@ -22,7 +22,7 @@ from dihflow.seed import create_key, seed_demo_network
 from dihflow.settings import Settings
 from domain.cases import Role
 from tests.factories import settings_for
-from worker import build_worker
+from worker import build_worker, start_dispatcher
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -149,6 +149,7 @@ async def running_stack(dev: DevServer, var_dir: Path) -> AsyncIterator[Stack]:
     )
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with build_worker(client, settings, executor):
+            dispatcher = start_dispatcher(client, settings)
             task = asyncio.create_task(api.serve())
             while not api.started:
                 await asyncio.sleep(0.05)
@@ -156,6 +157,7 @@ async def running_stack(dev: DevServer, var_dir: Path) -> AsyncIterator[Stack]:
                 yield Stack(settings.public_url, settings, keys, http)
             api.should_exit = True
             await task
+            await dispatcher.stop()
 
 
 @pytest.fixture(scope="session")

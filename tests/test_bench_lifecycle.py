@@ -50,10 +50,12 @@ def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
     lines = out.splitlines()
     assert "shape of a case: 9 updates," in out and "(run loop): produce_executed_agreement" in out
     for k in (1, 2):
-        for kind in ("floor", "ours"):
+        for kind in ("minimal", "floor", "ours"):
             assert any(row.startswith(f"K={k} {kind}: ") and "step p50" in row for row in lines)
         assert any(row.startswith(f"K={k} ours/floor: throughput") for row in lines), out
+        assert any(row.startswith(f"K={k} ours/minimal: CPU per case") for row in lines), out
+    assert "shape of the minimal floor: open_case: minimal_step; " in out
     cpu = [row for row in lines if row.startswith("  CPU per case")]
-    assert len(cpu) == 4 and all("document rendering" in row for row in cpu), out
+    assert len(cpu) == 6 and all("document rendering" in row for row in cpu), out
     assert sum("HTTP layer (API process)" in row for row in cpu) == 2, out
-    assert "summary (cases/s; step latency in ms; CPU per case in ms):" in out
+    assert "summary (cases/s; step latency in ms; CPU per case in ms, without the drivers):" in out

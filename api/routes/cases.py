@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,6 +17,8 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedEr
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.executed import make_pdf
+from activities.pdf import MAX_CONVERTERS, PdfConversionError, PdfPool
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
@@ -332,6 +336,8 @@ def get_document(
 
 def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> FileResponse:
     doc = session.get(Document, doc_id)
+    if doc is None:
+        doc = executed_pdf_on_demand(session, settings, case_id, doc_id)
     if doc is None or doc.case_id != case_id:
         raise ApiError(404, f"no document {doc_id!r} in case {case_id!r}")
     path = Path(settings.documents_dir) / doc.path
@@ -344,6 +350,36 @@ def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> Fil
         filename=f"{doc_id}{'.pdf' if pdf else '.docx'}",
         headers={"X-Document-SHA256": doc.sha256},
     )
+
+
+_pdf_pool: PdfPool | None = None
+_pdf_pool_lock = threading.Lock()
+
+
+def executed_pdf_on_demand(session: Any, settings: Any, case_id: str, doc_id: str) -> Any:
+    """The executed copy's PDF, made now if the background converters have not made it yet
+    (a few converters per API process, each a LibreOffice); None when there is no such
+    executed copy or no converter here."""
+    global _pdf_pool
+    if not doc_id.endswith("-executed-pdf"):
+        return None
+    executed_id = doc_id.removesuffix("-pdf")
+    executed = session.get(Document, executed_id)
+    if executed is None or executed.case_id != case_id:
+        return None
+    with _pdf_pool_lock:
+        if _pdf_pool is None:
+            size = max(1, min(os.cpu_count() or 1, MAX_CONVERTERS))
+            _pdf_pool = PdfPool(settings.pdf_converter, settings.pdf_python, size)
+    try:
+        with _pdf_pool.converter() as converter:
+            why = make_pdf(settings, converter, executed_id)
+    except PdfConversionError as exc:
+        raise ApiError(503, f"the PDF could not be made now: {exc}") from None
+    if why is not None:
+        return None
+    session.expire_all()
+    return session.get(Document, doc_id)
 
 
 @router.get(

@@ -22,11 +22,11 @@ from starlette.datastructures import UploadFile
 from activities.documents import store_file
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
-from api.routes.cases import ERRORS
+from api.routes.cases import ERRORS, executed_pdf_on_demand
 from api.steps import record_external_copy
 from api.uploads import CHUNK, is_multipart
 from api.views import case_view, timeline_view
-from dihflow.dossier import EXTERNAL_TEMPLATE, DossierDocument, build_dossier
+from dihflow.dossier import EXECUTED_TEMPLATE, EXTERNAL_TEMPLATE, DossierDocument, build_dossier
 from dihflow.settings import Settings
 from domain.actions import allowed_actions, check_external_copy
 from domain.cases import Caller
@@ -216,6 +216,7 @@ def get_dossier(
     file's SHA-256, each document's metadata). Check it offline with
     ``dihflow cases verify-dossier FILE``."""
     _case_or_404(session, case_id, caller)
+    _executed_pdfs(session, settings, case_id)
     case, rows, sigs, docs = _snapshot(session, case_id)
     view = case_view(session, case, caller, settings)
     facts = case_facts(case)
@@ -252,6 +253,18 @@ def get_dossier(
             "X-Timeline-Head": case.head_hash,
         },
     )
+
+
+def _executed_pdfs(session: Session, settings: Settings, case_id: str) -> None:
+    """The PDF of each executed copy, made now when the background converters have not."""
+    executed = session.exec(
+        select(Document.id).where(
+            Document.case_id == case_id, Document.template == EXECUTED_TEMPLATE
+        )
+    ).all()
+    for doc_id in executed:
+        if session.get(Document, f"{doc_id}-pdf") is None:
+            executed_pdf_on_demand(session, settings, case_id, f"{doc_id}-pdf")
 
 
 def _snapshot(

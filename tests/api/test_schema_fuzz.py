@@ -105,7 +105,7 @@ async def fuzzed(
         known = {
             "case_id": [case["id"]],
             "doc_id": [d["id"] for d in case["documents"]],
-            "token": [link_token(stack, case["id"], "sign")],
+            "token": [await link_token(stack, case["id"], "sign")],
             "hub_id": list(KEY_HUBS),
             "action": [kebab(a) for a in ACTIONS],
         }

@@ -62,10 +62,35 @@ async def wait_for_event(stack: Stack, case_id: str, type_: str, seconds: float 
         await asyncio.sleep(0.2)
 
 
-def link_token(stack: Stack, case_id: str, action: str) -> str:
+async def mail_sent(stack: Stack, case_id: str, seconds: float = 30) -> None:
+    """Until the outbox dispatcher has sent every mail a case's steps queued (mail leaves
+    after the step is recorded, so it may still be on its way when the step answers)."""
+    from sqlmodel import select
+
+    from store.db import session_scope
+    from store.models import OutboxMessage
+
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        with session_scope(stack.settings.database_url) as session:
+            pending = session.exec(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.case_id == case_id,
+                    OutboxMessage.kind == "mail",
+                    OutboxMessage.status == "pending",
+                )
+            ).first()
+        if pending is None:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"mail of {case_id} not sent"
+        await asyncio.sleep(0.05)
+
+
+async def link_token(stack: Stack, case_id: str, action: str) -> str:
     """The token of the newest ``action`` link mailed for a case (read from the dev outbox)."""
     from activities.notify import read_outbox
 
+    await mail_sent(stack, case_id)
     urls = [
         m["link"] for m in read_outbox(stack.settings.outbox_dir, case_id) if m["action"] == action
     ]
@@ -74,9 +99,14 @@ def link_token(stack: Stack, case_id: str, action: str) -> str:
 
 
 async def save_history(stack: Stack, case_id: str, name: str) -> None:
-    """With DIHFLOW_SAVE_HISTORIES=1, keep this run's history for the replay tests."""
-    if not os.environ.get("DIHFLOW_SAVE_HISTORIES"):
+    """With DIHFLOW_SAVE_HISTORIES=1, keep this run's history for the replay tests as
+    ``<name>.json``; with another value, as ``<name>_<value>.json`` (histories of a new code
+    path saved beside the old ones, e.g. ``DIHFLOW_SAVE_HISTORIES=one_projection``)."""
+    suffix = os.environ.get("DIHFLOW_SAVE_HISTORIES")
+    if not suffix:
         return
+    if suffix != "1":
+        name = f"{name}_{suffix}"
     from dihflow.engine import connect
 
     client = await connect(stack.settings)
@@ -93,10 +123,11 @@ LOCAL_PLAYER = {
 }
 
 
-def outbox(stack: Stack, case_id: str) -> list[dict[str, str]]:
-    """The messages the dev outbox holds for one case, newest first."""
+async def outbox(stack: Stack, case_id: str) -> list[dict[str, str]]:
+    """The messages the dev outbox holds for one case, newest first, once sent."""
     from activities.notify import read_outbox
 
+    await mail_sent(stack, case_id)
     return read_outbox(stack.settings.outbox_dir, case_id)
 
 

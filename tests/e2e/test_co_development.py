@@ -38,7 +38,7 @@ async def test_co_development_builds_and_publishes_a_service(stack: Stack) -> No
     case = await start(stack)
     cid = case["id"]
     assert case["state"] == "partnering"
-    invited = {m["to"] for m in outbox(stack, cid) if "Invitation" in m["subject"]}
+    invited = {m["to"] for m in (await outbox(stack, cid)) if "Invitation" in m["subject"]}
     assert len(invited) == 3  # each invited hub got an invitation by mail
 
     r = await act(

@@ -116,8 +116,13 @@ def test_dev_stack_starts_seeds_keeps_cases_and_stops_cleanly(tmp_path: Path) ->
             f"{url}/v1/cases/{case['id']}/actions/approve-draft", headers=office, timeout=30
         )
         assert approved.status_code == 200, approved.text
-        # the embedded default shows the lead the client's link (no mail is sent there)
-        shown = httpx.get(f"{url}/v1/cases/{case['id']}", headers=lead).json()["links"]
+        # the embedded default shows the lead the client's link (no mail is sent there), once
+        # the outbox has written it (it leaves after the step is recorded)
+        deadline = time.monotonic() + 30
+        case_url = f"{url}/v1/cases/{case['id']}"
+        while not (shown := httpx.get(case_url, headers=lead).json()["links"]):
+            assert time.monotonic() < deadline, "no link shown"
+            time.sleep(0.1)
         assert [link["action"] for link in shown] == ["sign"] and "/l/" in shown[0]["url"]
         signed_in = httpx.post(
             f"{url}/sign-in",

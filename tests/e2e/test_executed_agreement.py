@@ -8,6 +8,7 @@ with LibreOffice installed, PDF). Without ``soffice`` the PDF test skips with th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -86,7 +87,7 @@ async def executed(stack: Stack) -> Executed:
     for who in (LEAD_SIGNATORY, PARTNER_SIGNATORY):
         r = await act(stack, who, cid, "sign", sign)
         assert r.status_code == 200, r.text
-    token = link_token(stack, cid, "sign")
+    token = await link_token(stack, cid, "sign")
     r = await stack.http.post(f"/v1/links/{token}", json={**sign, "signer_name": SIGNER})
     assert r.status_code == 200 and r.json()["state"] == "delivery", r.text
     await wait_for_event(stack, cid, "executed_copy_produced")  # made once the step returned
@@ -123,11 +124,10 @@ async def test_the_last_signature_produces_the_executed_copy(
     produced = executed.event("executed_copy_produced")
     copy = executed.document("executed_agreement")
     assert copy is not None
-    pdf = executed.document("executed_agreement_pdf")
-    assert produced.data == {
+    assert produced.data == {  # the PDF is made after the step (see the PDF test)
         "document_id": copy["id"],
         "sha256": copy["sha256"],
-        "pdf_sha256": pdf["sha256"] if pdf else None,
+        "pdf_sha256": None,
     }
     assert produced.actor == "system"
     # ids and hashes only in the chained content: no names, e-mails or addresses
@@ -194,15 +194,48 @@ async def test_the_executed_docx_is_the_signed_agreement_plus_the_certificate(
 
 
 async def test_the_executed_copy_is_also_a_pdf(stack: Stack, executed: Executed) -> None:
+    """Made after the step by the outbox's converters (or by the first download)."""
     require_libreoffice()
-    pdf = executed.document("executed_agreement_pdf")
-    assert pdf is not None, executed.case["documents"]
+    deadline = asyncio.get_running_loop().time() + 60
+    while (pdf := await executed_pdf(stack, executed.case_id)) is None:
+        assert asyncio.get_running_loop().time() < deadline, "no PDF of the executed copy"
+        await asyncio.sleep(0.2)
     content = await download(stack, pdf)
     assert content.startswith(b"%PDF-") and len(content) > 10_000
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     assert executed.case["title"] in text.replace("\n", " ")
     assert "Signature certificate" in text and "Ana Ribeiro" in text
-    assert executed.event("executed_copy_produced").data["pdf_sha256"] == pdf["sha256"]
+    # never on the step's path: the event names the .docx, the PDF follows it
+    assert executed.event("executed_copy_produced").data["pdf_sha256"] is None
+    assert pdf["id"] == f"{executed.document('executed_agreement')['id']}-pdf"  # type: ignore[index]
+
+
+async def executed_pdf(stack: Stack, case_id: str) -> dict[str, Any] | None:
+    case = await read(stack, LEAD_MEMBER, case_id)
+    return next((d for d in case["documents"] if d["template"] == "executed_agreement_pdf"), None)
+
+
+async def test_a_pdf_asked_for_before_the_converters_made_it_is_made_then(
+    stack: Stack, executed: Executed
+) -> None:
+    require_libreoffice()
+    from store.db import session_scope
+    from store.models import Document
+
+    copy = executed.document("executed_agreement")
+    assert copy is not None
+    pdf_id = f"{copy['id']}-pdf"
+    with session_scope(stack.settings.database_url) as session:  # as if not made yet
+        row = session.get(Document, pdf_id)
+        if row is not None:
+            session.delete(row)
+    r = await stack.http.get(
+        f"/v1/cases/{executed.case_id}/documents/{pdf_id}", headers=stack.auth(LEAD_MEMBER)
+    )
+    assert r.status_code == 200, r.text
+    assert r.content.startswith(b"%PDF-") and r.headers["content-type"] == "application/pdf"
+    made = await executed_pdf(stack, executed.case_id)
+    assert made is not None and made["sha256"] == r.headers["X-Document-SHA256"]
 
 
 # -- the dossier ---------------------------------------------------------------------------------
@@ -432,14 +465,10 @@ async def test_producing_the_executed_copy_again_finds_or_remakes_the_same_files
     assert hashlib.sha256(certificate_docx(cert)).hexdigest() == cert_doc["sha256"]
 
     again = ExecutedActivities(stack.settings).produce_executed_agreement(
-        ExecuteInput(facts=facts, executed_at=at_execution.at)
+        ExecuteInput(facts=facts, executed_at=at_execution.at, pdf=False)
     )
     produced = executed.event("executed_copy_produced").data
-    assert (again.document_id, again.sha256, again.pdf_sha256) == (
-        produced["document_id"],
-        produced["sha256"],
-        produced["pdf_sha256"],
-    )
+    assert (again.document_id, again.sha256) == (produced["document_id"], produced["sha256"])
     case = await read(stack, LEAD_MEMBER, executed.case_id)
     made = [d["template"] for d in case["documents"]]
     for template in ("executed_agreement", "signature_certificate", "executed_agreement_pdf"):
@@ -463,7 +492,7 @@ async def test_a_copy_that_cannot_be_made_is_recorded_and_the_case_goes_on(
         draft = session.get(Document, f"{cid}-v1")
         assert draft is not None and draft.sha256 == sha
         (stack.settings.documents_dir / draft.path).unlink()  # this case's own file
-    token = link_token(stack, cid, "sign")
+    token = await link_token(stack, cid, "sign")
     r = await stack.http.post(f"/v1/links/{token}", json={**sign, "signer_name": SIGNER})
     assert r.status_code == 200 and r.json()["state"] == "delivery", r.text
     await wait_for_event(stack, cid, "executed_copy_failed")

@@ -50,7 +50,7 @@ async def test_client_signs_on_the_link_page_in_a_browser(
     sha = (await act(stack, "legal", cid, "approve-draft")).json()["draft"]["sha256"]
     for hub in (LEAD, PARTNER):
         await act(stack, f"hub_signatory:{hub}", cid, "sign", {"document_sha256": sha})
-    link = next(m for m in outbox(stack, cid) if m["action"] == "sign")
+    link = next(m for m in (await outbox(stack, cid)) if m["action"] == "sign")
     assert page_token(link)
 
     page = await browser.new_page()

@@ -27,8 +27,8 @@ async def start(stack: Stack) -> dict:  # type: ignore[type-arg]
     return r.json()  # type: ignore[no-any-return]
 
 
-def link_for(stack: Stack, cid: str, action: str) -> str:
-    messages = [m for m in outbox(stack, cid) if m["action"] == action]
+async def link_for(stack: Stack, cid: str, action: str) -> str:
+    messages = [m for m in (await outbox(stack, cid)) if m["action"] == action]
     assert messages, f"no {action} link in the outbox"
     assert messages[0]["to"].endswith("<rita@orchard.example>")
     return page_token(messages[0])
@@ -48,7 +48,7 @@ async def test_matchmaking_introduces_signs_an_nda_and_closes_with_feedback(stac
     assert r.status_code == 200 and r.json()["state"] == "introducing", r.text
 
     # the local player answers on its link page, as a browser posts the form
-    token = link_for(stack, cid, "consent")
+    token = await link_for(stack, cid, "consent")
     page = await stack.http.get(f"/l/{token}")
     assert (
         page.status_code == 200 and "Spree" in page.text and "I agree to be introduced" in page.text
@@ -79,7 +79,7 @@ async def test_matchmaking_introduces_signs_an_nda_and_closes_with_feedback(stac
             await act(stack, f"hub_signatory:{hub}", cid, "sign", {"document_sha256": sha})
         ).status_code == 200
 
-    token = link_for(stack, cid, "sign")
+    token = await link_for(stack, cid, "sign")
     page = await stack.http.get(f"/l/{token}")
     assert sha in page.text
     r = await post_form(stack, token, choice="sign", document_sha256=sha, signer_name="Rita Sousa")
@@ -95,7 +95,7 @@ async def test_matchmaking_introduces_signs_an_nda_and_closes_with_feedback(stac
     )
     assert r.json()["state"] == "review", r.text
     r = await post_form(
-        stack, link_for(stack, cid, "review"), choice="review", rating="5", comment="Great"
+        stack, await link_for(stack, cid, "review"), choice="review", rating="5", comment="Great"
     )
     assert r.status_code == 200, r.text
     case = await read(stack, "back_office", cid)
@@ -113,7 +113,7 @@ async def test_declined_introduction_returns_to_matching(stack: Stack) -> None:
     )
     assert r.status_code == 200 and r.json()["state"] == "matching", r.text
     # the player's link still asks, but the introduction is settled: refused, nothing changes
-    r = await post_form(stack, link_for(stack, cid, "consent"), choice="consent")
+    r = await post_form(stack, await link_for(stack, cid, "consent"), choice="consent")
     assert r.status_code in (403, 409)
     r = await act(
         stack, f"hub_member:{LEAD}", cid, "select-candidates", {"hub_ids": ["vistula-ai"]}

@@ -351,7 +351,7 @@ async def eventually_token(stack: Stack, case_id: str, action: str) -> str:
     deadline = time.monotonic() + 30
     while True:
         try:
-            return link_token(stack, case_id, action)
+            return await link_token(stack, case_id, action)
         except AssertionError:
             if time.monotonic() > deadline:
                 raise

@@ -11,6 +11,7 @@ waits on, terminates it, then lets go of the lock.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -80,7 +81,8 @@ def dropped_mid_write(tmp_path: Path) -> int:
 
 
 async def record_attempts(settings: Settings, case_id: str) -> list[int]:
-    """The attempt numbers of every ``record_case`` run in the case's history."""
+    """The attempt numbers of every projection run in the case's history (``record_case``, or
+    ``project_step``; the latter's markers too, had it run as a local activity)."""
     client = await engine(settings)
     history = await client.get_workflow_handle(f"case-{case_id}").fetch_history()
     names = {
@@ -88,12 +90,20 @@ async def record_attempts(settings: Settings, case_id: str) -> list[int]:
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
     }
-    return [
+    attempts = [
         e.activity_task_started_event_attributes.attempt
         for e in history.events
         if e.HasField("activity_task_started_event_attributes")
-        and names[e.activity_task_started_event_attributes.scheduled_event_id] == "record_case"
+        and names[e.activity_task_started_event_attributes.scheduled_event_id]
+        in ("record_case", "project_step")
     ]
+    for e in history.events:
+        marker = e.marker_recorded_event_attributes
+        if e.HasField("marker_recorded_event_attributes") and "data" in marker.details:
+            data = json.loads(marker.details["data"].payloads[0].data)
+            if data.get("activity_type") == "project_step":
+                attempts.append(int(data["attempt"]))
+    return attempts
 
 
 async def test_projection_connection_terminated_then_every_connection_dropped(

@@ -26,7 +26,10 @@ from activities.payloads import (
     ExecuteInput,
     LinkInput,
     LinkResult,
+    LinkSpec,
     NotifyInput,
+    ProjectInput,
+    ProjectResult,
     QueueWebhooksInput,
     QueueWebhooksResult,
     RecordInput,
@@ -62,14 +65,26 @@ class StandIns:
 
     def __init__(self) -> None:
         self.records: list[RecordInput] = []
-        self.links: list[LinkInput] = []
+        self.links: list[LinkInput | LinkSpec] = []
         self.notices: list[Notice] = []
         self.published: list[str] = []
         self.executed: list[ExecuteInput] = []
+        self.pdfs: list[str] = []  # executed copies whose PDF the outbox is to make
 
     @activity.defn(name="record_case")
     async def record_case(self, data: RecordInput) -> None:
         self.records.append(data)
+
+    @activity.defn(name="project_step")
+    async def project_step(self, data: ProjectInput) -> ProjectResult:
+        """The one projection of a step (patch ``one-projection``): records, links, notices."""
+        self.records.append(
+            RecordInput(facts=data.facts, events=data.events, signature=data.signature)
+        )
+        self.links.extend(data.links)
+        self.notices.extend(data.notices)
+        self.pdfs.extend(data.pdf_document_ids)
+        return ProjectResult(messages=len(data.notices) + len(data.links))
 
     @activity.defn(name="render_agreement")
     async def render_agreement(self, data: RenderInput) -> Draft:
@@ -119,6 +134,7 @@ class StandIns:
     @property
     def all(self) -> list:  # type: ignore[type-arg]
         return [
+            self.project_step,
             self.record_case,
             self.render_agreement,
             self.issue_link,

@@ -1,6 +1,7 @@
-"""The executed copy is made after the last signature's step has returned, and later steps wait
-for it: on the real dev server, with stand-in activities and an executed copy that takes as
-long as the test wants."""
+"""The executed copy is made after the last signature's step has returned, and the next step
+does not wait for it (patch ``one-projection``; the saved histories keep the older ways): on the
+real dev server, with stand-in activities and an executed copy that takes as long as the test
+wants."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client, WorkflowUpdateStage
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.payloads import ExecutedCopy, ExecuteInput
 from dihflow.engine import DevServer
-from domain.cases import ActionRequest, ActionResult, Caller, CaseFacts, CaseStart, Role
+from domain.cases import Caller, CaseFacts, CaseStart, Role
 from tests.workflows.test_deadlines import LEAD, PARTNER, StandIns, _signing_facts, _start, _step
 from worker import sandbox_runner
 from workflows import WORKFLOWS
@@ -50,7 +51,7 @@ async def client(dev_server: DevServer) -> AsyncIterator[Client]:
     yield await Client.connect(dev_server.address, data_converter=pydantic_data_converter)
 
 
-async def test_the_last_signature_returns_before_the_executed_copy_and_later_steps_wait(
+async def test_the_executed_copy_holds_neither_the_last_signature_nor_the_next_step(
     client: Client,
 ) -> None:
     acts = HeldExecution()
@@ -75,25 +76,25 @@ async def test_the_last_signature_returns_before_the_executed_copy_and_later_ste
         await asyncio.wait_for(acts.started.wait(), 30)
         assert acts.event_types[-1] == "agreement_executed"
 
-        # a step sent meanwhile is carried out after the copy, in the timeline's order: once
-        # the workflow has accepted it, it waits on the case's lock, which the copy holds
-        # until released
-        submit = await handle.start_update(
-            "submit_deliverable",
-            ActionRequest(caller=PARTNER, body={"summary": "Pilot model"}),
-            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-            result_type=ActionResult,
+        # a step sent meanwhile does not wait for the copy
+        submitted = await asyncio.wait_for(
+            _step(handle, "submit_deliverable", PARTNER, summary="Pilot model"), 30
         )
+        assert submitted.seq == last.seq + 1
+        assert acts.event_types[-2:] == ["agreement_executed", "deliverable_submitted"]
         acts.release.set()
-        submitted = await asyncio.wait_for(submit.result(), 30)
-        assert acts.event_types[-3:] == [
-            "agreement_executed",
-            "executed_copy_produced",
-            "deliverable_submitted",
-        ]
-        assert submitted.seq == last.seq + 2
+        deadline = asyncio.get_running_loop().time() + 30
+        while "executed_copy_produced" not in acts.event_types:
+            assert asyncio.get_running_loop().time() < deadline, acts.event_types
+            await asyncio.sleep(0.05)
+        # recorded once made, chained after what happened meanwhile; its PDF left to the outbox
+        produced = acts.records[-1]
+        assert [e.type for e in produced.events] == ["executed_copy_produced"]
+        assert produced.events[0].seq == last.seq + 2
+        assert acts.pdfs == [f"{start.facts.case_id}-v1-executed"]
         await _step(handle, "cancel", LEAD, reason="test over")
         facts = await handle.result()
     assert isinstance(facts, CaseFacts) and facts.state == "cancelled"
     assert len(acts.executed) == 1
+    assert acts.executed[0].pdf is False
     assert acts.executed[0].facts.seq == last.seq  # made from the case as signed

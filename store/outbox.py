@@ -1,0 +1,207 @@
+"""The outbox: what a step sends, written with the step and sent after commit.
+
+A step's projection adds its rows (``add_message``) in the transaction that records the step;
+the dispatcher (``activities/dispatcher.py``) takes due rows (``claim``), sends each, and marks
+it (``mark_sent`` / ``mark_retry``). Taking a row pushes its ``next_attempt_at`` out by a lease
+instead of holding a lock while it is sent: a dispatcher that dies between sending and marking
+leaves the row to come due again when the lease runs out, and it is sent again under the same
+message id (at least once; receivers dedupe by it). On PostgreSQL the rows are read with
+``FOR UPDATE SKIP LOCKED`` so several dispatchers share the work; everywhere a row is taken by
+a conditional update, so two dispatchers never take the same row for the same lease.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from store.db import as_utc, session_scope
+from store.models import OutboxMessage, utcnow
+
+KINDS = ("mail", "webhook", "pdf")
+BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS = 2.0, 300.0
+MAX_ATTEMPTS = 25  # about a day and a half of retries at the longest backoff
+
+
+def message_id(case_id: str, seq: int, kind: str, recipient: str) -> str:
+    """The message id of (case, event seq, kind, recipient): the same for a retried step."""
+    digest = hashlib.sha256(f"{case_id}:{seq}:{kind}:{recipient}".encode()).hexdigest()
+    return f"m-{digest[:32]}"
+
+
+def add_message(
+    session: Session,
+    id: str,
+    case_id: str,
+    seq: int,
+    kind: str,
+    recipient: str,
+    payload: dict[str, Any],
+) -> bool:
+    """Add the row unless it exists (a retried projection); True when it was new."""
+    assert kind in KINDS, kind
+    if session.get(OutboxMessage, id) is not None:
+        return False
+    session.add(
+        OutboxMessage(
+            id=id, case_id=case_id, seq=seq, kind=kind, recipient=recipient, payload=payload
+        )
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row taken for sending (a plain copy: no session attached)."""
+
+    id: str
+    case_id: str
+    seq: int
+    kind: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def claim(url: str, limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
+    """Take up to ``limit`` due rows, oldest first, for ``lease``."""
+    now = now or utcnow()
+    with session_scope(url) as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(col(OutboxMessage.next_attempt_at))
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = session.exec(query).all()
+        taken = []
+        for row in rows:
+            result = session.exec(
+                update(OutboxMessage)  # type: ignore[call-overload]
+                .where(
+                    col(OutboxMessage.id) == row.id,
+                    col(OutboxMessage.status) == "pending",
+                    col(OutboxMessage.next_attempt_at) <= now,
+                )
+                .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                taken.append(
+                    Claimed(
+                        row.id,
+                        row.case_id,
+                        row.seq,
+                        row.kind,
+                        row.recipient,
+                        dict(row.payload),
+                        row.attempts + 1,
+                    )
+                )
+        return taken
+
+
+def mark_sent(url: str, id: str) -> None:
+    with session_scope(url) as session:
+        row = session.get(OutboxMessage, id)
+        if row is not None and row.status == "pending":
+            row.status, row.sent_at, row.last_error = "sent", utcnow(), ""
+            session.add(row)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt ``attempts + 1``: doubling from 2 s, at most 5 min."""
+    return timedelta(
+        seconds=min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    )
+
+
+def mark_retry(url: str, id: str, error: str, give_up: bool = False) -> None:
+    """Record a failed attempt: due again after ``backoff``, or ``failed`` for good (told to
+    give up, or after ``MAX_ATTEMPTS``)."""
+    with session_scope(url) as session:
+        row = session.get(OutboxMessage, id)
+        if row is None or row.status != "pending":
+            return
+        row.last_error = error[:500]
+        if give_up or row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = utcnow() + backoff(row.attempts)
+        session.add(row)
+
+
+def next_due(url: str) -> datetime | None:
+    """When the earliest pending row comes due (None: nothing pending)."""
+    with session_scope(url) as session:
+        first = session.exec(
+            select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+        ).one()
+    return as_utc(first)
+
+
+def summary(session: Session) -> dict[str, dict[str, int]]:
+    """Rows by kind and status, e.g. ``{"mail": {"pending": 2, "sent": 40}}``."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.exec(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(
+            col(OutboxMessage.kind), col(OutboxMessage.status)
+        )
+    ).all()
+    for kind, status, n in rows:
+        counts.setdefault(kind, {})[status] = n
+    return counts
+
+
+def listing(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """Pending and failed rows first (oldest due first), then the latest sent."""
+    unsent = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.status) != "sent")
+        .order_by(col(OutboxMessage.next_attempt_at))
+        .limit(limit)
+    ).all()
+    sent = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "sent")
+        .order_by(col(OutboxMessage.sent_at).desc())
+        .limit(max(limit - len(unsent), 0))
+    ).all()
+    return [*unsent, *sent]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m store.outbox [--limit N]``: counts by kind and status, then the unsent rows
+    (and the latest sent) of the store in ``DIHFLOW_DATABASE_URL``."""
+    import argparse
+    import sys
+
+    from dihflow.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m store.outbox", description=main.__doc__)
+    parser.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    with session_scope(Settings.from_env().database_url) as session:
+        for kind, counts in sorted(summary(session).items()):
+            line = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+            out.write(f"{kind}: {line}\n")
+        for row in listing(session, args.limit):
+            when = as_utc(row.sent_at if row.status == "sent" else row.next_attempt_at)
+            out.write(
+                f"{row.id}  {row.kind:<7} {row.status:<7} attempts {row.attempts}  "
+                f"{when.isoformat() if when else '-'}  case {row.case_id} seq {row.seq} "
+                f"to {row.recipient}" + (f"  ({row.last_error})" if row.last_error else "") + "\n"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
