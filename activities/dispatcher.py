@@ -45,7 +45,6 @@ T = TypeVar("T")
 
 POLL_SECONDS = 1.0
 BATCH = 50
-LEASE = timedelta(seconds=120)  # longer than any send (a PDF is bounded at 60 s)
 DELIVERY_WORKFLOW = "WebhookDelivery"
 
 _running: set[OutboxDispatcher] = set()
@@ -67,12 +66,13 @@ class OutboxDispatcher:
         client: Client,
         *,
         poll_seconds: float = POLL_SECONDS,
-        lease: timedelta = LEASE,
+        lease: timedelta | None = None,
         converters: int | None = None,
         on_cpu: Callable[[float], None] | None = None,
     ):
         self.settings, self.client = settings, client
-        self.poll_seconds, self.lease = poll_seconds, lease
+        self.poll_seconds = poll_seconds
+        self.lease = lease or timedelta(seconds=settings.outbox_lease_seconds)
         self.on_cpu = on_cpu  # told the thread CPU of each send (the benchmark counts it)
         size = converters or max(1, min(os.cpu_count() or 1, MAX_CONVERTERS))
         self.converters: asyncio.Queue[PdfConverter] = asyncio.Queue()

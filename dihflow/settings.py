@@ -83,6 +83,9 @@ class Settings:
         "image/jpeg",
     )
     activity_timeout_seconds: int = 30
+    outbox_lease_seconds: int = 120  # a taken outbox row is due again after this: longer than
+    # any one send (a PDF conversion is bounded at 60 s), so only a dead dispatcher's rows are
+    # taken again
     pdf_converter: str = "resident"  # resident | process | off (see activities/pdf.py)
     pdf_python: str | None = None  # a Python that imports LibreOffice's uno (auto when unset)
     max_cached_workflows: int = 1000  # workflows a worker keeps in memory (the SDK's default)
@@ -142,6 +145,7 @@ class Settings:
             )
             or cls.upload_types,
             activity_timeout_seconds=_int("ACTIVITY_TIMEOUT_SECONDS", 30),
+            outbox_lease_seconds=_int("OUTBOX_LEASE_SECONDS", 120),
             max_cached_workflows=_int("MAX_CACHED_WORKFLOWS", 1000),
             pdf_converter=_choice("PDF_CONVERTER", ("resident", "process", "off"), "resident"),
             pdf_python=_env("PDF_PYTHON"),

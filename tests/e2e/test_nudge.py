@@ -31,7 +31,7 @@ async def test_back_office_nudges_the_parties_that_have_not_signed(stack: Stack)
     sha = r.json()["draft"]["sha256"]
     r = await act(stack, f"hub_signatory:{LEAD}", cid, "sign", {"document_sha256": sha})
     assert r.status_code == 200, r.text
-    first_token = link_token(stack, cid, "sign")
+    first_token = await link_token(stack, cid, "sign")
     first_expiry = _sign_link_expiry(stack, cid)
     assert "nudge" in (await read(stack, "back_office", cid))["allowed_actions"]
 
@@ -42,7 +42,7 @@ async def test_back_office_nudges_the_parties_that_have_not_signed(stack: Stack)
     timeline = await stack.http.get(f"/v1/cases/{cid}/timeline", headers=stack.auth("back_office"))
     last = timeline.json()["items"][-1]
     assert (last["type"], last["data"]) == ("nudged", {"to": [PARTNER, "client"]})
-    mails = outbox(stack, cid)
+    mails = await outbox(stack, cid)
     to_client = [m for m in mails if m["action"] == "sign"]
     assert len(to_client) == 2  # the first link, then the nudge
     assert "Reminder: please sign" in to_client[0]["subject"] and NOTE in to_client[0]["body"]
