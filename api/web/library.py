@@ -2,7 +2,7 @@
 example; the legal helpdesk publishes a new version by upload in two steps.
 
 1. ``POST /templates/{name}/preview`` (the upload) checks it with
-   ``api.template_check.check_upload`` and shows every problem found, or the variables the
+   ``api.template_upload.check_upload`` and shows every problem found, or the variables the
    file uses and a successful render of the example in the sandbox. Nothing is published;
    the file is kept by its SHA-256 (where publishing would keep it anyway).
 2. ``POST /templates/{name}/publish`` (the confirmation, naming that hash) publishes through
@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from activities import templates as library
 from api.deps import SessionDep, SettingsDep
-from api.template_check import check_upload, stage_upload, staged_upload
+from api.template_upload import check_upload, stage_upload, staged_upload
 from api.web.auth import LegalDep, PageError, StaffDep
 from api.web.render import page
 from domain.digests import sha256_hex
