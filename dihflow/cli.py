@@ -7,6 +7,7 @@ dihflow seed                     load the demo network (idempotent)
 dihflow keys create --role ROLE [--hub HUB]    print a new API key (shown once)
 dihflow cases verify-dossier FILE               check a case dossier offline
 dihflow templates check NAME [FILE] [--preview OUT.docx]   check an edited agreement template
+dihflow outbox [--limit N]       what the outbox holds: counts by kind and status, unsent rows
 dihflow users create --role ROLE USERNAME       a staff account (prints its password once)
 dihflow users list | disable USERNAME | reset-password USERNAME
 """
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     diagram = sub.add_parser("lifecycle", help="print a scenario's lifecycle as Graphviz DOT")
     diagram.add_argument("scenario", choices=["joint_service", "co_development", "matchmaking"])
     diagram.add_argument("--svg", action="store_true", help="render SVG with Graphviz's dot")
+    outbox = sub.add_parser(
+        "outbox", help="what the outbox holds: counts by kind and status, then the unsent rows"
+    )
+    outbox.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
     templates = sub.add_parser("templates", help="the agreement templates")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)
     check = templates_sub.add_parser(
@@ -202,6 +207,26 @@ def _lifecycle(scenario: str, svg: bool) -> int:
     return 0
 
 
+def _outbox(settings: Settings, limit: int) -> int:
+    """Counts by kind and status, then the unsent rows (oldest due first) and the latest sent."""
+    from store.db import as_utc, migrate, session_scope
+    from store.outbox import listing, summary
+
+    migrate(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        for kind, counts in sorted(summary(session).items()):
+            _say(f"{kind}: " + ", ".join(f"{s} {n}" for s, n in sorted(counts.items())))
+        for row in listing(session, limit):
+            when = as_utc(row.sent_at if row.status == "sent" else row.next_attempt_at)
+            error = f"  ({row.last_error})" if row.last_error else ""
+            _say(
+                f"{row.id}  {row.kind:<7} {row.status:<7} attempts {row.attempts}  "
+                f"{when.isoformat() if when else '-'}  case {row.case_id} seq {row.seq} "
+                f"to {row.recipient}{error}"
+            )
+    return 0
+
+
 def _check_template(name: str, file: str | None, preview: str | None) -> int:
     """Offline: needs the template and its example only (no store, no engine)."""
     from pathlib import Path
@@ -272,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         return _users(settings, args)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
+    elif args.command == "outbox":
+        return _outbox(settings, args.limit)
     elif args.command == "templates":
         return _check_template(args.name, args.file, args.preview)
     elif args.command == "keys":

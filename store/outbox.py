@@ -175,33 +175,3 @@ def listing(session: Session, limit: int = 100) -> list[OutboxMessage]:
         .limit(max(limit - len(unsent), 0))
     ).all()
     return [*unsent, *sent]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m store.outbox [--limit N]``: counts by kind and status, then the unsent rows
-    (and the latest sent) of the store in ``DIHFLOW_DATABASE_URL``."""
-    import argparse
-    import sys
-
-    from dihflow.settings import Settings
-
-    parser = argparse.ArgumentParser(prog="python -m store.outbox", description=main.__doc__)
-    parser.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
-    args = parser.parse_args(argv)
-    out = sys.stdout
-    with session_scope(Settings.from_env().database_url) as session:
-        for kind, counts in sorted(summary(session).items()):
-            line = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-            out.write(f"{kind}: {line}\n")
-        for row in listing(session, args.limit):
-            when = as_utc(row.sent_at if row.status == "sent" else row.next_attempt_at)
-            out.write(
-                f"{row.id}  {row.kind:<7} {row.status:<7} attempts {row.attempts}  "
-                f"{when.isoformat() if when else '-'}  case {row.case_id} seq {row.seq} "
-                f"to {row.recipient}" + (f"  ({row.last_error})" if row.last_error else "") + "\n"
-            )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

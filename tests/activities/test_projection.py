@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from activities.payloads import LinkSpec, ProjectInput, SignatureInput
 from activities.projection import project
+from dihflow.cli import main as dihflow
 from dihflow.seed import seed_demo_network
 from domain.cases import CaseFacts, ClientInfo, Draft, Invitation
 from domain.steps import Notice
@@ -26,7 +27,6 @@ from store.models import (
     Webhook,
     WebhookDelivery,
 )
-from store.outbox import main as outbox_main
 from store.outbox import message_id
 
 SECRET = "k" * 64
@@ -203,7 +203,7 @@ def test_the_outbox_listing_shows_what_is_pending(
         project(session, step_input(), SECRET)
     monkeypatch.setenv("DIHFLOW_DATABASE_URL", url)
 
-    assert outbox_main([]) == 0
+    assert dihflow(["outbox"]) == 0
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[:2] == ["mail: pending 3", "webhook: pending 1"]
