@@ -24,11 +24,12 @@ from temporalio import activity
 
 from activities.messages import REQUESTS, _context, _hub_name
 from activities.payloads import LinkSpec, NotifyInput, ProjectInput, ProjectResult
+from activities.records import signature_row
 from activities.webhooks import insert_deliveries
 from dihflow.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
 from store.db import session_scope
-from store.models import Hub, Signature
+from store.models import Hub
 from store.outbox import add_message, message_id
 from store.records import derive_link_token, ensure_link, project_case, record_signature
 
@@ -54,21 +55,7 @@ def project(session: Session, data: ProjectInput, secret_key: str) -> int:
     project_case(session, facts, data.events)
     session.flush()
     if data.signature is not None:
-        s = data.signature
-        record_signature(
-            session,
-            Signature(
-                case_id=facts.case_id,
-                document_id=s.document_id,
-                document_sha256=s.document_sha256,
-                party=s.party,
-                principal_id=s.principal_id,
-                signer_name=s.signer_name,
-                ip=s.ip,
-                user_agent=s.user_agent,
-                signed_at=datetime.fromisoformat(s.signed_at),
-            ),
-        )
+        record_signature(session, signature_row(facts.case_id, data.signature))
     seq = facts.seq
     added = 0
     for link in data.links:

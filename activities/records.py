@@ -11,13 +11,28 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.matching import rank
-from activities.payloads import RecordInput
+from activities.payloads import RecordInput, SignatureInput
 from dihflow.settings import Settings
 from domain.cases import Candidate, CaseFacts
 from domain.hubs import CataloguedService, HubProfile
 from store.db import session_scope
 from store.models import Hub, Signature
 from store.records import project_case, record_signature, upsert_hub
+
+
+def signature_row(case_id: str, s: SignatureInput) -> Signature:
+    """The store's row of a signature a step recorded (``record_case`` and ``project_step``)."""
+    return Signature(
+        case_id=case_id,
+        document_id=s.document_id,
+        document_sha256=s.document_sha256,
+        party=s.party,
+        principal_id=s.principal_id,
+        signer_name=s.signer_name,
+        ip=s.ip,
+        user_agent=s.user_agent,
+        signed_at=datetime.fromisoformat(s.signed_at),
+    )
 
 
 class RecordActivities:
@@ -29,22 +44,8 @@ class RecordActivities:
         with session_scope(self.settings.database_url) as session:
             project_case(session, data.facts, data.events)
             if data.signature is not None:
-                s = data.signature
                 session.flush()
-                record_signature(
-                    session,
-                    Signature(
-                        case_id=data.facts.case_id,
-                        document_id=s.document_id,
-                        document_sha256=s.document_sha256,
-                        party=s.party,
-                        principal_id=s.principal_id,
-                        signer_name=s.signer_name,
-                        ip=s.ip,
-                        user_agent=s.user_agent,
-                        signed_at=datetime.fromisoformat(s.signed_at),
-                    ),
-                )
+                record_signature(session, signature_row(data.facts.case_id, data.signature))
 
     @activity.defn(name="rank_candidates")
     def rank_candidates(self, facts: CaseFacts) -> list[Candidate]:

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium
 from tests.conftest import Stack
 from tests.e2e.helpers import LEAD, PARTNER, act, outbox, page_token, read, start_case
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 async def browser():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        reason = (
-            "Chromium is not installed (Debian package 'chromium'; `make test` installs it as root)"
-        )
-        if os.environ.get("DIHFLOW_REQUIRE_BROWSER"):
-            pytest.fail(reason + " and DIHFLOW_REQUIRE_BROWSER is set")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def test_client_signs_on_the_link_page_in_a_browser(

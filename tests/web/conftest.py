@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -27,22 +26,12 @@ from dihflow.seed import seed_demo_network
 from dihflow.settings import Settings
 from store.db import session_scope
 from store.staff import create_account
+from tests.browser import chromium, skip_without
 from tests.conftest import Stack
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT = ROOT / "var" / "test-output" / "web"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "a long test password 1"
 USERS = {"back_office": "office", "legal": "counsel"}
 DESKTOP = {"width": 1280, "height": 900}
@@ -108,17 +97,8 @@ def staff(stack: Stack) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
-        reason = "Chromium is not installed (Debian package 'chromium'; `make test` installs it)"
-        if os.environ.get("DIHFLOW_REQUIRE_BROWSER"):
-            pytest.fail(reason + " and DIHFLOW_REQUIRE_BROWSER is set")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def open_signed_in(browser: Any, stack: Stack, staff: dict[str, str], role: str) -> Any:
@@ -139,10 +119,7 @@ async def open_signed_in(browser: Any, stack: Stack, staff: dict[str, str], role
 async def assert_accessible(page: Any) -> None:
     """axe-core finds no serious or critical violation on the page as it is now."""
     if not AXE.exists():
-        reason = "axe-core is not installed (`make test` runs npm install from package.json)"
-        if os.environ.get("DIHFLOW_REQUIRE_BROWSER"):
-            pytest.fail(reason + " and DIHFLOW_REQUIRE_BROWSER is set")
-        pytest.skip(reason)
+        skip_without("axe-core is not installed (`make test` runs npm install from package.json)")
     if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE))
     violations = await page.evaluate(
