@@ -27,6 +27,7 @@ run: $(STAMP) $(NODE_STAMP)
 test: $(STAMP) system-deps $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Debian packages the tests use: Chromium for the web pages (Playwright drives the system
@@ -51,6 +52,7 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)

@@ -27,7 +27,7 @@ from temporalio.workflow import SandboxImportNotificationPolicy
 
 from activities import activities_for
 from activities.dispatcher import OutboxDispatcher
-from dihflow.settings import Settings
+from base.settings import Settings
 from workflows import WORKFLOWS
 
 # Pure project modules and heavy libraries go through the sandbox untouched: re-importing them
@@ -138,7 +138,7 @@ async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Cli
     exiting. Once connected, the SDK rides out later outages by itself (polls are retried).
     An engine that answers but refuses (unknown namespace, bad credentials) is not waited for.
     """
-    from dihflow.engine import connect
+    from base.engine import connect
 
     if settings.temporal_address is None:
         return await connect(settings)  # says what is missing; nothing to wait for

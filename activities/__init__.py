@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dihflow.settings import Settings
+from base.settings import Settings
 
 
 def activities_for(settings: Settings) -> list[Any]:

@@ -36,7 +36,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from activities.notify import MailRefused, Message, notifier_from_settings
 from activities.payloads import DeliveryInput
 from activities.pdf import MAX_CONVERTERS, PdfConverter
-from dihflow.settings import Settings
+from base.settings import Settings
 from store import outbox
 from store.records import derive_link_token
 

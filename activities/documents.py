@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,8 +15,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.payloads import RenderInput
-from activities.rendering import TEMPLATES_DIR, render_docx
-from dihflow.settings import Settings
+from base.settings import Settings
+from documents.files import store_file
+from documents.rendering import TEMPLATES_DIR, render_docx
 from domain.agreements import (
     CO_DEVELOPMENT_TEMPLATE,
     NDA_TEMPLATE,
@@ -90,17 +90,6 @@ class DocumentActivities:
             )
             session.add(row)
             return _draft(row)
-
-
-def store_file(root: Path, digest: str, content: bytes, suffix: str) -> Path:
-    """Content-addressed: the path is the hash, so writing twice is harmless."""
-    path = root / digest[:2] / f"{digest}{suffix}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f"{suffix}.{digest[:8]}.tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    return path
 
 
 def _draft(row: Document) -> Draft:

@@ -32,15 +32,15 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.documents import store_file
 from activities.payloads import ExecutedCopy, ExecuteInput
 from activities.pdf import PdfConversionError, PdfConverter
-from activities.rendering import document_docx
-from dihflow.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
-from dihflow.settings import Settings
+from base.settings import Settings
+from documents.files import store_file
+from documents.rendering import document_docx
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
 from domain.clock import utc_naive, utc_text
 from domain.digests import sha256_hex
+from domain.dossier import CERTIFICATE_TEMPLATE, EXECUTED_PDF_TEMPLATE, EXECUTED_TEMPLATE
 from domain.timeline import canonical_json
 from store.db import as_utc, session_scope
 from store.models import Document, Hub, Signature

@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notify import MailRefused, Message, notifier_from_settings
 from activities.payloads import LinkInput, LinkResult, NotifyInput
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
 from domain.digests import sha256_hex
 from domain.outcomes import Notice

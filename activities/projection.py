@@ -26,7 +26,7 @@ from activities.messages import REQUESTS, _context, _hub_name
 from activities.payloads import LinkSpec, NotifyInput, ProjectInput, ProjectResult
 from activities.records import signature_row
 from activities.webhooks import insert_deliveries
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
 from store.db import session_scope
 from store.models import Hub

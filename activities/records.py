@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlmodel import select
 from temporalio import activity
 
-from activities.matching import rank
 from activities.payloads import RecordInput, SignatureInput
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import Candidate, CaseFacts
 from domain.hubs import CataloguedService, HubProfile
+from domain.matching import rank
 from store.db import session_scope
 from store.models import Hub, Signature
 from store.records import project_case, record_signature, upsert_hub

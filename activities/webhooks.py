@@ -44,7 +44,7 @@ from activities.payloads import (
     QueueWebhooksInput,
     QueueWebhooksResult,
 )
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.digests import sha256_hex
 from domain.events import subscribed
 from domain.timeline import TimelineEvent

@@ -12,7 +12,7 @@ from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
 from api.routes import cases, dossier, hubs, links, system, templates, webhooks
-from dihflow.settings import Settings
+from base.settings import Settings
 from store.db import migrate
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from api.problems import ApiError
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.case_start import EXAMPLE as EXAMPLE
 from domain.case_start import CaseCreate as CaseCreate
 from domain.case_start import start_errors

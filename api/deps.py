@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from api.limits import count_request
 from api.problems import ApiError, problem, store_busy, store_busy_problem
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import Caller, Role
 from store.db import get_engine
 from store.records import principal_for_key
@@ -52,7 +52,7 @@ class TemporalClients:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    from dihflow.engine import connect
+                    from base.engine import connect
 
                     try:
                         self._client = await asyncio.wait_for(connect(self.settings), 10)

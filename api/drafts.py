@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from activities.rendering import docx_text
+from documents.rendering import docx_text
 from store.models import Document
 
 CONTEXT_LINES = 2  # unchanged paragraphs shown around each change

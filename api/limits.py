@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import ApiError, problem
-from dihflow.settings import Settings
+from base.settings import Settings
 from store.models import RateWindow
 
 WINDOW_SECONDS = 60

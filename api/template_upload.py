@@ -1,7 +1,7 @@
 """What publishing a template version would say, before anything is saved.
 
 The helpdesk's upload page shows this preview, then publishes through
-``activities.templates.publish`` (the JSON route's code path), which runs the same checks again
+``documents.library.publish`` (the JSON route's code path), which runs the same checks again
 and saves. Unlike ``publish``, which stops at the first problem, the preview lists every one it
 can find: JSON that does not parse, a schema that is not a JSON Schema of an object, a file
 that is not a ``.docx`` template, variables the file uses but the schema does not declare, an
@@ -23,8 +23,8 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from sqlmodel import Session
 
-from activities import templates as library
-from activities.documents import store_file
+from documents import library
+from documents.files import store_file
 from domain.digests import sha256_hex
 
 SANDBOX_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # the fixed time of the trial render

@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from activities.documents import store_file
 from api.problems import ApiError
-from dihflow.settings import Settings
+from base.settings import Settings
+from documents.files import store_file
 from domain.cases import FileRef
 
 CHUNK = 1 << 16

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from activities.notify import read_outbox
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.actions import allowed_actions
 from domain.cases import Caller, Role
 from store.db import as_utc

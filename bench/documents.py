@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docxtpl import DocxTemplate  # noqa: E402
 
-from activities.rendering import render_docx, template_path  # noqa: E402
+from documents.rendering import render_docx, template_path  # noqa: E402
 from domain.agreements import (  # noqa: E402
     SPECIFIC_AGREEMENT_TEMPLATE,
     AgreementParty,

@@ -85,8 +85,8 @@ from temporalio.worker import (  # noqa: E402
     Interceptor,
 )
 
-from dihflow.engine import DevServer, connect, free_port  # noqa: E402
-from dihflow.settings import Settings  # noqa: E402
+from base.engine import DevServer, connect, free_port  # noqa: E402
+from base.settings import Settings  # noqa: E402
 
 LEAD, PARTNER = "tagus-ai", "po-valley-ai"
 CLIENT = {
@@ -394,9 +394,10 @@ class Stack:
 
 
 async def start_stack(tmp: Path, pdf: str | None) -> Stack:
-    from dihflow.seed import create_key, seed_demo_network
+    from dihflow.seed import seed_demo_network
     from domain.cases import Role
     from store.db import migrate
+    from store.keys import create_key
 
     server = DevServer(tmp / "temporal.db", free_port(), None)
     await server.start()
@@ -414,7 +415,7 @@ async def start_stack(tmp: Path, pdf: str | None) -> Stack:
         rate_limit_per_minute=1_000_000,  # counted (a store write per request), never reached
     )
     if pdf:
-        settings = dataclasses.replace(settings, pdf_converter=pdf)
+        settings = settings.replace(pdf_converter=pdf)
     stack = Stack(tmp, settings, server)
     migrate(settings.database_url)
     seed_demo_network(settings.database_url)
@@ -852,7 +853,7 @@ async def warm_up(stack: Stack, http: httpx.AsyncClient) -> tuple[list[Any], dic
     from sqlmodel import select
 
     from activities.documents import TEMPLATES
-    from activities.rendering import TEMPLATES_DIR
+    from documents.rendering import TEMPLATES_DIR
     from domain.cases import Scenario
     from store.db import session_scope
     from store.models import Document

@@ -52,9 +52,10 @@ from temporalio.worker.workflow_sandbox import (  # noqa: E402
 
 from api.case_start import CaseCreate, first_facts  # noqa: E402
 from api.steps import workflow_id  # noqa: E402
-from dihflow.engine import DevServer, connect, free_port  # noqa: E402
+from base.engine import DevServer, connect, free_port  # noqa: E402
+from base.search import SA_LEAD_HUB, SA_SCENARIO, SA_STATE  # noqa: E402
+from base.settings import Settings  # noqa: E402
 from dihflow.seed import seed_demo_network  # noqa: E402
-from dihflow.settings import Settings  # noqa: E402
 from domain.cases import (  # noqa: E402
     ActionRequest,
     ActionResult,
@@ -64,12 +65,7 @@ from domain.cases import (  # noqa: E402
     Role,
     Scenario,
 )
-from workflows.case import (  # noqa: E402
-    SA_LEAD_HUB,
-    SA_SCENARIO,
-    SA_STATE,
-    CollaborationCaseWorkflow,
-)
+from workflows.case import CollaborationCaseWorkflow  # noqa: E402
 
 TARGET_KB = 50.0
 LEAD, PARTNER = "tagus-ai", "po-valley-ai"

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 from sqlalchemy import insert, update  # noqa: E402
 
+from base.settings import Settings  # noqa: E402
 from bench.read_model import build  # noqa: E402
 from bench.read_path import load, pct, pg_database  # noqa: E402
-from dihflow.settings import Settings  # noqa: E402
 from domain.timeline import GENESIS, chain_event  # noqa: E402
 from store.db import get_engine  # noqa: E402
 from store.models import Case, TimelineEntry  # noqa: E402

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from dihflow.seed import create_key, seed_demo_network
+from dihflow.seed import seed_demo_network
 from domain.cases import CaseFacts, ClientInfo, Role
 from domain.hubs import load_demo_network
 from domain.lifecycle import LIFECYCLES
 from domain.timeline import chain_event
 from store.db import get_engine
+from store.keys import create_key
 from store.models import Case, CaseParty
 
 MEMBER_HUB = "tagus-ai"

@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
+from base.engine import free_port  # noqa: E402
+from base.settings import Settings  # noqa: E402
 from bench.read_model import MEMBER_HUB, RARE_WORD, build  # noqa: E402
-from dihflow.engine import free_port  # noqa: E402
-from dihflow.settings import Settings  # noqa: E402
 from domain.hubs import load_demo_network  # noqa: E402
 from store.db import get_engine  # noqa: E402
 
@@ -198,7 +198,7 @@ def breakdown(settings: Settings, ids: list[str], keys: dict[str, str], rounds: 
 
     engine = get_engine(settings.database_url)
     header = f"Bearer {keys['back_office']}"
-    counted = replace(settings, rate_limit_per_minute=UNREACHED_LIMIT)
+    counted = settings.replace(rate_limit_per_minute=UNREACHED_LIMIT)
     caller = authenticate(settings, header)
     rng = random.Random(2)
 
@@ -267,7 +267,7 @@ def run_store(label: str, url: str, tmp: Path, args: argparse.Namespace) -> bool
                 p95 = measure(base, scenario, concurrency, args)
                 if scenario.listed:
                     worst[concurrency] = max(worst[concurrency], p95)
-    limited = replace(settings, rate_limit_per_minute=UNREACHED_LIMIT)
+    limited = settings.replace(rate_limit_per_minute=UNREACHED_LIMIT)
     with api_process(limited) as base:
         print("  rate limit on (each request counted in the store)", flush=True)
         for scenario in (cases[0], cases[3]):

@@ -20,7 +20,7 @@ import atexit
 import gc
 import sys
 
-from dihflow.settings import Settings, SettingsError
+from base.settings import Settings, SettingsError
 from domain.cases import Role
 
 
@@ -145,7 +145,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 
 def _verify_document(settings: Settings, doc_id: str) -> int:
     """Legal provenance: the document re-renders to the same SHA-256 from what was recorded."""
-    from activities.templates import TemplateProblem, verify
+    from documents.library import TemplateProblem, verify
     from store.db import migrate, session_scope
     from store.models import Document
 
@@ -171,7 +171,7 @@ def _verify_dossier(file: str) -> int:
     """Offline: needs the zip only (no store, no engine)."""
     from pathlib import Path
 
-    from dihflow.dossier import verify_dossier
+    from domain.dossier import verify_dossier
 
     try:
         content = Path(file).read_bytes()
@@ -302,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "templates":
         return _check_template(args.name, args.file, args.preview)
     elif args.command == "keys":
-        from dihflow.seed import create_key, list_keys, revoke_key
         from store.db import migrate
+        from store.keys import create_key, list_keys, revoke_key
 
         migrate(settings.database_url)
         if args.keys_command == "list":

@@ -12,14 +12,13 @@ import contextlib
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import uvicorn
 
 from api.app import create_app
-from dihflow.engine import DevServer, connect
+from base.engine import DevServer, connect
+from base.settings import Settings
 from dihflow.seed import ensure_dev_keys, seed_demo_network
-from dihflow.settings import Settings
 from worker import build_worker, start_dispatcher
 
 
@@ -48,7 +47,7 @@ async def run_dev(
     say(f"starting the Temporal dev server on {server.address} ...")
     await server.start()
     try:
-        settings = replace(settings, temporal_address=server.address, dev_pages=True)
+        settings = settings.replace(temporal_address=server.address, dev_pages=True)
         new_hubs = seed_demo_network(settings.database_url)
         if new_hubs:
             say(f"seeded the demo network: {new_hubs} hubs")

@@ -6,13 +6,11 @@ import json
 import os
 from pathlib import Path
 
-from sqlmodel import col, select
-
 from domain.cases import Role
 from domain.hubs import load_demo_network
 from store.db import migrate, session_scope
-from store.models import Principal, utcnow
-from store.records import create_principal, upsert_hub
+from store.keys import create_key
+from store.records import upsert_hub
 
 # Hubs that get a member and a signatory key in the embedded default (complementary services).
 DEMO_KEY_HUBS = ("tagus-ai", "po-valley-ai", "spree-trust", "vistula-ai")
@@ -23,39 +21,6 @@ def seed_demo_network(database_url: str) -> int:
     migrate(database_url)
     with session_scope(database_url) as session:
         return sum(upsert_hub(session, profile) for profile in load_demo_network())
-
-
-def create_key(
-    database_url: str,
-    role: Role,
-    hub_id: str | None,
-    label: str = "",
-    representative: str | None = None,
-) -> str:
-    """A new key, printed once. A hub_signatory key belongs to one representative of its hub
-    (``representative``; the hub's first listed one when not given)."""
-    from store.models import Hub
-
-    if role in (Role.hub_member, Role.hub_signatory) and not hub_id:
-        raise ValueError(f"a {role.value} key needs --hub")
-    if role in (Role.back_office, Role.legal) and hub_id:
-        raise ValueError(f"a {role.value} key belongs to no hub; drop --hub")
-    if representative and role != Role.hub_signatory:
-        raise ValueError("--representative is for hub_signatory keys")
-    with session_scope(database_url) as session:
-        hub = session.get(Hub, hub_id) if hub_id else None
-        if hub_id and hub is None:
-            raise ValueError(f"unknown hub {hub_id!r} (see GET /v1/hubs or run `dihflow seed`)")
-        if role == Role.hub_signatory and hub is not None:
-            people = [r["id"] for r in hub.profile.get("representatives", [])]
-            representative = representative or (people[0] if people else None)
-            if representative not in people:
-                raise ValueError(
-                    f"{representative!r} is not a representative of {hub_id} "
-                    f"(its representatives: {', '.join(people) or 'none'})"
-                )
-        _, raw = create_principal(session, role.value, hub_id, label, representative)
-        return raw
 
 
 DEV_STAFF = (
@@ -108,20 +73,3 @@ def _write_private(path: Path, content: object) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(content, fh, indent=2)
-
-
-def list_keys(database_url: str) -> list[Principal]:
-    with session_scope(database_url) as session:
-        return list(session.exec(select(Principal).order_by(col(Principal.created_at))))
-
-
-def revoke_key(database_url: str, principal_id: str) -> bool:
-    """Revoke a key; False when there is no such key. Revoking twice keeps the first time."""
-    with session_scope(database_url) as session:
-        principal = session.get(Principal, principal_id)
-        if principal is None:
-            return False
-        if principal.revoked_at is None:
-            principal.revoked_at = utcnow()
-            session.add(principal)
-        return True

@@ -30,7 +30,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
-from activities.rendering import TEMPLATES_DIR, RenderError, render_docx
+from documents.rendering import TEMPLATES_DIR, RenderError, render_docx
 from domain.agreements import TEMPLATE_VARIABLES
 
 PREVIEW_TIME = datetime(2000, 1, 1, tzinfo=UTC)

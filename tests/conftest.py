@@ -17,10 +17,11 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from dihflow.engine import DevServer, connect, free_port
-from dihflow.seed import create_key, seed_demo_network
-from dihflow.settings import Settings
+from base.engine import DevServer, connect, free_port
+from base.settings import Settings
+from dihflow.seed import seed_demo_network
 from domain.cases import Role
+from store.keys import create_key
 from tests.factories import settings_for
 from worker import build_worker, start_dispatcher
 

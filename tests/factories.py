@@ -3,12 +3,11 @@ settings for a store under a temporary directory."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.actions import check_action
 from domain.cases import LOCAL_PLAYER, Caller, CaseFacts, ClientInfo, Draft, Role
 from domain.outcomes import Outcome
@@ -124,4 +123,4 @@ def settings_for(var_dir: Path, **overrides: Any) -> Settings:
         "outbox_dir": var_dir / "outbox",
         "secret_key": "k",
     }
-    return replace(Settings(), **(fields | overrides))
+    return Settings().replace(**(fields | overrides))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dihflow.cli import main
-from dihflow.dossier import (
+from domain.dossier import (
     CERTIFICATE_TEMPLATE,
     EXECUTED_TEMPLATE,
     MANIFEST,

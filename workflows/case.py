@@ -63,7 +63,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from activities.records import RecordActivities
     from activities.webhooks import WebhookActivities
+    from base.search import SA_OVERDUE, SA_STATE
     from domain.actions import Sign, check_action, check_external_copy, repeated_signature
     from domain.cases import (
         SYSTEM,
@@ -111,11 +112,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.steps import apply_action, attach_external_copy, is_overdue, on_deadline
     from domain.timeline import TimelineEvent, chain_event
 
-SA_SCENARIO = SearchAttributeKey.for_keyword("DihflowScenario")
-SA_STATE = SearchAttributeKey.for_keyword("DihflowState")
-SA_LEAD_HUB = SearchAttributeKey.for_keyword("DihflowLeadHub")
-SA_OVERDUE = SearchAttributeKey.for_bool("DihflowOverdue")
-SEARCH_ATTRIBUTES = (SA_SCENARIO, SA_STATE, SA_LEAD_HUB, SA_OVERDUE)
 
 # Retry policies by purpose (today with the same spacing: 1 s, doubling, at most 30 s apart,
 # no attempt limit — each activity is idempotent and a case waits rather than fail a step).

@@ -39,6 +39,7 @@ from api.views import (
     summary,
     timeline_view,
 )
+from base.search import SA_LEAD_HUB, SA_SCENARIO, SA_STATE
 from domain.actions import check_allowed, check_body, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
@@ -46,7 +47,7 @@ from domain.lifecycle import ALL_STATES
 from store.models import Document
 from store.queries import CaseFilter, case_facts, list_cases, timeline, visible_case
 from store.search import MAX_WORDS, SearchError, search_words
-from workflows.case import SA_LEAD_HUB, SA_SCENARIO, SA_STATE, CollaborationCaseWorkflow
+from workflows.case import CollaborationCaseWorkflow
 
 log = logging.getLogger("dihflow.api")
 router = APIRouter(prefix="/v1/cases", tags=["cases"])

@@ -19,18 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
-from activities.documents import store_file
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS, executed_pdf_on_demand
 from api.steps import record_external_copy
 from api.uploads import CHUNK, is_multipart
 from api.views import case_view, timeline_view
-from dihflow.dossier import EXECUTED_TEMPLATE, EXTERNAL_TEMPLATE, DossierDocument, build_dossier
-from dihflow.settings import Settings
+from base.settings import Settings
+from documents.files import store_file
 from domain.actions import allowed_actions, check_external_copy
 from domain.cases import Caller
 from domain.digests import sha256_hex
+from domain.dossier import EXECUTED_TEMPLATE, EXTERNAL_TEMPLATE, DossierDocument, build_dossier
 from store.db import as_utc
 from store.models import Case, Document, Signature, TimelineEntry
 from store.queries import case_facts, documents, signatures, timeline, visible_case

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities import templates as library
 from api.deps import CallerDep, SessionDep, SettingsDep
 from api.idempotency import claim
 from api.problems import ApiError
 from api.routes.cases import DOCX
 from api.uploads import is_multipart
+from documents import library
 from domain.cases import Role
 from domain.digests import sha256_hex
 from store.db import as_utc

@@ -34,7 +34,7 @@ from fastapi import Depends, Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import Caller, Role
 from store.db import get_engine
 from store.staff import live_session

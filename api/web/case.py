@@ -31,7 +31,7 @@ from api.web.diff import paragraphs, text_diff
 from api.web.forms import action_form, body_from_form
 from api.web.render import page
 from api.web.status import partners, waiting_on
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.actions import ACTIONS, snake
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
 from domain.errors import DomainError

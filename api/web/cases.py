@@ -32,7 +32,7 @@ from api.routes.cases import filtered_cases
 from api.web.auth import PageError, Staff, StaffDep
 from api.web.render import page
 from api.web.status import partners, waiting_on
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import Scenario
 from domain.lifecycle import ALL_STATES
 from store.db import as_utc, get_engine

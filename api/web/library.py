@@ -6,7 +6,7 @@ example; the legal helpdesk publishes a new version by upload in two steps.
    file uses and a successful render of the example in the sandbox. Nothing is published;
    the file is kept by its SHA-256 (where publishing would keep it anyway).
 2. ``POST /templates/{name}/publish`` (the confirmation, naming that hash) publishes through
-   ``activities.templates.publish``, the JSON route's code path, which checks everything again.
+   ``documents.library.publish``, the JSON route's code path, which checks everything again.
 
 The back office reads the library; publishing is the legal helpdesk's, as in the API.
 """
@@ -21,11 +21,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from activities import templates as library
 from api.deps import SessionDep, SettingsDep
 from api.template_upload import check_upload, stage_upload, staged_upload
 from api.web.auth import LegalDep, PageError, StaffDep
 from api.web.render import page
+from documents import library
 from domain.digests import sha256_hex
 from store.models import Document, TemplateVersion
 

@@ -28,7 +28,7 @@ from api.web.auth import (
     set_session_cookie,
 )
 from api.web.render import error_page, page
-from dihflow.settings import Settings
+from base.settings import Settings
 from store.db import get_engine
 from store.records import KEY_PREFIX, principal_for_key
 from store.staff import (

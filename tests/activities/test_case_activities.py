@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -15,8 +14,8 @@ from activities.messages import MessageActivities
 from activities.notify import read_outbox
 from activities.payloads import LinkInput, RecordInput, RenderInput
 from activities.records import RecordActivities
+from base.settings import Settings
 from dihflow.seed import seed_demo_network
-from dihflow.settings import Settings
 from domain.cases import CaseFacts, ClientInfo, Invitation
 from domain.digests import sha256_hex
 from domain.timeline import GENESIS, chain_event
@@ -94,8 +93,7 @@ def test_render_agreement_same_inputs_same_bytes_in_another_store(
 
     other_dir = tmp_path / "other"
     other = CaseActivities(
-        replace(
-            acts.settings,
+        acts.settings.replace(
             database_url=f"sqlite:///{other_dir / 'store.db'}",
             documents_dir=other_dir / "documents",
         )
@@ -149,7 +147,7 @@ def test_notify_sends_to_hubs_and_external_parties_over_smtp(acts: CaseActivitie
     _record(acts, facts)
     collector = Collector(refuse=set())
     with running(collector) as controller:
-        smtp = replace(acts.settings, smtp_host="127.0.0.1", smtp_port=controller.port)
+        smtp = acts.settings.replace(smtp_host="127.0.0.1", smtp_port=controller.port)
         sent = MessageActivities(smtp).notify(
             NotifyInput(
                 case_id=facts.case_id,

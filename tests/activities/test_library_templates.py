@@ -16,7 +16,7 @@ import docx
 import pytest
 from pydantic import ValidationError
 
-from activities.rendering import (
+from documents.rendering import (
     RenderError,
     docx_text,
     render_docx,

@@ -11,7 +11,7 @@ import docx
 import pytest
 from pydantic import ValidationError
 
-from activities.rendering import TEMPLATES_DIR, RenderError, docx_text, render_docx
+from documents.rendering import TEMPLATES_DIR, RenderError, docx_text, render_docx
 from domain.agreements import (
     CO_DEVELOPMENT_TEMPLATE,
     NDA_TEMPLATE,

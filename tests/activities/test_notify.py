@@ -89,7 +89,7 @@ def _message(
 
 
 def free_port() -> int:
-    # Not dihflow.engine.free_port: that module imports the workflows, which this test needs not.
+    # Not base.engine.free_port: that module imports the workflows, which this test needs not.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -19,8 +19,8 @@ import pytest
 from pypdf import PdfReader
 
 from activities.pdf import PdfConversionError, PdfConverter
-from activities.rendering import render_docx, template_path
-from dihflow.settings import Settings, SettingsError
+from base.settings import Settings, SettingsError
+from documents.rendering import render_docx, template_path
 from domain.agreements import (
     SPECIFIC_AGREEMENT_TEMPLATE,
     AgreementParty,

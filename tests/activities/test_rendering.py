@@ -11,7 +11,7 @@ import docx
 import pytest
 from pydantic import ValidationError
 
-from activities.rendering import (
+from documents.rendering import (
     TEMPLATES_DIR,
     RenderError,
     docx_text,

@@ -10,9 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from dihflow.seed import create_key, seed_demo_network
-from dihflow.settings import Settings
+from base.settings import Settings
+from dihflow.seed import seed_demo_network
 from domain.cases import Role
+from store.keys import create_key
 from tests.factories import settings_for
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from sqlmodel import Session, select
 
@@ -12,10 +10,11 @@ import api.limits
 from api.deps import authenticate
 from api.limits import WINDOW_SECONDS, count_request
 from api.problems import ApiError
-from dihflow.seed import create_key, seed_demo_network
-from dihflow.settings import Settings
+from base.settings import Settings
+from dihflow.seed import seed_demo_network
 from domain.cases import Role
 from store.db import get_engine
+from store.keys import create_key
 from store.models import RateWindow
 
 MID_WINDOW = 29_000_000 * WINDOW_SECONDS + 30.0  # half a minute into a window
@@ -27,7 +26,7 @@ def test_authenticate_counts_each_request_and_refuses_past_limit_when_store_is_e
     monkeypatch.setattr(api.limits, "clock", lambda: MID_WINDOW)
     seed_demo_network(store_url)
     key = create_key(store_url, Role.hub_member, "tagus-ai")
-    settings = replace(Settings(), database_url=store_url, rate_limit_per_minute=3)
+    settings = Settings().replace(database_url=store_url, rate_limit_per_minute=3)
 
     callers = [authenticate(settings, f"Bearer {key}") for _ in range(3)]
     with pytest.raises(ApiError) as refused:
@@ -72,11 +71,11 @@ def test_a_keys_spent_windows_are_deleted_as_its_next_one_opens(
 def test_authenticate_writes_no_count_when_key_is_unknown_or_limit_is_off(store_url: str) -> None:
     seed_demo_network(store_url)
     key = create_key(store_url, Role.legal, None)
-    limited = replace(Settings(), database_url=store_url, rate_limit_per_minute=3)
+    limited = Settings().replace(database_url=store_url, rate_limit_per_minute=3)
 
     with pytest.raises(ApiError) as unknown:
         authenticate(limited, "Bearer dfk_nobody_x")
-    authenticate(replace(limited, rate_limit_per_minute=0), f"Bearer {key}")
+    authenticate(limited.replace(rate_limit_per_minute=0), f"Bearer {key}")
 
     assert unknown.value.status == 401
     with Session(get_engine(store_url)) as session:

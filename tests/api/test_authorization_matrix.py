@@ -33,7 +33,6 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from dataclasses import replace as dc_replace
 from functools import lru_cache
 from typing import Any
 
@@ -44,10 +43,10 @@ from starlette.routing import Mount, compile_path
 
 from activities.notify import read_outbox
 from api.app import create_app
-from dihflow.seed import create_key, revoke_key
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import Role
 from store.db import session_scope
+from store.keys import create_key, revoke_key
 from store.models import Hub
 from tests.conftest import Stack
 from tests.e2e.helpers import CLIENT, LEAD, PARTNER, start_case
@@ -657,7 +656,7 @@ FRAMEWORK_DOCS = ("/docs", "/redoc")  # Swagger UI / ReDoc and their assets
 def app_routes() -> tuple[tuple[str, str], ...]:
     """Every (method, path template) the app serves, in matching order, minus HEAD/OPTIONS
     and the framework's docs pages."""
-    app = create_app(dc_replace(Settings(), secret_key="matrix"), run_migrations=False)
+    app = create_app(Settings().replace(secret_key="matrix"), run_migrations=False)
     try:  # FastAPI ≥ 0.16x keeps included routers lazily; this flattens them
         from fastapi.routing import iter_route_contexts
 

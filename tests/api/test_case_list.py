@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from dihflow.settings import Settings
+from base.settings import Settings
 from tests.api.conftest import store_signing_case
 
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from api.app import create_app
+from base.settings import Settings
 from dihflow.seed import seed_demo_network
-from dihflow.settings import Settings
 from store.db import session_scope
 from store.records import derive_link_token, ensure_link
 from tests.api.conftest import store_signing_case

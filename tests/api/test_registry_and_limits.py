@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -11,7 +10,7 @@ from sqlmodel import select
 
 import api.limits
 from api.app import create_app
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.hubs import load_demo_network
 from store.db import session_scope
 from store.models import IdempotencyRecord, utcnow
@@ -96,7 +95,7 @@ async def test_idempotency_key_expires_after_a_day(
 async def test_body_over_the_limit_is_413(
     api_settings: Settings, keys: dict[str, str], client_for
 ) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(replace(api_settings, body_max_bytes=2_000), run_migrations=False)
+    app = create_app(api_settings.replace(body_max_bytes=2_000), run_migrations=False)
     async with client_for(app) as api:
         r = await api.post(
             "/v1/hubs", json=new_hub(description="x" * 5_000), headers=bearer(keys["back_office"])
@@ -109,7 +108,7 @@ async def test_rate_limit_is_429_with_retry_after_and_shared_by_processes(
 ) -> None:  # type: ignore[no-untyped-def]
     # mid-minute on a pinned clock: a minute turning during the test would reset the count
     monkeypatch.setattr(api.limits, "clock", lambda: 1_740_000_030.0)
-    limited = replace(api_settings, rate_limit_per_minute=5)
+    limited = api_settings.replace(rate_limit_per_minute=5)
     one, two = create_app(limited, run_migrations=False), create_app(limited, run_migrations=False)
     headers = bearer(keys["hub_member"])
     async with client_for(one) as a, client_for(two) as b:

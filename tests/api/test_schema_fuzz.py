@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.case_start import EXAMPLE
-from dihflow.engine import DevServer
+from base.engine import DevServer
 from domain.actions import ACTIONS, kebab
 from tests.conftest import KEY_HUBS, Stack, running_stack
 from tests.e2e.helpers import PARTNER, act, link_token, read, start_case

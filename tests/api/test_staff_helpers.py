@@ -11,9 +11,9 @@ import docx
 import pytest
 from sqlmodel import func, select
 
-from activities import templates as library
 from api.drafts import DiffLine, document_diff, text_diff, variables_diff
 from api.template_upload import check_upload, stage_upload, staged_upload
+from documents import library
 from store.db import migrate, session_scope
 from store.models import Document, TemplateVersion
 

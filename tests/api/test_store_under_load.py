@@ -23,10 +23,11 @@ import api.deps
 import api.routes.cases
 from api.app import create_app
 from api.problems import ApiError, problem, store_busy_problem
-from dihflow.seed import create_key, seed_demo_network
-from dihflow.settings import Settings
+from base.settings import Settings
+from dihflow.seed import seed_demo_network
 from domain.cases import Caller, Role
 from store.db import get_engine, session_scope
+from store.keys import create_key
 from tests.api.conftest import store_signing_case
 from tests.factories import settings_for
 

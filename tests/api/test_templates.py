@@ -11,10 +11,10 @@ import docx
 import httpx
 import pytest
 
-from activities.rendering import docx_text
-from activities.templates import verify
+from base.settings import Settings
 from dihflow.cli import main
-from dihflow.settings import Settings
+from documents.library import verify
+from documents.rendering import docx_text
 from store.db import session_scope
 
 SPECIFIC = "specific_collaboration_agreement"
@@ -245,8 +245,8 @@ async def test_verify_detects_a_changed_template(
 ) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    import activities.templates as library
-    from activities.rendering import TEMPLATES_DIR
+    import documents.library as library
+    from documents.rendering import TEMPLATES_DIR
 
     body = {"template": SPECIFIC, "variables": specific_variables()}
     doc = (await api.post("/v1/documents", json=body, headers=bearer(keys["legal"]))).json()

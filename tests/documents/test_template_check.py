@@ -8,8 +8,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from activities.rendering import docx_text
 from dihflow.cli import main
+from documents.rendering import docx_text
 from documents.template_check import (
     check_template,
     example_context,

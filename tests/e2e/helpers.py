@@ -107,7 +107,7 @@ async def save_history(stack: Stack, case_id: str, name: str) -> None:
         return
     if suffix != "1":
         name = f"{name}_{suffix}"
-    from dihflow.engine import connect
+    from base.engine import connect
 
     client = await connect(stack.settings)
     history = await client.get_workflow_handle(f"case-{case_id}").fetch_history()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dihflow.engine import free_port
+from base.engine import free_port
 
 pytestmark = pytest.mark.e2e
 DIHFLOW = str(Path(sys.executable).parent / "dihflow")

@@ -24,7 +24,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from dihflow.dossier import verify_dossier
+from domain.dossier import verify_dossier
 from domain.timeline import TimelineEvent, verify_chain
 from tests.conftest import Stack, require_libreoffice
 from tests.e2e.helpers import (
@@ -409,7 +409,7 @@ async def test_the_executed_case_history_replays(stack: Stack, executed: Execute
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
-    from dihflow.engine import connect
+    from base.engine import connect
     from worker import sandbox_runner
     from workflows import WORKFLOWS
 

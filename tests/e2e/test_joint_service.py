@@ -167,7 +167,7 @@ async def assert_listed_in_temporal_visibility(stack: Stack, case_id: str) -> No
     """The search attributes are registered: the Web UI can filter cases by state and hub."""
     import asyncio
 
-    from dihflow.engine import connect
+    from base.engine import connect
 
     client = await connect(stack.settings)
     query = (

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dihflow.seed import create_key
 from domain.cases import Role
+from store.keys import create_key
 from tests.conftest import Stack
 from tests.e2e.helpers import act, read, start_case
 

@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.webhooks import sign, verify_signature
-from dihflow.engine import connect, free_port
+from base.engine import connect, free_port
 from store.db import get_engine
 from store.models import WebhookDelivery
 from tests.conftest import Stack

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,13 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 
 from api.app import create_app
-from dihflow.engine import DevServer, connect, free_port
-from dihflow.seed import create_key, seed_demo_network
-from dihflow.settings import Settings
+from base.engine import DevServer, connect, free_port
+from base.settings import Settings
+from dihflow.seed import seed_demo_network
 from domain.cases import Role
 from domain.timeline import TimelineEvent, verify_chain
 from store.db import session_scope
+from store.keys import create_key
 from store.models import Document, Signature, TimelineEntry
 from tests.conftest import KEY_HUBS, Stack, _Server
 from tests.e2e.helpers import CLIENT, LEAD, PARTNER, act, link_token, post_form, read
@@ -175,8 +176,7 @@ def fault_settings(
     dev: DevServer, var_dir: Path, database_url: str | None, rate_limit: int
 ) -> Settings:
     port = free_port()
-    return replace(
-        Settings(),
+    return Settings().replace(
         var_dir=var_dir,
         temporal_address=dev.address,
         task_queue=f"faults-{uuid.uuid4().hex[:8]}",

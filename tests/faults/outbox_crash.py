@@ -55,7 +55,7 @@ def _dying_projection(settings: Any) -> Any:
 async def _project(settings: Any) -> None:
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-    from dihflow.engine import connect
+    from base.engine import connect
 
     client = await connect(settings)
     from concurrent.futures import ThreadPoolExecutor
@@ -75,7 +75,7 @@ async def _project(settings: Any) -> None:
 
 async def _dispatch(settings: Any) -> None:
     from activities.dispatcher import OutboxDispatcher
-    from dihflow.engine import connect
+    from base.engine import connect
     from store import outbox
 
     def die(url: str, id: str) -> None:  # sent, not yet marked
@@ -89,7 +89,7 @@ async def _dispatch(settings: Any) -> None:
 
 
 def main() -> None:
-    from dihflow.settings import Settings
+    from base.settings import Settings
 
     settings = Settings.from_env()
     run = {"project": _project, "dispatch": _dispatch}[sys.argv[1]]

@@ -20,7 +20,7 @@ import pytest
 from sqlmodel import func, select
 from temporalio.client import WorkflowExecutionStatus
 
-from dihflow.engine import DevServer
+from base.engine import DevServer
 from store.db import session_scope
 from store.models import Case, IdempotencyRecord
 from tests.conftest import Stack

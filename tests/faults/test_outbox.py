@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -23,8 +23,8 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.dispatcher import OutboxDispatcher
 from activities.projection import ProjectionActivities, project
-from dihflow.engine import DevServer, connect
-from dihflow.settings import Settings
+from base.engine import DevServer, connect
+from base.settings import Settings
 from store.db import migrate, session_scope
 from tests.activities.test_projection import SECRET, counts, outbox, seed_store, step_input
 from tests.faults.outbox_crash import DIED, ProjectOnce
@@ -60,8 +60,7 @@ class Place:
 
 @pytest.fixture
 async def place(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[Place]:
-    settings = replace(
-        Settings(),
+    settings = Settings().replace(
         var_dir=tmp_path,
         temporal_address=dev_server.address,
         task_queue=f"tq-{uuid.uuid4().hex[:8]}",

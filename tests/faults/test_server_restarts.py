@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Worker
 
-from dihflow.engine import DevServer, free_port
+from base.engine import DevServer, free_port
 from tests.conftest import Stack
 from tests.e2e.helpers import start_case
 from tests.faults.harness import (

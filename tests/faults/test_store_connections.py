@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dihflow.engine import DevServer
-from dihflow.settings import Settings
+from base.engine import DevServer
+from base.settings import Settings
 from tests.e2e.helpers import start_case
 from tests.faults.harness import (
     STEPS_PER_CASE,

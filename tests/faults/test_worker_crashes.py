@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dihflow.engine import DevServer
+from base.engine import DevServer
 from tests.conftest import Stack
 from tests.e2e.helpers import start_case
 from tests.faults.harness import (

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 
 import pytest
 
-from dihflow.engine import free_port
-from dihflow.settings import Settings
+from base.engine import free_port
+from base.settings import Settings
 from worker import connect_when_reachable
 
 
 async def test_worker_waits_for_an_unreachable_engine_and_stops_when_told(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = replace(Settings(), temporal_address=f"127.0.0.1:{free_port()}")  # nobody there
+    settings = Settings().replace(temporal_address=f"127.0.0.1:{free_port()}")  # nobody there
     stop = asyncio.Event()
     with caplog.at_level(logging.WARNING, logger="dihflow.worker"):
         waiting = asyncio.ensure_future(connect_when_reachable(settings, stop))
@@ -30,4 +29,4 @@ async def test_worker_waits_for_an_unreachable_engine_and_stops_when_told(
 
 async def test_worker_without_an_engine_address_says_so() -> None:
     with pytest.raises(RuntimeError, match="DIHFLOW_TEMPORAL_ADDRESS"):
-        await connect_when_reachable(replace(Settings(), temporal_address=None), asyncio.Event())
+        await connect_when_reachable(Settings().replace(temporal_address=None), asyncio.Event())

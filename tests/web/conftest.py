@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ import httpx
 import pytest
 
 from api.app import create_app
+from base.settings import Settings
 from dihflow.seed import seed_demo_network
-from dihflow.settings import Settings
 from store.db import session_scope
 from store.staff import create_account
 from tests.browser import chromium, skip_without
@@ -49,8 +48,7 @@ def add_staff(database_url: str) -> dict[str, str]:
 # -- in-process -----------------------------------------------------------------------------
 @pytest.fixture
 def web_settings(tmp_path: Path) -> Settings:
-    settings = replace(
-        Settings(),
+    settings = Settings().replace(
         var_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         outbox_dir=tmp_path / "outbox",

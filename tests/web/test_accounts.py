@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from base.settings import Settings, SettingsError
 from dihflow.cli import main
 from dihflow.seed import ensure_dev_keys, seed_demo_network
-from dihflow.settings import Settings, SettingsError
 from store.db import session_scope
 from store.models import StaffAccount
 from store.staff import authenticate_staff, find_account

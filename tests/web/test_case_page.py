@@ -4,13 +4,12 @@ refusals come from the same checks as the JSON API, before anything reaches a wo
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from api.app import create_app
-from dihflow.settings import Settings
+from base.settings import Settings
 from store.db import session_scope
 from store.models import Case
 from tests.api.conftest import store_signing_case
@@ -23,7 +22,7 @@ CASE = "c-webpage01"
 async def offline(web_settings: Settings):  # type: ignore[no-untyped-def]
     """The pages with the engine unreachable (nothing listens on its address)."""
     store_signing_case(web_settings.database_url, CASE, "Cork <script>alert(1)</script> audit")
-    settings = replace(web_settings, temporal_address="127.0.0.1:9")
+    settings = web_settings.replace(temporal_address="127.0.0.1:9")
     app = create_app(settings, run_migrations=False)
     transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dihflow.engine import DevServer
+from base.engine import DevServer
 from tests.conftest import Stack, running_stack
 from tests.e2e.helpers import PARTNER, act, start_case
 from tests.web.conftest import add_staff, sign_in

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from activities.documents import store_file
-from dihflow.settings import Settings
+from base.settings import Settings
+from documents.files import store_file
 from domain.cases import DraftComment
 from domain.digests import sha256_hex
 from domain.hubs import HubProfile

@@ -8,10 +8,10 @@ import httpx
 from sqlmodel import select
 
 from api.web.auth import SESSION_COOKIE, sign, unsign
-from dihflow.seed import create_key
-from dihflow.settings import Settings
+from base.settings import Settings
 from domain.cases import Role
 from store.db import session_scope
+from store.keys import create_key
 from store.models import StaffSession
 from store.staff import (
     MAX_FAILURES_PER_ACCOUNT,

@@ -35,7 +35,8 @@ from activities.payloads import (
     RecordInput,
     RenderInput,
 )
-from dihflow.engine import find_binary
+from base.engine import find_binary
+from base.search import SEARCH_ATTRIBUTES
 from domain.cases import (
     ActionRequest,
     ActionResult,
@@ -54,7 +55,6 @@ from domain.steps import is_overdue
 from tests.factories import make_facts
 from worker import sandbox_runner
 from workflows import WORKFLOWS
-from workflows.case import SEARCH_ATTRIBUTES
 
 LEAD = Caller(principal_id="p-lead", role=Role.hub_member, hub_id="tagus-ai")
 PARTNER = Caller(principal_id="p-partner", role=Role.hub_member, hub_id="po-valley-ai")

@@ -17,7 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.payloads import ExecutedCopy, ExecuteInput
-from dihflow.engine import DevServer
+from base.engine import DevServer
 from domain.cases import Caller, CaseFacts, CaseStart, Role
 from tests.workflows.test_deadlines import LEAD, PARTNER, StandIns, _signing_facts, _start, _step
 from worker import sandbox_runner

@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.payloads import ProjectInput, ProjectResult, RecordInput
-from dihflow.engine import DevServer
+from base.engine import DevServer
 from domain.cases import CaseFacts, CaseStart
 from tests.workflows.test_deadlines import LEAD, PARTNER, StandIns, _signing_facts, _start, _step
 from tests.workflows.test_executed_after_step import (

@@ -19,8 +19,8 @@ from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from dihflow.settings import Settings
-from workflows.case import SEARCH_ATTRIBUTES
+from base.search import SEARCH_ATTRIBUTES
+from base.settings import Settings
 
 # WAL makes the dev server's SQLite file 3.5-5x faster here (see the design notes).
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")

@@ -22,8 +22,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
-from activities.documents import store_file
-from activities.rendering import TEMPLATES_DIR, RenderError, render_docx
+from documents.files import store_file
+from documents.rendering import TEMPLATES_DIR, RenderError, render_docx
 from domain.agreements import TEMPLATE_VARIABLES
 from domain.digests import sha256_hex
 from domain.timeline import canonical_json

@@ -1,48 +1,40 @@
 """One settings object, read from environment variables (all prefixed ``DIHFLOW_``).
 
-The README has the table. An unset ``DIHFLOW_TEMPORAL_ADDRESS`` means "start the embedded
-Temporal dev server" (only ``dihflow dev`` does that); every other process needs an address.
+Declared once on pydantic-settings: each field's default is written here and nowhere else; an
+empty variable counts as unset; a malformed one is a ``SettingsError`` naming the variable. Paths
+and URLs left unset follow ``var_dir`` and the API's address (``_derived``). The README has the
+table. An unset ``DIHFLOW_TEMPORAL_ADDRESS`` means "start the embedded Temporal dev server"
+(only ``dihflow dev`` does that); every other process needs an address.
+
+Constructing ``Settings(...)`` reads the environment too, as pydantic-settings does; what is
+passed wins over it. ``Settings.from_env()`` adds the checks a running process needs (the
+secret key) and fills the secret.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
 MIN_SECRET_LENGTH = 32
-
-
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(f"DIHFLOW_{name}")
-    return value if value not in (None, "") else default
-
-
-def _int(name: str, default: int) -> int:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"DIHFLOW_{name} must be an integer, got {raw!r}") from exc
-
-
-def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = (_env(name, default) or default).lower()
-    if value not in allowed:
-        raise SettingsError(f"DIHFLOW_{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
+ENV_PREFIX = "DIHFLOW_"
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
+    )
+
     var_dir: Path = DEFAULT_VAR_DIR
     temporal_address: str | None = None
     temporal_namespace: str = "default"
@@ -52,12 +44,12 @@ class Settings:
     temporal_tls_key: Path | None = None
     temporal_ui_port: int = 8233
     task_queue: str = "dihflow"
-    database_url: str = ""
-    documents_dir: Path = field(default=DEFAULT_VAR_DIR / "documents")
-    outbox_dir: Path = field(default=DEFAULT_VAR_DIR / "outbox")
+    database_url: str = ""  # "": sqlite in var_dir
+    documents_dir: Path = DEFAULT_VAR_DIR / "documents"  # unset: var_dir/documents
+    outbox_dir: Path = DEFAULT_VAR_DIR / "outbox"  # unset: var_dir/outbox
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = ""  # "": http://api_host:api_port
     secret_key: str = ""
     link_ttl_days: int = 14
     partnering_days: int = 14
@@ -72,7 +64,7 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
-    upload_types: tuple[str, ...] = (
+    upload_types: Annotated[tuple[str, ...], NoDecode] = (  # comma-separated in the env
         "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -86,7 +78,9 @@ class Settings:
     outbox_lease_seconds: int = 120  # a taken outbox row is due again after this: longer than
     # any one send (a PDF conversion is bounded at 60 s), so only a dead dispatcher's rows are
     # taken again
-    pdf_converter: str = "resident"  # resident | process | off (see activities/pdf.py)
+    pdf_converter: Literal["resident", "process", "off"] = (
+        "resident"  # resident | process | off (see activities/pdf.py)
+    )
     pdf_python: str | None = None  # a Python that imports LibreOffice's uno (auto when unset)
     max_cached_workflows: int = 1000  # workflows a worker keeps in memory (the SDK's default)
     rate_limit_per_minute: int = 600  # per API key, shared by every API process; 0: none
@@ -96,6 +90,37 @@ class Settings:
     session_max_hours: int = 12  # a staff session ends this long after sign-in, used or not
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
 
+    @field_validator("upload_types", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("pdf_converter", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        """Fill what follows from other fields when it was not given."""
+        derived: dict[str, Any] = {}
+        given = self.model_fields_set
+        if not self.database_url:
+            derived["database_url"] = f"sqlite:///{self.var_dir / 'dihflow.db'}"
+        if "documents_dir" not in given:
+            derived["documents_dir"] = self.var_dir / "documents"
+        if "outbox_dir" not in given:
+            derived["outbox_dir"] = self.var_dir / "outbox"
+        if not self.public_url:
+            derived["public_url"] = f"http://{self.api_host}:{self.api_port}"
+        if not self.upload_types:
+            derived["upload_types"] = type(self).model_fields["upload_types"].default
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+        return self
+
     @property
     def embedded(self) -> bool:
         """True when this process may start its own Temporal dev server."""
@@ -103,56 +128,10 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        var_dir = Path(_env("VAR_DIR", str(DEFAULT_VAR_DIR)) or DEFAULT_VAR_DIR)
-        api_host = _env("API_HOST", "127.0.0.1") or "127.0.0.1"
-        api_port = _int("API_PORT", 8000)
-        tls_cert = _env("TEMPORAL_TLS_CERT")
-        tls_key = _env("TEMPORAL_TLS_KEY")
-        settings = cls(
-            var_dir=var_dir,
-            temporal_address=_env("TEMPORAL_ADDRESS"),
-            temporal_namespace=_env("TEMPORAL_NAMESPACE", "default") or "default",
-            temporal_tls=(_env("TEMPORAL_TLS", "false") or "").lower() in ("1", "true", "yes"),
-            temporal_api_key=_env("TEMPORAL_API_KEY"),
-            temporal_tls_cert=Path(tls_cert) if tls_cert else None,
-            temporal_tls_key=Path(tls_key) if tls_key else None,
-            temporal_ui_port=_int("TEMPORAL_UI_PORT", 8233),
-            task_queue=_env("TASK_QUEUE", "dihflow") or "dihflow",
-            database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'dihflow.db'}") or "",
-            documents_dir=Path(_env("DOCUMENTS_DIR", str(var_dir / "documents")) or ""),
-            outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox")) or ""),
-            api_host=api_host,
-            api_port=api_port,
-            public_url=_env("PUBLIC_URL", f"http://{api_host}:{api_port}") or "",
-            secret_key=_env("SECRET_KEY", "") or "",
-            link_ttl_days=_int("LINK_TTL_DAYS", 14),
-            partnering_days=_int("PARTNERING_DAYS", 14),
-            invitation_days=_int("INVITATION_DAYS", 7),
-            signing_days=_int("SIGNING_DAYS", 30),
-            reminder_days=_int("REMINDER_DAYS", 7),
-            review_days=_int("REVIEW_DAYS", 30),
-            smtp_host=_env("SMTP_HOST"),
-            smtp_port=_int("SMTP_PORT", 25),
-            smtp_sender=_env("SMTP_SENDER", cls.smtp_sender) or cls.smtp_sender,
-            smtp_username=_env("SMTP_USERNAME"),
-            smtp_password=_env("SMTP_PASSWORD"),
-            smtp_starttls=(_env("SMTP_STARTTLS", "false") or "").lower() in ("1", "true", "yes"),
-            upload_max_bytes=_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
-            rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", 600),
-            body_max_bytes=_int("BODY_MAX_BYTES", 1024 * 1024),
-            upload_types=tuple(
-                t.strip() for t in (_env("UPLOAD_TYPES", "") or "").split(",") if t.strip()
-            )
-            or cls.upload_types,
-            activity_timeout_seconds=_int("ACTIVITY_TIMEOUT_SECONDS", 30),
-            outbox_lease_seconds=_int("OUTBOX_LEASE_SECONDS", 120),
-            max_cached_workflows=_int("MAX_CACHED_WORKFLOWS", 1000),
-            pdf_converter=_choice("PDF_CONVERTER", ("resident", "process", "off"), "resident"),
-            pdf_python=_env("PDF_PYTHON"),
-            session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30),
-            session_max_hours=_int("SESSION_MAX_HOURS", 12),
-            temporal_ui_url=_env("TEMPORAL_UI_URL", "") or "",
-        )
+        try:
+            settings = cls()
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
         if not settings.embedded and len(settings.secret_key) < MIN_SECRET_LENGTH:
             # Outside the embedded default the secret signs staff sessions and derives link
             # tokens for every API and worker process: a key made on one machine would not
@@ -163,6 +142,10 @@ class Settings:
                 "print(secrets.token_hex(32))'`)"
             )
         return settings.with_secret()
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` (validated like the environment's values)."""
+        return type(self).model_validate(self.model_dump() | changes)
 
     @property
     def workflow_ui_url(self) -> str:
@@ -187,4 +170,20 @@ class Settings:
             else:
                 with os.fdopen(fd, "w") as fh:
                     fh.write(secrets.token_hex(32))
-        return replace(self, secret_key=path.read_text().strip())
+        return self.replace(secret_key=path.read_text().strip())
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per bad variable, named as it is set."""
+    lines = []
+    for error in exc.errors():
+        name = ENV_PREFIX + "_".join(str(part) for part in error["loc"][:1]).upper()
+        value = error.get("input")
+        if error["type"] == "literal_error":
+            allowed = error.get("ctx", {}).get("expected", "")
+            lines.append(f"{name} must be one of {allowed}, got {value!r}")
+        elif error["type"].startswith("int"):
+            lines.append(f"{name} must be an integer, got {value!r}")
+        else:
+            lines.append(f"{name}: {error['msg']}, got {value!r}")
+    return "; ".join(lines)
