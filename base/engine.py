@@ -7,12 +7,15 @@ this interpreter (the virtualenv's ``bin``); nothing is ever downloaded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
@@ -72,11 +75,44 @@ def free_port() -> int:
 
 
 class DevServer:
-    """``temporal server start-dev`` as a child process, state kept in one SQLite file."""
+    """``temporal server start-dev`` as a child process, state kept in one SQLite file.
+
+    While it runs, a state file beside the database (``temporal.pid``) names its process, so a
+    server left running by a crashed earlier run (its parent killed with ``kill -9``) is found
+    and stopped by the next start (``stop_leftover``)."""
 
     def __init__(self, db_file: Path, port: int = 7233, ui_port: int | None = 8233):
         self.db_file, self.port, self.ui_port = db_file, port, ui_port
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def state_file(self) -> Path:
+        return self.db_file.with_suffix(".pid")
+
+    def stop_leftover(self, timeout: float = 20.0) -> int | None:
+        """Stop the dev server an earlier run left on this database; its pid, or None.
+
+        The pid is trusted only while its command line is still a ``temporal server start-dev``
+        on this database file (a pid reused by another program is left alone)."""
+        try:
+            state = json.loads(self.state_file.read_text())
+            pid = int(state["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            cmdline = []
+        ours = b"start-dev" in cmdline and str(self.db_file).encode() in cmdline
+        if ours:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            if not _gone(pid, timeout):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                _gone(pid, timeout)
+        self.state_file.unlink(missing_ok=True)
+        return pid if ours else None
 
     @property
     def address(self) -> str:
@@ -116,6 +152,9 @@ class DevServer:
             self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
+        self.state_file.write_text(
+            json.dumps({"pid": self.process.pid, "port": self.port, "db": str(self.db_file)})
+        )
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             if self.process.poll() is not None:
@@ -133,9 +172,14 @@ class DevServer:
                     raise
                 await asyncio.sleep(0.25)
 
+    def exited(self) -> int | None:
+        """The exit code once the server has died (or been stopped); None while it runs."""
+        return None if self.process is None else self.process.poll()
+
     def stop(self, timeout: float = 20.0) -> None:
         """Stop the server and everything it started (its own process group)."""
         if self.process is None or self.process.poll() is not None:
+            self.state_file.unlink(missing_ok=True)
             return
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -145,3 +189,18 @@ class DevServer:
             self.process.wait()
         except ProcessLookupError:
             pass
+        self.state_file.unlink(missing_ok=True)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait until ``pid`` has exited (or is a zombie nobody reaps); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if status == "Z":
+            return True
+        time.sleep(0.1)
+    return False

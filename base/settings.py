@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
     session_idle_minutes: int = 30  # a staff session unused this long ends
     session_max_hours: int = 12  # a staff session ends this long after sign-in, used or not
+    dev_engine_restarts: int = 3  # `dihflow dev` restarts a dead embedded engine this often
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
 
     @field_validator("upload_types", mode="before")

@@ -266,12 +266,16 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"error: {exc}")
         return 2
     if args.command == "dev":
-        from dihflow.devstack import run_dev
+        from dihflow.devstack import EngineLost, run_dev
 
         if settings.temporal_address:
             _say("error: `dihflow dev` starts its own engine; unset DIHFLOW_TEMPORAL_ADDRESS")
             return 2
-        asyncio.run(run_dev(settings, args.temporal_port, _say, ui=not args.no_ui))
+        try:
+            asyncio.run(run_dev(settings, args.temporal_port, _say, ui=not args.no_ui))
+        except EngineLost as exc:
+            _say(f"error: {exc}")
+            return 1
     elif args.command == "worker":
         from worker import run_worker
 

@@ -1,8 +1,15 @@
 """``dihflow dev``: the embedded stack in one process tree.
 
 The Temporal dev server (child process, state in ``var/temporal.db``, Web UI), one worker and
-the API, with a SQLite store and documents under ``var/``. Ctrl-C stops all of it; the next
-start finds every case where it was.
+the API, with a SQLite store and documents under ``var/``. Ctrl-C (or SIGTERM) stops all of it:
+the API drains its requests, the worker gets ``graceful_shutdown_timeout`` to finish its
+activities; the next start finds every case where it was.
+
+The stack supervises the engine it starts: a dev server that dies is started again on the same
+state file (``DIHFLOW_DEV_ENGINE_RESTARTS`` times; after that ``dihflow dev`` stops with a
+message naming the server's log), and a dev server left running by an earlier run that was
+killed (``kill -9`` spares the server's own process group) is found by its state file and
+stopped before a new one starts.
 """
 
 from __future__ import annotations
@@ -44,8 +51,12 @@ async def run_dev(
         port=temporal_port,
         ui_port=settings.temporal_ui_port if ui else None,
     )
+    left = server.stop_leftover()
+    if left is not None:
+        say(f"stopped the Temporal dev server an earlier run left running (pid {left})")
     say(f"starting the Temporal dev server on {server.address} ...")
     await server.start()
+    failure: list[str] = []
     try:
         settings = settings.replace(temporal_address=server.address, dev_pages=True)
         new_hubs = seed_demo_network(settings.database_url)
@@ -77,7 +88,11 @@ async def run_dev(
                     say(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}")
                 say(f"API: {settings.public_url}  (Ctrl-C stops everything)")
                 stop_task = asyncio.create_task(stop.wait())
+                watch = asyncio.create_task(
+                    supervise(server, settings.dev_engine_restarts, say, stop, failure)
+                )
                 await asyncio.wait({api_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+                watch.cancel()
                 api.should_exit = True
                 await api_task
                 stop_task.cancel()
@@ -85,3 +100,46 @@ async def run_dev(
     finally:
         server.stop()
         say("stopped")
+    if failure:
+        raise EngineLost(failure[0])
+
+
+class EngineLost(RuntimeError):
+    """The embedded engine died more often than the stack restarts it."""
+
+
+async def supervise(
+    server: DevServer,
+    restarts: int,
+    say: Callable[[str], None],
+    stop: asyncio.Event,
+    failure: list[str],
+    every: float = 0.5,
+) -> None:
+    """Start the dev server again when it dies, at most ``restarts`` times; then stop the stack
+    (``failure`` gets the reason)."""
+    tries = 0
+    while not stop.is_set():
+        await asyncio.sleep(every)
+        code = server.exited()
+        if code is None:
+            continue
+        log = server.db_file.with_suffix(".log")
+        if tries >= restarts:
+            failure.append(
+                f"the Temporal dev server exited (code {code}) {tries + 1} times; "
+                f"dihflow dev stops. See {log}"
+            )
+            stop.set()
+            return
+        tries += 1
+        say(
+            f"the Temporal dev server exited (code {code}); starting it again on "
+            f"{server.db_file} (restart {tries} of {restarts})"
+        )
+        try:
+            await server.start()
+        except Exception as exc:  # the next round counts it as one more death
+            say(f"the Temporal dev server did not start: {exc}")
+        else:
+            say(f"the Temporal dev server is back on {server.address}")
