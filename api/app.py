@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         lifespan=lifespan,
         docs_url=None,  # served below from installed assets: no CDN
         redoc_url=None,
+        # operation ids are the route functions' names (a generated client's function names)
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.temporal = TemporalClients(settings)

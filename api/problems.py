@@ -163,6 +163,9 @@ def install_openapi(app: FastAPI) -> None:
         components.update(components["Problem"].pop("$defs", {}))
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        from api.action_docs import components as action_components
+
+        components.update(action_components())
         ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
         for path in spec.get("paths", {}).values():
             for operation in path.values():

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from activities.notify import read_outbox
+from api.action_docs import action_path, schema_ref
 from base.settings import Settings
-from domain.actions import allowed_actions
+from domain.actions import allowed_actions, snake
 from domain.cases import Caller, Role
 from store.db import as_utc
 from store.models import Case, TimelineEntry
@@ -84,6 +85,14 @@ class CaseList(BaseModel):
     next_cursor: str | None
 
 
+class ActionView(BaseModel):
+    """One step the caller can take: where to send it and the schema of its body."""
+
+    action: str
+    path: str = Field(description="POST here, the body a JSON object of `body_schema`")
+    body_schema: str = Field(description="the body's schema in this OpenAPI document")
+
+
 class CaseView(CaseSummary):
     need: str
     scope: str
@@ -105,7 +114,10 @@ class CaseView(CaseSummary):
     matchmaking: dict[str, Any] | None
     review: dict[str, Any] | None
     end_reason: str
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(
+        description="the steps this caller can take now; `actions` says how to take each"
+    )
+    actions: list[ActionView]
     links: list[LinkView]
     seq: int
     head_hash: str
@@ -228,7 +240,13 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         matchmaking=_matchmaking(facts),
         review=facts.review.model_dump() if facts.review else None,
         end_reason=facts.end_reason,
-        allowed_actions=allowed_actions(facts, caller),
+        allowed_actions=(allowed := allowed_actions(facts, caller)),
+        actions=[
+            ActionView(
+                action=a, path=action_path(case.id, snake(a)), body_schema=schema_ref(snake(a))
+            )
+            for a in allowed
+        ],
         links=links,
         seq=case.seq,
         head_hash=case.head_hash,

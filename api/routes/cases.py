@@ -19,6 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.executed import make_pdf
 from activities.pdf import MAX_CONVERTERS, PdfConversionError, PdfPool
+from api.action_docs import action_body
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
@@ -40,7 +41,7 @@ from api.views import (
     timeline_view,
 )
 from base.search import SA_LEAD_HUB, SA_SCENARIO, SA_STATE
-from domain.actions import check_allowed, check_body, repeated_signature, snake
+from domain.actions import ACTIONS, check_allowed, check_body, kebab, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
 from domain.lifecycle import ALL_STATES
@@ -234,32 +235,6 @@ def get_timeline(case_id: str, session: SessionDep, caller: CallerDep) -> Timeli
     return timeline_view(case, timeline(session, case_id))
 
 
-ACTION_BODY = {
-    "requestBody": {
-        "required": False,
-        "content": {
-            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "summary": {"type": "string"},
-                        "deliverable_id": {"type": "string"},
-                        "file": {"type": "string", "format": "binary"},
-                    },
-                }
-            },
-        },
-    }
-}
-
-
-@router.post(
-    "/{case_id}/actions/{action}",
-    response_model=CaseView,
-    responses={**ERRORS, 413: ERRORS[422], 415: ERRORS[422]},
-    openapi_extra=ACTION_BODY,
-)
 async def take_action(
     case_id: str,
     action: str,
@@ -270,7 +245,10 @@ async def take_action(
     client: TemporalDep,
 ) -> CaseView:
     """A human step, its body as JSON (``submit-deliverable`` also takes multipart/form-data
-    with a ``file``). 409 lists the caller's allowed actions; 403 when not the caller's."""
+    with a ``file``). 409 lists the caller's allowed actions; 403 when not the caller's.
+
+    Each action has its own documented path (``action_docs``); this route, left out of the
+    OpenAPI document, takes the same requests and answers 404 for an unknown action."""
     case = _case_or_404(session, case_id, caller)
     # No pooled connection is held while the body arrives: a slow client would keep it, and
     # with the pool taken the next request's checkout blocks the event loop that the holders
@@ -308,6 +286,46 @@ async def take_action(
     )
     session.expire_all()
     return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+
+
+def _action_route(action: str) -> None:
+    async def endpoint(
+        case_id: str,
+        request: Request,
+        session: SessionDep,
+        caller: CallerDep,
+        settings: SettingsDep,
+        client: TemporalDep,
+    ) -> CaseView:
+        return await take_action(case_id, action, request, session, caller, settings, client)
+
+    router.add_api_route(
+        f"/{{case_id}}/actions/{kebab(action)}",
+        endpoint,
+        methods=["POST"],
+        response_model=CaseView,
+        responses={**ERRORS, 413: ERRORS[422], 415: ERRORS[422]},
+        openapi_extra=action_body(action),
+        operation_id=action,
+        summary=kebab(action).replace("-", " ").capitalize(),
+        description=(
+            f"The step `{kebab(action)}`, when the case's `allowed_actions` list it for the "
+            "caller. 409 lists the caller's allowed actions; 403 when it is not the caller's; "
+            "422 names the field."
+        ),
+        tags=["steps"],
+    )
+
+
+for _action in ACTIONS:
+    _action_route(_action)
+router.add_api_route(
+    "/{case_id}/actions/{action}",
+    take_action,
+    methods=["POST"],
+    response_model=CaseView,
+    include_in_schema=False,
+)
 
 
 async def _repeated_signature(request: Request, case: Any, action: str, caller: Any) -> bool:

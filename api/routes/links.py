@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from api.action_docs import link_body
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS, document_file
@@ -122,14 +123,7 @@ def get_link_document(token: str, session: SessionDep, settings: SettingsDep) ->
     return document_file(session, settings, case.id, facts.draft.document_id)
 
 
-LINK_BODY = {
-    "requestBody": {
-        "required": False,
-        "content": {
-            "application/json": {"schema": {"type": "object", "additionalProperties": True}}
-        },
-    }
-}
+LINK_BODY = link_body()
 
 
 @router.post("/{token}", response_model=LinkInfo, responses=LINK_ERRORS, openapi_extra=LINK_BODY)
