@@ -27,6 +27,7 @@ from temporalio.workflow import SandboxImportNotificationPolicy
 
 from activities import activities_for
 from activities.dispatcher import OutboxDispatcher
+from base import logs
 from base.settings import Settings
 from workflows import WORKFLOWS
 
@@ -182,7 +183,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
 
 def main() -> None:
     atexit.register(gc.collect)  # see TEMPORAL.md: avoids an abort at interpreter exit
-    asyncio.run(run_worker(Settings.from_env()))
+    settings = Settings.from_env()
+    logs.configure(settings.log_format, settings.log_level)
+    logs.install_runtime(settings.worker_metrics_address)
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

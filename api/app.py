@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems, web
+from api import metrics, problems, web
 from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(links.router)
     app.include_router(webhooks.router)
     app.include_router(link_pages.router)
+    metrics.install(app, settings.database_url)  # outermost: counts every answer, 401s too
     return app
 
 

@@ -17,7 +17,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.case_start import hub_errors
 from api.deps import TemporalClients
+from api.metrics import count_step
 from api.problems import ApiError
+from base.logs import CASE_ID
 from domain.actions import (
     allowed_actions,
     check_action,
@@ -40,6 +42,46 @@ def workflow_id(case_id: str) -> str:
 
 
 async def perform_action(
+    session: Session,
+    temporal: TemporalClients,
+    case: Case,
+    action_name: str,
+    caller: Caller,
+    body: dict[str, Any] | None,
+    ip: str = "",
+    user_agent: str = "",
+    *,
+    allowed_checked: bool = False,
+) -> ActionResult:
+    """``_perform_action``, counted in ``dihflow_steps_total`` by action and result (a 4xx is
+    ``refused``, anything else that fails ``failed``), with the case id on its log lines."""
+    action = snake(action_name)
+    token = CASE_ID.set(case.id)
+    try:
+        result = await _perform_action(
+            session,
+            temporal,
+            case,
+            action,
+            caller,
+            body,
+            ip,
+            user_agent,
+            allowed_checked=allowed_checked,
+        )
+    except (ApiError, DomainError) as exc:
+        count_step(action, "refused" if 400 <= exc.status < 500 else "failed")
+        raise
+    except BaseException:
+        count_step(action, "failed")
+        raise
+    finally:
+        CASE_ID.reset(token)
+    count_step(action, "done")
+    return result
+
+
+async def _perform_action(
     session: Session,
     temporal: TemporalClients,
     case: Case,

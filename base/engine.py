@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeIndexedValueType
@@ -47,7 +48,9 @@ def find_binary(name: str) -> str:
     return path
 
 
-async def connect(settings: Settings, address: str | None = None) -> Client:
+async def connect(settings: Settings, address: str | None = None, runtime: Any = None) -> Client:
+    """A client for ``settings``' engine (``runtime``: the SDK runtime, default the process's,
+    see ``base.logs.install_runtime``)."""
     target = address or settings.temporal_address
     if target is None:
         raise RuntimeError("DIHFLOW_TEMPORAL_ADDRESS is not set (only `dihflow dev` starts one)")
@@ -65,6 +68,7 @@ async def connect(settings: Settings, address: str | None = None) -> Client:
         data_converter=pydantic_data_converter,
         tls=tls,
         api_key=settings.temporal_api_key,
+        runtime=runtime,
     )
 
 

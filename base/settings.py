@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
     session_idle_minutes: int = 30  # a staff session unused this long ends
     session_max_hours: int = 12  # a staff session ends this long after sign-in, used or not
+    log_format: Literal["json", "text"] = "json"  # `dihflow dev` writes text
+    log_level: str = "INFO"
+    metrics_token: str = ""  # /metrics: this bearer token, or (unset) loopback callers only
+    worker_metrics_address: str = ""  # host:port of the SDK's Prometheus metrics ("": off)
     dev_engine_restarts: int = 3  # `dihflow dev` restarts a dead embedded engine this often
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
 

@@ -20,6 +20,7 @@ import atexit
 import gc
 import sys
 
+from base import logs
 from base.settings import Settings, SettingsError
 from domain.cases import Role
 
@@ -271,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         if settings.temporal_address:
             _say("error: `dihflow dev` starts its own engine; unset DIHFLOW_TEMPORAL_ADDRESS")
             return 2
+        logs.configure("text", settings.log_level)  # readable in a terminal
+        logs.install_runtime(settings.worker_metrics_address)
         try:
             asyncio.run(run_dev(settings, args.temporal_port, _say, ui=not args.no_ui))
         except EngineLost as exc:
@@ -282,13 +285,22 @@ def main(argv: list[str] | None = None) -> int:
         if settings.embedded:
             _say("error: set DIHFLOW_TEMPORAL_ADDRESS (or use `dihflow dev`)")
             return 2
+        logs.configure(settings.log_format, settings.log_level)
+        logs.install_runtime(settings.worker_metrics_address)
         asyncio.run(run_worker(settings))
     elif args.command == "api":
         import uvicorn
 
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+        logs.configure(settings.log_format, settings.log_level)
+        logs.install_runtime()
+        uvicorn.run(
+            create_app(settings),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,  # uvicorn's lines go through the process's own logging
+        )
     elif args.command == "seed":
         from dihflow.seed import seed_demo_network
 

@@ -23,6 +23,7 @@ from api.action_docs import action_body
 from api.case_start import CaseCreate, first_facts, lead_hub_for
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
+from api.metrics import count_step
 from api.problems import ApiError, Problem
 from api.steps import (
     UPDATE_TIMEOUT_SECONDS,
@@ -258,6 +259,7 @@ async def take_action(
         check_allowed(case_facts(case), snake(action), caller)  # 409/403 before the body
     except ActionRefused:
         if not await _repeated_signature(request, case, snake(action), caller):
+            count_step(snake(action), "refused")  # perform_action counts the others
             raise
     if is_multipart(request):
 
