@@ -23,6 +23,7 @@ from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from base.codec import converter_for
 from base.search import SEARCH_ATTRIBUTES
 from base.settings import Settings
 
@@ -65,7 +66,7 @@ async def connect(settings: Settings, address: str | None = None, runtime: Any =
     return await Client.connect(
         target,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=converter_for(pydantic_data_converter, settings.payload_keys),
         tls=tls,
         api_key=settings.temporal_api_key,
         runtime=runtime,

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
     session_idle_minutes: int = 30  # a staff session unused this long ends
     session_max_hours: int = 12  # a staff session ends this long after sign-in, used or not
+    payload_keys: str = ""  # id:base64key,... : encrypt payloads on the engine (base/codec.py)
     log_format: Literal["json", "text"] = "json"  # `dihflow dev` writes text
     log_level: str = "INFO"
     metrics_token: str = ""  # /metrics: this bearer token, or (unset) loopback callers only
@@ -100,6 +101,14 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _ring(cls, value: str) -> str:
+        from base.codec import parse_ring
+
+        parse_ring(value)  # a KeyRingError (a ValueError) names what is wrong
         return value
 
     @field_validator("pdf_converter", mode="before")
@@ -189,6 +198,8 @@ def _explain(exc: ValidationError) -> str:
             lines.append(f"{name} must be one of {allowed}, got {value!r}")
         elif error["type"].startswith("int"):
             lines.append(f"{name} must be an integer, got {value!r}")
+        elif any(word in name for word in ("KEY", "SECRET", "PASSWORD", "TOKEN")):
+            lines.append(f"{name}: {error['msg']}")  # never echo a secret
         else:
             lines.append(f"{name}: {error['msg']}, got {value!r}")
     return "; ".join(lines)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -123,18 +124,22 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def running_stack(dev: DevServer, var_dir: Path) -> AsyncIterator[Stack]:
-    """A worker and the API (real HTTP on a free port) against ``dev``, store under ``var_dir``."""
+async def running_stack(dev: DevServer, var_dir: Path, **overrides: Any) -> AsyncIterator[Stack]:
+    """A worker and the API (real HTTP on a free port) against ``dev``, store under ``var_dir``
+    (``overrides``: settings that differ)."""
     port = free_port()
     settings = settings_for(
         var_dir,
-        temporal_address=dev.address,
-        task_queue=f"tq-{uuid.uuid4().hex[:8]}",
-        database_url=f"sqlite:///{var_dir / 'dihflow.db'}",
-        api_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        activity_timeout_seconds=5,
-        rate_limit_per_minute=100_000,  # the limit itself is tested on its own
+        **{
+            "temporal_address": dev.address,
+            "task_queue": f"tq-{uuid.uuid4().hex[:8]}",
+            "database_url": f"sqlite:///{var_dir / 'dihflow.db'}",
+            "api_port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "activity_timeout_seconds": 5,
+            "rate_limit_per_minute": 100_000,  # the limit itself is tested on its own
+            **overrides,
+        },
     ).with_secret()
     seed_demo_network(settings.database_url)
     keys = {

@@ -99,6 +99,7 @@ TEMPLATE_UPLOAD = {
     "example": (None, "{}"),
 }
 HOOK = {"url": f"http://127.0.0.1:9/{MARK}", "event_types": ["service_published"]}
+CODEC = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "e30="}]}
 
 
 def document_request() -> dict[str, Any]:
@@ -637,6 +638,19 @@ TABLE: list[Row] = [
     R("GET /v1/webhooks/{webhook_id}/deliveries", "legal", "webhook", 403),
     R("GET /v1/webhooks/{webhook_id}/deliveries", "lead-member", "webhook", 422,
       query={"cursor": "not-a-cursor"}),
+    # -- operators: the metrics (loopback callers here: no token set) and the payload codec --
+    *everyone("GET /metrics", 200),
+    R("GET /metrics", "lead-signatory", "none", 200, note="loopback; with a token set, only it"),
+    *no_key("POST /v1/codec/encode", json=CODEC),
+    R("POST /v1/codec/encode", "back-office", "none", 200, json=CODEC),
+    R("POST /v1/codec/encode", "legal", "none", 403, json=CODEC),
+    R("POST /v1/codec/encode", "lead-member", "none", 403, json=CODEC),
+    R("POST /v1/codec/encode", "foreign-hub", "none", 403, json=CODEC),
+    *no_key("POST /v1/codec/decode", json=CODEC),
+    R("POST /v1/codec/decode", "back-office", "none", 200, json=CODEC),
+    R("POST /v1/codec/decode", "legal", "none", 403, json=CODEC),
+    R("POST /v1/codec/decode", "lead-signatory", "none", 403, json=CODEC),
+    R("POST /v1/codec/decode", "foreign-hub", "none", 403, json=CODEC),
 ]
 # fmt: on
 
