@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlmodel import Session
 
 from documents import library
+from documents.bounded import check_package
 from documents.files import store_file
 from domain.digests import sha256_hex
 
@@ -93,6 +94,10 @@ def check_upload(
             check.schema = None
     if check.schema is not None:
         check.declared = sorted(check.schema.get("properties", {}))
+    too_big = check_package(content)
+    if too_big is not None:  # a zip bomb is refused before anything parses it
+        problems.append({"field": "file", "message": f"not a usable .docx template: {too_big}"})
+        return check
     try:
         used = DocxTemplate(io.BytesIO(content)).get_undeclared_template_variables(
             SandboxedEnvironment()

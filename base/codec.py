@@ -2,7 +2,7 @@
 workflow inputs, update arguments, activity results) is AES-256-GCM ciphertext at rest.
 
 ``DIHFLOW_PAYLOAD_KEYS`` is a key ring, ``id:base64key`` entries separated by commas, each key
-32 random bytes (``python -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())"``).
+32 random bytes (the README shows a one-line command that makes one).
 The first key encrypts; every key decrypts, found by the key id each payload carries in its
 metadata. To rotate: put the new key first and keep the old one after it until no running case
 has payloads under it (cases finish on their own; old histories keep decrypting). Unset: no

@@ -22,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
+from documents.bounded import check_package
 from documents.files import store_file
 from documents.rendering import TEMPLATES_DIR, RenderError, render_docx
 from domain.agreements import TEMPLATE_VARIABLES
@@ -234,6 +235,11 @@ def publish(
             [{"field": "schema", "message": "type must be object"}],
         )
     declared = set(schema.get("properties", {}))
+    too_big = check_package(content)
+    if too_big is not None:  # a zip bomb is refused before anything parses it
+        raise TemplateProblem(
+            "the file is not a usable .docx template", [{"field": "file", "message": too_big}]
+        )
     try:
         used = DocxTemplate(io.BytesIO(content)).get_undeclared_template_variables(
             SandboxedEnvironment()

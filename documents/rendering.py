@@ -84,7 +84,12 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 def render_docx(
-    template_path: Path, context: dict[str, Any], *, fixed_time: datetime, sandboxed: bool = False
+    template_path: Path,
+    context: dict[str, Any],
+    *,
+    fixed_time: datetime,
+    sandboxed: bool = False,
+    bounded: bool = True,
 ) -> bytes:
     """Render a docxtpl template with ``context`` into deterministic .docx bytes.
 
@@ -92,12 +97,21 @@ def render_docx(
     uses but ``context`` lacks raises ``RenderError`` naming it. The core properties get
     created = modified = last printed = ``fixed_time`` (a naive time is taken as UTC),
     last modified by ``dihflow`` and revision 1. ``sandboxed`` renders in jinja2's
-    ``SandboxedEnvironment``: for templates uploaded by the helpdesk rather than shipped.
+    ``SandboxedEnvironment``: for templates uploaded by the helpdesk rather than shipped; such
+    a render runs in a child process with CPU, memory and time limits (``documents.bounded``;
+    ``bounded=False`` is that child's own call).
     """
     template_path = Path(template_path)
     if not template_path.is_file():
         raise RenderError(f"template not found: {template_path}")
     _check_values(context, "context")
+    if sandboxed and bounded:
+        from documents.bounded import render_bounded
+
+        kind, value = render_bounded(template_path, context, fixed_time)
+        if kind == "ok":
+            return value  # type: ignore[no-any-return]
+        raise RenderError(value if kind == "error" else f"template refused: {value}")
 
     env_class = SandboxedEnvironment if sandboxed else Environment
     env = env_class(undefined=StrictUndefined, autoescape=True)

@@ -13,7 +13,6 @@ import pytest
 from api.app import create_app
 from base.settings import Settings, SettingsError
 
-
 CLEAR = {
     "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
     "data": base64.b64encode(b'{"email": "ana@cortica.example"}').decode(),

@@ -261,3 +261,26 @@ async def test_verify_detects_a_changed_template(
         problems = verify(session, api_settings.documents_dir, doc["id"])
     assert any("template" in p and "changed" in p for p in problems)
     assert any("re-rendering gives different bytes" in p for p in problems)
+
+
+async def test_a_runaway_template_is_a_422_naming_the_limit_and_nothing_is_published(
+    api: httpx.AsyncClient, keys, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from documents import bounded
+
+    monkeypatch.setattr(bounded, "DEFAULT", bounded.Limits(cpu_seconds=1, wall_seconds=30))
+    loops = (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ party }}{% endfor %}"
+        "{% endfor %}"
+    )
+    r = await publish(
+        api,
+        keys["legal"],
+        small_template(loops + " {{ years }}"),
+        SCHEMA,
+        {"party": "T", "years": 3},
+    )
+    assert r.status_code == 422, r.text
+    assert "CPU" in r.text
+    listed = (await api.get("/v1/templates/mutual_nda", headers=bearer(keys["legal"]))).json()
+    assert listed["version"] == 1
