@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="re-render a document and report any difference"
     )
     verify.add_argument("doc_id")
+    privacy = sub.add_parser("privacy", help="data protection requests")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    erase = privacy_sub.add_parser(
+        "erase",
+        help="replace an external contact's personal data by a pseudonym in ended cases",
+    )
+    erase.add_argument("--email", required=True, help="the contact's e-mail address")
     cases = sub.add_parser("cases", help="case files")
     cases_sub = cases.add_subparsers(dest="cases_command", required=True)
     dossier = cases_sub.add_parser(
@@ -166,6 +173,48 @@ def _verify_document(settings: Settings, doc_id: str) -> int:
     made_with = f"{doc.template} v{doc.template_version}"
     _say(f"verified: {doc_id} re-renders to SHA-256 {doc.sha256} ({made_with})")
     return 0
+
+
+def _erase(settings: Settings, email: str) -> int:
+    """``dihflow privacy erase``: 0 when every case of the contact is erased, 3 when some are
+    still running (erase again once they have ended)."""
+    from datetime import UTC, datetime
+
+    from store.db import migrate, session_scope
+    from store.privacy import erase_contact
+
+    migrate(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        done = erase_contact(session, email, datetime.now(UTC))
+    mails = _erase_dev_mail(settings, email)
+    _say(f"pseudonym: {done.pseudonym}")
+    _say(f"erased in {len(done.erased)} ended case(s): {', '.join(done.erased) or '-'}")
+    _say(f"signatures pseudonymised: {done.signatures}; outbox rows: {done.outbox_rows}")
+    if mails:
+        _say(f"dev outbox mails removed: {mails}")
+    if done.kept_documents:
+        _say("kept as signed evidence (not altered; their variables were pseudonymised):")
+        for doc_id, case_id, template in done.kept_documents:
+            _say(f"  {doc_id}  case {case_id}  {template}")
+    if done.still_open:
+        _say(
+            "still running, not erased (their workflows hold the data until they end): "
+            + ", ".join(done.still_open)
+        )
+        return 3
+    return 0
+
+
+def _erase_dev_mail(settings: Settings, email: str) -> int:
+    """The dev outbox's copies of mail sent to ``email`` (files under DIHFLOW_OUTBOX_DIR)."""
+    from activities.notify import read_outbox
+
+    removed = 0
+    for mail in read_outbox(settings.outbox_dir):
+        if email.strip().lower() in mail["to"].lower():
+            (settings.outbox_dir / mail["file"]).unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _verify_dossier(file: str) -> int:
@@ -315,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "outbox":
         return _outbox(settings, args.limit)
+    elif args.command == "privacy":
+        return _erase(settings, args.email)
     elif args.command == "templates":
         return _check_template(args.name, args.file, args.preview)
     elif args.command == "keys":
