@@ -161,8 +161,9 @@ async def connect_when_reachable(settings: Settings, stop: asyncio.Event) -> Cli
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    from store.db import migrate
+    from store.db import migrate, size_pool
 
+    size_pool(settings.db_pool_size, settings.db_max_overflow)
     migrate(settings.database_url)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

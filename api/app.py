@@ -13,11 +13,12 @@ from api.limits import BodyLimit
 from api.pages import links as link_pages
 from api.routes import cases, codec, dossier, hubs, links, system, templates, webhooks
 from base.settings import Settings
-from store.db import migrate
+from store.db import migrate, size_pool
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
     settings = settings or Settings.from_env()
+    size_pool(settings.db_pool_size, settings.db_max_overflow)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

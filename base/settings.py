@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     task_queue: str = "dihflow"
     database_url: str = ""  # "": sqlite in var_dir
+    db_pool_size: int = 10  # PostgreSQL connections a process keeps
+    db_max_overflow: int = 20  # and may open beyond them under load
     documents_dir: Path = DEFAULT_VAR_DIR / "documents"  # unset: var_dir/documents
     outbox_dir: Path = DEFAULT_VAR_DIR / "outbox"  # unset: var_dir/outbox
     api_host: str = "127.0.0.1"

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run a worker")
     sub.add_parser("api", help="run the API")
     sub.add_parser("seed", help="load the demo network of 30 hubs")
+    sub.add_parser("migrate", help="bring the store's schema to the newest migration")
     diagram = sub.add_parser("lifecycle", help="print a scenario's lifecycle as Graphviz DOT")
     diagram.add_argument("scenario", choices=["joint_service", "co_development", "matchmaking"])
     diagram.add_argument("--svg", action="store_true", help="render SVG with Graphviz's dot")
@@ -350,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
             port=settings.api_port,
             log_config=None,  # uvicorn's lines go through the process's own logging
         )
+    elif args.command == "migrate":
+        from store.db import migrate
+
+        migrate(settings.database_url)
+        _say("the store's schema is at the newest migration")
     elif args.command == "seed":
         from dihflow.seed import seed_demo_network
 

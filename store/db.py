@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -30,6 +30,17 @@ def normalise_url(url: str) -> str:
 ENGINES_KEPT = 8
 _engines: OrderedDict[str, Engine] = OrderedDict()
 _engines_lock = threading.Lock()
+
+
+POOL = {"pool_size": 10, "max_overflow": 20}  # PostgreSQL, per process (``size_pool``)
+
+
+def size_pool(pool_size: int, max_overflow: int) -> None:
+    """The PostgreSQL pool of the engines this process makes from now on
+    (``DIHFLOW_DB_POOL_SIZE``, ``DIHFLOW_DB_MAX_OVERFLOW``; set by the API and the worker at
+    start). Size it so that processes × (size + overflow) stays under the server's
+    ``max_connections``."""
+    POOL.update(pool_size=pool_size, max_overflow=max_overflow)
 
 
 def get_engine(url: str) -> Engine:
@@ -73,7 +84,7 @@ def _create_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 @contextmanager
@@ -88,11 +99,18 @@ def session_scope(url: str) -> Iterator[Session]:
             raise
 
 
+MIGRATION_LOCK = 0x6469_6866  # "dihf": the advisory lock key of schema migrations
+
+
 def migrate(url: str) -> None:
     """Bring the database schema to the newest migration (safe to call on every start)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection_url"] = normalise_url(url)
     with get_engine(url).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # several processes starting at once: one migrates, the others wait, then find
+            # the schema at head (the lock is released when this transaction ends)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
