@@ -786,3 +786,155 @@ def register(edition: Edition, now: datetime) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# -- requests: what the API sends the workflow, one shape for every action ---------------------
+class FrameworkRequest(BaseModel):
+    """A step on an edition: the action (snake_case), who asks and the body.
+
+    ``hub_id`` is the caller's hub (None for the back office); ``representative_id`` and
+    ``signer_name`` are set by the API for a signature, after checking the mandate."""
+
+    action: str
+    actor: str
+    hub_id: str | None = None
+    body: dict[str, Any] = Field(default_factory=dict)
+    representative_id: str = ""
+    signer_name: str = ""
+
+
+class FrameworkResult(BaseModel):
+    state: str
+    seq: int
+    changed: bool = True
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def _field(body: dict[str, Any], name: str, kind: type, required: bool = True) -> Any:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise FrameworkRefused(
+            "Invalid input",
+            f"{name} is required ({kind.__name__})",
+            status=422,
+            errors=[{"field": name, "message": f"a {kind.__name__} is required"}],
+        )
+    return value
+
+
+def _deadline(body: dict[str, Any]) -> datetime:
+    text = _field(body, "deadline", str)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise FrameworkRefused(
+            "Invalid input",
+            "deadline must be an ISO 8601 time with its offset",
+            status=422,
+            errors=[{"field": "deadline", "message": "ISO 8601 with offset"}],
+        )
+    return moment
+
+
+def check_request(edition: Edition, request: FrameworkRequest, now: datetime) -> bool:
+    """Would ``request`` be taken now? Raises ``FrameworkRefused``; True when it would change
+    nothing (a repeated vote or signature: answered like the first)."""
+    body, hub = request.body, request.hub_id
+    match request.action:
+        case "comment":
+            check_comment(
+                edition,
+                hub,
+                _field(body, "clause", str),
+                _field(body, "parent_id", int, False),
+                now,
+            )
+        case "propose_amendment":
+            check_amendment(edition, hub, _field(body, "clause", str), now)
+        case "vote":
+            return check_vote(
+                edition, hub, _field(body, "amendment_id", int), _field(body, "choice", str), now
+            )
+        case "extend_deadline":
+            _require_open(edition, "extend_deadline", now)
+            _deadline(body)
+        case "decide_amendment":
+            accepted = _field(body, "decision", str) == "accept"
+            if body["decision"] not in ("accept", "reject"):
+                raise FrameworkRefused(
+                    "Invalid input",
+                    "decision must be accept or reject",
+                    status=422,
+                    errors=[{"field": "decision", "message": "accept or reject"}],
+                )
+            check_decision(edition, _field(body, "amendment_id", int), accepted)
+        case "publish_final":
+            check_publish(edition)
+        case "sign":
+            return check_signature(edition, hub, _field(body, "document_sha256", str))
+        case "give_notice":
+            check_notice(edition, hub, now)
+        case _:
+            raise FrameworkRefused("Unknown action", f"no action {request.action}", status=404)
+    return False
+
+
+def apply_request(
+    edition: Edition, request: FrameworkRequest, now: datetime
+) -> tuple[Step, dict[str, Any]]:
+    """Take ``request`` (all but ``publish_final``, whose document the workflow renders first)."""
+    body, hub, actor = request.body, request.hub_id, request.actor
+    match request.action:
+        case "comment":
+            comment, step = add_comment(
+                edition,
+                hub,
+                _field(body, "clause", str),
+                _field(body, "text", str),
+                now,
+                parent_id=_field(body, "parent_id", int, False),
+                actor=actor,
+            )
+            return step, {"comment_id": comment.id}
+        case "propose_amendment":
+            amendment, step = propose_amendment(
+                edition,
+                hub,
+                _field(body, "clause", str),
+                _field(body, "text", str),
+                _field(body, "rationale", str),
+                now,
+                actor=actor,
+            )
+            return step, {"amendment_id": amendment.id}
+        case "vote":
+            number = _field(body, "amendment_id", int)
+            step = cast_vote(edition, hub, number, _field(body, "choice", str), now, actor=actor)
+            return step, {"amendment_id": number, "tally": edition.amendment(number).tally()}
+        case "extend_deadline":
+            step = extend_deadline(edition, _deadline(body), now, actor=actor)
+            return step, {"deadline": edition.deadline}
+        case "decide_amendment":
+            number = _field(body, "amendment_id", int)
+            accepted = _field(body, "decision", str) == "accept"
+            reason = _field(body, "reason", str)
+            step = decide_amendment(edition, number, accepted, reason, now, actor=actor)
+            return step, {"amendment_id": number}
+        case "sign":
+            step = sign(
+                edition,
+                hub,
+                _field(body, "document_sha256", str),
+                now,
+                representative_id=request.representative_id,
+                actor=actor,
+            )
+            return step, {"entered_into_force": step.entered_into_force}
+        case "give_notice":
+            step = give_notice(edition, hub, now, actor=actor)
+            return step, {"effective_at": step.withdrawal_at}
+    raise FrameworkRefused("Unknown action", f"no action {request.action}", status=404)
