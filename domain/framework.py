@@ -66,6 +66,7 @@ class Clause(BaseModel):
 
 class Comment(BaseModel):
     id: int
+    key: str = ""  # the caller's idempotency key: a retry finds this comment
     clause: str
     parent_id: int | None = None
     hub_id: str
@@ -81,6 +82,7 @@ class Vote(BaseModel):
 
 class Amendment(BaseModel):
     id: int
+    key: str = ""  # the caller's idempotency key: a retry finds this amendment
     clause: str
     hub_id: str
     text: str
@@ -371,12 +373,14 @@ def add_comment(
     *,
     parent_id: int | None = None,
     actor: str = SYSTEM,
+    key: str = "",
 ) -> tuple[Comment, Step]:
     check_comment(edition, hub_id, clause, parent_id, now)
     assert hub_id is not None
     body = _text(text, "text", 5000)
     comment = Comment(
         id=len(edition.comments) + 1,
+        key=key,
         clause=clause,
         parent_id=parent_id,
         hub_id=hub_id,
@@ -414,11 +418,13 @@ def propose_amendment(
     now: datetime,
     *,
     actor: str = SYSTEM,
+    key: str = "",
 ) -> tuple[Amendment, Step]:
     check_amendment(edition, hub_id, clause, now)
     assert hub_id is not None
     amendment = Amendment(
         id=len(edition.amendments) + 1,
+        key=key,
         clause=clause,
         hub_id=hub_id,
         text=_text(text, "text", 5000),
@@ -840,10 +846,28 @@ def _deadline(body: dict[str, Any]) -> datetime:
     return moment
 
 
+def repeated(edition: Edition, request: FrameworkRequest) -> dict[str, Any] | None:
+    """The first answer to a comment or amendment sent again with the same idempotency key."""
+    key = request.body.get("key")
+    if not key:
+        return None
+    if request.action == "comment":
+        for comment in edition.comments:
+            if comment.key == key:
+                return {"comment_id": comment.id}
+    if request.action == "propose_amendment":
+        for amendment in edition.amendments:
+            if amendment.key == key:
+                return {"amendment_id": amendment.id}
+    return None
+
+
 def check_request(edition: Edition, request: FrameworkRequest, now: datetime) -> bool:
     """Would ``request`` be taken now? Raises ``FrameworkRefused``; True when it would change
-    nothing (a repeated vote or signature: answered like the first)."""
+    nothing (a repeated vote, signature or keyed comment: answered like the first)."""
     body, hub = request.body, request.hub_id
+    if repeated(edition, request) is not None:
+        return True
     match request.action:
         case "comment":
             check_comment(
@@ -898,6 +922,7 @@ def apply_request(
                 now,
                 parent_id=_field(body, "parent_id", int, False),
                 actor=actor,
+                key=str(body.get("key") or ""),
             )
             return step, {"comment_id": comment.id}
         case "propose_amendment":
@@ -909,6 +934,7 @@ def apply_request(
                 _field(body, "rationale", str),
                 now,
                 actor=actor,
+                key=str(body.get("key") or ""),
             )
             return step, {"amendment_id": amendment.id}
         case "vote":
@@ -938,3 +964,14 @@ def apply_request(
             step = give_notice(edition, hub, now, actor=actor)
             return step, {"effective_at": step.withdrawal_at}
     raise FrameworkRefused("Unknown action", f"no action {request.action}", status=404)
+
+
+def repeat_data(edition: Edition, request: FrameworkRequest) -> dict[str, Any]:
+    """What a step that changed nothing answers (the first answer's data)."""
+    found = repeated(edition, request)
+    if found is not None:
+        return found
+    if request.action == "vote":
+        number = int(request.body["amendment_id"])
+        return {"amendment_id": number, "tally": edition.amendment(number).tally()}
+    return {}

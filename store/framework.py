@@ -268,24 +268,19 @@ def edition_in_force(session: Session) -> FrameworkEdition | None:
     ).first()
 
 
-def bound_hub_ids(session: Session, edition_id: str, at: datetime) -> set[str]:
-    """The hubs bound by ``edition_id`` at ``at``: signed, in force, not yet withdrawn."""
-    from store.db import as_utc
-
+def bound_hub_ids(session: Session, edition_id: str) -> set[str]:
+    """The hubs bound by ``edition_id`` now, as its workflow has it: the edition is in force
+    and the hub signed it and its withdrawal (if any) has not taken effect. The workflow's
+    timers decide when a withdrawal takes effect; the store follows."""
     edition = session.get(FrameworkEdition, edition_id)
     if edition is None or edition.in_force_at is None:
         return set()
-    in_force = as_utc(edition.in_force_at)
-    assert in_force is not None
-    bound = set()
-    for party in session.exec(
-        select(FrameworkParty).where(FrameworkParty.edition_id == edition_id)
-    ):
-        since = max(as_utc(party.signed_at) or in_force, in_force)
-        until = as_utc(party.withdrawal_at)
-        if since <= at and (until is None or at < until):
-            bound.add(party.hub_id)
-    return bound
+    found = session.exec(
+        select(FrameworkParty.hub_id).where(
+            FrameworkParty.edition_id == edition_id, col(FrameworkParty.withdrawn).is_(False)
+        )
+    )
+    return set(found)
 
 
 def clauses(session: Session, edition_id: str, version: str) -> list[FrameworkClause]:

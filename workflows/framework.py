@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         close_consultation,
         open_edition,
         publish_final,
+        repeat_data,
         withdrawals_take_effect,
     )
 
@@ -201,7 +202,8 @@ class FrameworkAgreementWorkflow:
             now = workflow.now()
             try:  # re-check inside the lock: another step may have run since the validator
                 if check_request(work, request, now):
-                    return FrameworkResult(state=work.state, seq=work.seq, changed=False)
+                    data = repeat_data(work, request)
+                    return FrameworkResult(state=work.state, seq=work.seq, changed=False, data=data)
                 if request.action == "publish_final":
                     step, data = await self._publish_final(work, request, now)
                 else:
