@@ -136,6 +136,9 @@ class SpecificAgreementVariables(BaseModel):
     end_date: date
     governing_law: RequiredText = "the law of the lead hub's country"
     framework_reference: RequiredText
+    # a party not bound by the framework agreement in force: the standalone terms replace it
+    standalone_terms: bool = False
+    unbound_parties: list[RequiredText] = []
 
     @property
     def parties(self) -> list[AgreementParty]:
@@ -193,6 +196,8 @@ class SpecificAgreementVariables(BaseModel):
             "end_date": self.end_date.isoformat(),
             "governing_law": self.governing_law,
             "framework_reference": self.framework_reference,
+            "standalone_terms": self.standalone_terms,
+            "unbound_parties": list(self.unbound_parties),
             "signatories": [p.to_context() for p in self.parties],
         }
 
@@ -293,6 +298,9 @@ class CoDevelopmentAgreementVariables(BaseModel):
     end_date: date
     governing_law: RequiredText = "the law of the lead hub's country"
     framework_reference: RequiredText
+    # a party not bound by the framework agreement in force: the standalone terms replace it
+    standalone_terms: bool = False
+    unbound_parties: list[RequiredText] = []
 
     @property
     def parties(self) -> list[AgreementParty]:
@@ -365,6 +373,8 @@ class CoDevelopmentAgreementVariables(BaseModel):
             "end_date": self.end_date.isoformat(),
             "governing_law": self.governing_law,
             "framework_reference": self.framework_reference,
+            "standalone_terms": self.standalone_terms,
+            "unbound_parties": list(self.unbound_parties),
             "signatories": [p.to_context() for p in self.parties],
         }
 
@@ -421,6 +431,9 @@ class NdaVariables(BaseModel):
     term_years: int = Field(default=3, ge=1, le=10)
     governing_law: RequiredText
     framework_reference: RequiredText
+    # a party not bound by the framework agreement in force: the standalone terms replace it
+    standalone_terms: bool = False
+    unbound_parties: list[RequiredText] = []
 
     @model_validator(mode="after")
     def _check_parties(self) -> NdaVariables:
@@ -441,6 +454,8 @@ class NdaVariables(BaseModel):
             "term": _years(self.term_years),
             "governing_law": self.governing_law,
             "framework_reference": self.framework_reference,
+            "standalone_terms": self.standalone_terms,
+            "unbound_parties": list(self.unbound_parties),
             "signatories": parties,
         }
 
