@@ -266,7 +266,7 @@ async def _send(
     return StepResult(**result.model_dump())
 
 
-async def _step(
+async def take_step(
     session: Session,
     temporal: TemporalClients,
     caller: Caller,
@@ -487,7 +487,7 @@ async def add_comment(
 ) -> StepResult:
     """A member hub comments on a clause, or replies to a comment (``parent_id``)."""
     data = _keyed(session, caller, idempotency_key, f"framework-comment:{edition_id}", body)
-    return await _step(session, temporal, caller, edition_id, "comment", data)
+    return await take_step(session, temporal, caller, edition_id, "comment", data)
 
 
 # -- amendments, votes, tallies, decisions ----------------------------------------------------
@@ -532,7 +532,7 @@ async def propose_amendment(
 ) -> StepResult:
     """A member hub proposes replacement text for a clause, with its rationale."""
     data = _keyed(session, caller, idempotency_key, f"framework-amendment:{edition_id}", body)
-    return await _step(session, temporal, caller, edition_id, "propose_amendment", data)
+    return await take_step(session, temporal, caller, edition_id, "propose_amendment", data)
 
 
 @router.get(
@@ -562,7 +562,7 @@ async def vote(
 ) -> StepResult:
     """The caller's hub votes (one vote per hub, changeable until the deadline); the answer
     carries the amendment's tally."""
-    return await _step(
+    return await take_step(
         session,
         temporal,
         caller,
@@ -609,7 +609,7 @@ async def decide_amendment(
     temporal: TemporalDep,
 ) -> StepResult:
     """The back office accepts or rejects an amendment, with a reason (consolidation)."""
-    return await _step(
+    return await take_step(
         session,
         temporal,
         caller,
@@ -628,7 +628,7 @@ async def extend_deadline(
     temporal: TemporalDep,
 ) -> StepResult:
     """The back office moves the consultation's deadline later."""
-    return await _step(
+    return await take_step(
         session,
         temporal,
         caller,
@@ -644,7 +644,7 @@ async def publish_final(
 ) -> StepResult:
     """The back office publishes the final version (every amendment decided): rendered with
     its change log; its SHA-256 is what hubs sign."""
-    return await _step(session, temporal, caller, edition_id, "publish_final", {})
+    return await take_step(session, temporal, caller, edition_id, "publish_final", {})
 
 
 # -- signatures, the register, withdrawals ----------------------------------------------------
@@ -751,4 +751,4 @@ async def give_notice(
     edition_id: str, session: SessionDep, caller: CallerDep, temporal: TemporalDep
 ) -> StepResult:
     """A bound hub's signatory gives notice; it takes effect after the notice period."""
-    return await _step(session, temporal, caller, edition_id, "give_notice", {})
+    return await take_step(session, temporal, caller, edition_id, "give_notice", {})

@@ -704,6 +704,15 @@ TABLE: list[Row] = [
       json={"deadline": "soon"}),
     *[R("POST /v1/framework-agreements/{edition_id}/deadline", c, "framework", 403,
         json=FCA_DEADLINE) for c in ("lead-member", "foreign-hub", "legal")],
+    # the framework agreement's staff pages (signed-in behaviour: tests/e2e)
+    *page("GET /framework", "none", 303),
+    *page("GET /framework/{edition_id}", "framework", 303),
+    *page("GET /framework/{edition_id}/consolidation", "framework", 303),
+    *page("GET /framework/{edition_id}/register", "framework", 303),
+    *page("POST /framework/{edition_id}/amendments/{amendment_id}/decision", "framework", 303,
+          form={"csrf_token": "x", "decision": "accept", "reason": "r"}),
+    *page("POST /framework/{edition_id}/final-version", "framework", 303,
+          form={"csrf_token": "x"}),
     # steps of later states: not possible in consultation for anyone (409 before 403)
     *[row for route, body in (
         ("POST /v1/framework-agreements/{edition_id}/amendments/{amendment_id}/decision",

@@ -55,6 +55,7 @@ class Net:
     http: httpx.AsyncClient
     keys: dict[str, str]
     url: str
+    base_url: str
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[who]}"}
@@ -129,7 +130,7 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Net]:
             while not api.started:
                 await asyncio.sleep(0.05)
             async with httpx.AsyncClient(base_url=settings.public_url, timeout=60) as http:
-                yield Net(env, http, keys, settings.database_url)
+                yield Net(env, http, keys, settings.database_url, settings.public_url)
             api.should_exit = True
             await task
             await dispatcher.stop()
@@ -337,3 +338,75 @@ async def test_every_refusal(net: Net) -> None:
     assert (await net.get("m:tagus-ai", "/fca-nope")).status_code == 404
     with session_scope(net.url) as session:
         assert session.get(Principal, "x") is None
+
+
+@pytest.mark.e2e
+async def test_back_office_pages_consultation_consolidation_and_register(net: Net) -> None:
+    """In a real browser: the consultation shows clauses with comments and tallies; the back
+    office decides each amendment and publishes the final version from the consolidation
+    screen; the register lists the signatories. axe-core on each page; screenshots."""
+    from tests.browser import chromium
+    from tests.web.conftest import (
+        OUTPUT,
+        add_staff,
+        assert_accessible,
+        open_signed_in,
+        screenshots,
+    )
+
+    eid = (await _open(net, "2028", quorum=2))["id"]
+    clauses = (await net.get("m:tagus-ai", f"/{eid}/clauses")).json()["items"]
+    first, second = clauses[2]["number"], clauses[7]["number"]
+    await net.post(
+        "m:tagus-ai", f"/{eid}/comments", json={"clause": first, "text": "Too broad <b>?</b>"}
+    )
+    await net.post(
+        "m:spree-trust",
+        f"/{eid}/comments",
+        json={"clause": first, "text": "Agreed.", "parent_id": 1},
+    )
+    for hub, clause in (("po-valley-ai", first), ("vistula-ai", second)):
+        body = {"clause": clause, "text": f"New wording from {hub}.", "rationale": "Clearer scope."}
+        assert (await net.post(f"m:{hub}", f"/{eid}/amendments", json=body)).status_code == 201
+    for hub, choice in (("tagus-ai", "for"), ("spree-trust", "for"), ("vistula-ai", "against")):
+        await net.post(f"m:{hub}", f"/{eid}/amendments/1/votes", json={"choice": choice})
+    staff = add_staff(net.url)
+    async with chromium() as browser:
+        page = await open_signed_in(browser, net, staff, "back_office")
+        await page.goto(f"/framework/{eid}")
+        await page.get_by_role("heading", name=f"Clause {first}").wait_for()
+        await page.get_by_text("1 comment thread").click()
+        assert await page.get_by_text("Too broad <b>?</b>").is_visible()  # shown as text
+        row = page.get_by_role("row").filter(has_text="New wording from po-valley-ai.")
+        assert "2" in await row.inner_text()
+        await assert_accessible(page)
+        await screenshots(page, "framework-consultation")
+        await page.get_by_role("heading", name=f"Clause {first}").scroll_into_view_if_needed()
+        await page.screenshot(path=str(OUTPUT / "framework-consultation-clause-1280.png"))
+
+        await net.env.sleep(timedelta(days=31))
+        await page.goto(f"/framework/{eid}/consolidation")
+        for number, choice in ((1, "Accept"), (2, "Reject")):
+            form = page.locator(f"form[action$='/amendments/{number}/decision']")
+            await form.get_by_label(choice).check()
+            await form.get_by_label("Reason").fill(f"{choice}ed after the tally.")
+            await form.get_by_role("button", name="Record the decision").click()
+            await page.get_by_role("status").filter(has_text="decision is recorded").wait_for()
+        await assert_accessible(page)
+        await screenshots(page, "framework-consolidation")
+        await page.get_by_role("button", name="Publish the final version").click()
+        await page.get_by_role("status").filter(has_text="final version is published").wait_for()
+        edition = (await net.get("back_office", f"/{eid}")).json()
+        assert edition["state"] == "signature" and edition["final_sha256"]
+
+        for hub in ("tagus-ai", "po-valley-ai"):
+            body = {"document_sha256": edition["final_sha256"]}
+            assert (await net.post(f"s:{hub}", f"/{eid}/signatures", json=body)).status_code == 201
+        await page.goto(f"/framework/{eid}/register")
+        await page.get_by_role("status").filter(has_text="In force since").wait_for()
+        assert await page.get_by_role("cell", name="Tagus AI Hub").count() == 1
+        await assert_accessible(page)
+        await screenshots(page, "framework-register")
+        await page.goto("/framework")
+        await assert_accessible(page)
+        await page.context.close()
