@@ -11,6 +11,7 @@ def activities_for(settings: Settings) -> list[Any]:
     """Every activity the worker registers, bound to ``settings``."""
     from activities.documents import DocumentActivities
     from activities.executed import ExecutedActivities
+    from activities.framework import FrameworkActivities
     from activities.messages import MessageActivities
     from activities.projection import ProjectionActivities
     from activities.records import RecordActivities
@@ -34,4 +35,13 @@ def activities_for(settings: Settings) -> list[Any]:
         messages.notify,
         webhooks.queue_webhooks,
         webhooks.deliver_webhook,
+        *_framework(FrameworkActivities(settings)),
+    ]
+
+
+def _framework(framework: Any) -> list[Any]:
+    return [
+        framework.draft_framework_clauses,
+        framework.render_framework_final,
+        framework.project_framework,
     ]

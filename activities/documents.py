@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -36,6 +37,7 @@ from domain.digests import sha256_hex
 from domain.steps import default_tasks, milestone_due
 from domain.taxonomy import vocabulary
 from domain.timeline import canonical_json
+from store import framework as framework_rows
 from store.db import session_scope
 from store.models import Document, Hub
 
@@ -69,7 +71,8 @@ class DocumentActivities:
                 raise ApplicationError(
                     f"unknown hubs {missing}", type="UnknownHub", non_retryable=True
                 )
-            variables = _variables(facts, data, hubs)  # type: ignore[arg-type]
+            terms = framework_terms(session, {h: row.name for h, row in hubs.items()})  # type: ignore[union-attr]
+            variables = _variables(facts, data, hubs, terms)  # type: ignore[arg-type]
             context = variables.to_context()  # type: ignore[attr-defined]
             fixed = datetime.fromisoformat(data.issued_on)
             content = render_docx(template_path, context, fixed_time=fixed)
@@ -106,7 +109,28 @@ def _country(code: str) -> str:
     return vocabulary().label("countries", code)
 
 
-def _variables(facts: CaseFacts, data: RenderInput, hubs: dict[str, Hub]) -> BaseModel:
+def framework_terms(session: Session, hub_names: dict[str, str]) -> dict[str, Any]:
+    """How an agreement between these hubs refers to the framework agreement: while no
+    edition is in force, as it always did; once one is, by its edition, and with the
+    standalone terms when one of the hubs is not bound by it (``unbound_parties``)."""
+    edition = framework_rows.edition_in_force(session)
+    if edition is None:
+        return {"framework_reference": FRAMEWORK}
+    bound = framework_rows.bound_hub_ids(session, edition.id)
+    unbound = [name for hub, name in sorted(hub_names.items()) if hub not in bound]
+    return {
+        "framework_reference": f"{FRAMEWORK}, edition {edition.label}",
+        "standalone_terms": bool(unbound),
+        "unbound_parties": unbound,
+    }
+
+
+def _variables(
+    facts: CaseFacts,
+    data: RenderInput,
+    hubs: dict[str, Hub],
+    terms: dict[str, Any] | None = None,
+) -> BaseModel:
     def party(hub_id: str, role: str) -> AgreementParty:
         hub = hubs[hub_id]
         reps = hub.profile.get("representatives") or [{}]
@@ -124,6 +148,7 @@ def _variables(facts: CaseFacts, data: RenderInput, hubs: dict[str, Hub]) -> Bas
         issued_on=date.fromisoformat(data.issued_on[:10]),
         framework_reference=FRAMEWORK,
     )
+    common.update(terms or {})
     start, end = date.fromisoformat(facts.start_date), date.fromisoformat(facts.end_date)
     if facts.scenario == Scenario.matchmaking:
         player = facts.local_player

@@ -14,6 +14,7 @@ from api.action_docs import action_path, schema_ref
 from base.settings import Settings
 from domain.actions import allowed_actions, snake
 from domain.cases import Caller, Role
+from store import framework as framework_rows
 from store.db import as_utc
 from store.models import Case, TimelineEntry
 from store.queries import ListedCase, case_facts, documents, hub_names, signatures
@@ -28,6 +29,17 @@ class PartyView(BaseModel):
     hub_id: str
     name: str
     role: str  # lead, partner, invited (pending), declined, lapsed
+    # bound by the framework agreement in force? None while no edition is in force; False
+    # flags a party whose agreement is rendered with the standalone terms
+    framework_bound: bool | None = None
+
+
+class FrameworkRef(BaseModel):
+    """The framework agreement edition in force, and the case's hubs it does not bind."""
+
+    edition_id: str
+    label: str
+    unbound_hub_ids: list[str]
 
 
 class DocumentView(BaseModel):
@@ -121,6 +133,7 @@ class CaseView(CaseSummary):
     links: list[LinkView]
     seq: int
     head_hash: str
+    framework_agreement: FrameworkRef | None = None
 
 
 class TimelineEventView(BaseModel):
@@ -159,6 +172,19 @@ def summary(case: ListedCase) -> CaseSummary:
     )
 
 
+def _framework(session: Session, parties: list[PartyView]) -> FrameworkRef | None:
+    """Flag each party hub the framework agreement in force does not bind (none in force:
+    nothing to flag)."""
+    edition = framework_rows.edition_in_force(session)
+    if edition is None:
+        return None
+    bound = framework_rows.bound_hub_ids(session, edition.id)
+    for party in parties:
+        party.framework_bound = party.hub_id in bound
+    unbound = sorted({p.hub_id for p in parties if not p.framework_bound})
+    return FrameworkRef(edition_id=edition.id, label=edition.label, unbound_hub_ids=unbound)
+
+
 def case_view(session: Session, case: Case, caller: Caller, settings: Settings) -> CaseView:
     facts = case_facts(case)
     ids = [
@@ -186,6 +212,7 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         )
         for i in facts.introductions
     ]
+    framework = _framework(session, parties)
     is_lead = caller.hub_id == facts.lead_hub_id and caller.role != "link"
     insider = is_lead or caller.role in (Role.back_office, Role.legal)
     links = []
@@ -206,6 +233,7 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         client=_external(facts.client, insider),
         local_player=_external(facts.local_player, insider),
         parties=parties,
+        framework_agreement=framework,
         deadlines=facts.deadlines,
         draft=facts.draft.model_dump() if facts.draft else None,
         changes_requested=facts.changes_requested,

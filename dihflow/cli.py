@@ -41,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("seed", help="load the demo network of 30 hubs")
     sub.add_parser("migrate", help="bring the store's schema to the newest migration")
     diagram = sub.add_parser("lifecycle", help="print a scenario's lifecycle as Graphviz DOT")
-    diagram.add_argument("scenario", choices=["joint_service", "co_development", "matchmaking"])
+    diagram.add_argument(
+        "scenario",
+        choices=["joint_service", "co_development", "matchmaking", "framework_agreement"],
+    )
     diagram.add_argument("--svg", action="store_true", help="render SVG with Graphviz's dot")
     outbox = sub.add_parser(
         "outbox", help="what the outbox holds: counts by kind and status, then the unsent rows"

@@ -136,6 +136,9 @@ class SpecificAgreementVariables(BaseModel):
     end_date: date
     governing_law: RequiredText = "the law of the lead hub's country"
     framework_reference: RequiredText
+    # a party not bound by the framework agreement in force: the standalone terms replace it
+    standalone_terms: bool = False
+    unbound_parties: list[RequiredText] = []
 
     @property
     def parties(self) -> list[AgreementParty]:
@@ -193,6 +196,8 @@ class SpecificAgreementVariables(BaseModel):
             "end_date": self.end_date.isoformat(),
             "governing_law": self.governing_law,
             "framework_reference": self.framework_reference,
+            "standalone_terms": self.standalone_terms,
+            "unbound_parties": list(self.unbound_parties),
             "signatories": [p.to_context() for p in self.parties],
         }
 
@@ -293,6 +298,9 @@ class CoDevelopmentAgreementVariables(BaseModel):
     end_date: date
     governing_law: RequiredText = "the law of the lead hub's country"
     framework_reference: RequiredText
+    # a party not bound by the framework agreement in force: the standalone terms replace it
+    standalone_terms: bool = False
+    unbound_parties: list[RequiredText] = []
 
     @property
     def parties(self) -> list[AgreementParty]:
@@ -365,6 +373,8 @@ class CoDevelopmentAgreementVariables(BaseModel):
             "end_date": self.end_date.isoformat(),
             "governing_law": self.governing_law,
             "framework_reference": self.framework_reference,
+            "standalone_terms": self.standalone_terms,
+            "unbound_parties": list(self.unbound_parties),
             "signatories": [p.to_context() for p in self.parties],
         }
 
@@ -421,6 +431,9 @@ class NdaVariables(BaseModel):
     term_years: int = Field(default=3, ge=1, le=10)
     governing_law: RequiredText
     framework_reference: RequiredText
+    # a party not bound by the framework agreement in force: the standalone terms replace it
+    standalone_terms: bool = False
+    unbound_parties: list[RequiredText] = []
 
     @model_validator(mode="after")
     def _check_parties(self) -> NdaVariables:
@@ -441,6 +454,8 @@ class NdaVariables(BaseModel):
             "term": _years(self.term_years),
             "governing_law": self.governing_law,
             "framework_reference": self.framework_reference,
+            "standalone_terms": self.standalone_terms,
+            "unbound_parties": list(self.unbound_parties),
             "signatories": parties,
         }
 
@@ -632,11 +647,97 @@ class DataProcessingVariables(BaseModel):
         }
 
 
+# --- Framework agreement, final version of an edition -----------------------------------------
+
+FRAMEWORK_FINAL_TEMPLATE = "framework_agreement_final"
+
+
+class FinalClause(BaseModel):
+    """One clause of the consolidated text: its number and its paragraphs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: RequiredText
+    text: RequiredText
+    amended: bool = False
+
+
+class FinalSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: RequiredText
+    clauses: list[FinalClause] = Field(min_length=1)
+
+
+class ChangeLogEntry(BaseModel):
+    """An amendment proposed in consultation: its tally and the consolidation decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1)
+    clause: RequiredText
+    proposed_by: RequiredText
+    rationale: RequiredText
+    votes_for: int = Field(ge=0)
+    votes_against: int = Field(ge=0)
+    votes_abstain: int = Field(ge=0)
+    decision: Literal["accepted", "rejected"]
+    reason: RequiredText
+
+
+class FrameworkFinalVariables(BaseModel):
+    """The final version of a framework agreement edition: the consolidated clauses and the
+    change log of every amendment with its tally and decision.
+
+    Its SHA-256 is what hubs sign; ``draft_sha256`` identifies the text put to consultation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    edition: RequiredText
+    issued_on: date
+    draft_sha256: RequiredText
+    quorum: int = Field(ge=1, le=100)
+    notice_days: int = Field(ge=0, le=3650)
+    comment_count: int = Field(ge=0)
+    sections: list[FinalSection] = Field(min_length=1)
+    changes: list[ChangeLogEntry] = []
+
+    def to_context(self) -> dict[str, Any]:
+        sections = [
+            {
+                "title": s.title,
+                "clauses": [
+                    {
+                        "number": c.number,
+                        "first": c.text.split("\n")[0],
+                        "more": c.text.split("\n")[1:],
+                        "amended": c.amended,
+                    }
+                    for c in s.clauses
+                ],
+            }
+            for s in self.sections
+        ]
+        return {
+            "edition": self.edition,
+            "issued_on": self.issued_on.isoformat(),
+            "draft_sha256": self.draft_sha256,
+            "quorum": self.quorum,
+            "notice_days": self.notice_days,
+            "comment_count": self.comment_count,
+            "sections": sections,
+            "changes": [c.model_dump() for c in self.changes],
+            "change_count": len(self.changes),
+            "accepted_count": sum(1 for c in self.changes if c.decision == "accepted"),
+        }
+
+
 TEMPLATE_VARIABLES: dict[str, type[BaseModel]] = {
     SPECIFIC_AGREEMENT_TEMPLATE: SpecificAgreementVariables,
     CO_DEVELOPMENT_TEMPLATE: CoDevelopmentAgreementVariables,
     NDA_TEMPLATE: NdaVariables,
     FRAMEWORK_TEMPLATE: FrameworkAgreementVariables,
     DPA_TEMPLATE: DataProcessingVariables,
+    FRAMEWORK_FINAL_TEMPLATE: FrameworkFinalVariables,
 }
 """Each template name (file name without ``.docx``) and the model of its variables."""

@@ -8,18 +8,30 @@ into SVG; ``dihflow lifecycle SCENARIO`` prints it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container
+from typing import Any
 
 from domain.actions import PAYLOADS, kebab
+from domain.framework_lifecycle import FRAMEWORK_ACTIONS, FrameworkLifecycle
 from domain.lifecycle import LIFECYCLES
+
+FRAMEWORK = "framework_agreement"  # the framework agreement edition's diagram
 
 
 def dot(scenario: str) -> str:
-    chart = LIFECYCLES[scenario]
+    """The lifecycle of ``scenario`` (or of ``FRAMEWORK``, the framework agreement edition)."""
+    if scenario == FRAMEWORK:
+        return draw(scenario, FrameworkLifecycle, FRAMEWORK_ACTIONS)
+    return draw(scenario, LIFECYCLES[scenario], PAYLOADS)
+
+
+def draw(scenario: str, chart: Any, actions: Container[str]) -> str:
+    """DOT text of ``chart``: events in ``actions`` solid (kebab-case), the others dashed."""
     edges: dict[tuple[str, str, bool], list[str]] = defaultdict(list)
     for state in chart.states:
         for transition in state.transitions:
             for event in transition.event.split():
-                human = event in PAYLOADS
+                human = event in actions
                 key = (state.value, transition.target.value, human)
                 name = kebab(event) if human else event
                 if name not in edges[key]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 def __getattr__(name: str) -> list[type]:
     if name == "WORKFLOWS":
         from workflows.case import CollaborationCaseWorkflow
+        from workflows.framework import FrameworkAgreementWorkflow
         from workflows.webhook import WebhookDeliveryWorkflow
 
-        return [CollaborationCaseWorkflow, WebhookDeliveryWorkflow]
+        return [CollaborationCaseWorkflow, WebhookDeliveryWorkflow, FrameworkAgreementWorkflow]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

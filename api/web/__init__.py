@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.web import case, cases, hubs, legal, library, network, render, signin
+from api.web import case, cases, framework, hubs, legal, library, network, render, signin
 
 
 def install(app: FastAPI) -> None:
@@ -21,3 +21,4 @@ def install(app: FastAPI) -> None:
     app.include_router(library.router)
     app.include_router(hubs.router)
     app.include_router(network.router)
+    app.include_router(framework.router)

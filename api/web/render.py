@@ -37,6 +37,7 @@ NAV = [
     ("/templates", "Templates", ("back_office", "legal")),
     ("/hubs", "Hubs", ("back_office",)),
     ("/network", "Network", ("back_office",)),
+    ("/framework", "Framework agreement", ("back_office", "legal")),
 ]
 
 # Every page: no framing, scripts and styles from this site only, forms post here only.

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import store.framework  # noqa: F401  (the framework agreement's tables)
 import store.models  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config

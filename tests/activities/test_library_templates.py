@@ -589,8 +589,11 @@ def test_contexts_are_plain_json() -> None:
 # --- the template library ---------------------------------------------------------------------
 
 
-def test_template_registry_has_all_five_templates() -> None:
+def test_template_registry_has_all_six_templates() -> None:
+    from domain.agreements import FRAMEWORK_FINAL_TEMPLATE, FrameworkFinalVariables
+
     assert TEMPLATE_VARIABLES == {
+        FRAMEWORK_FINAL_TEMPLATE: FrameworkFinalVariables,
         SPECIFIC_AGREEMENT_TEMPLATE: SpecificAgreementVariables,
         CO_DEVELOPMENT_TEMPLATE: CoDevelopmentAgreementVariables,
         NDA_TEMPLATE: NdaVariables,

@@ -98,6 +98,16 @@ TEMPLATE_UPLOAD = {
     "schema": (None, '{"type": "object", "properties": {}}'),
     "example": (None, "{}"),
 }
+
+
+def FCA(_: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - a body, named like the others
+    """A new framework agreement edition with a label of its own."""
+    return {"label": f"mx-{secrets.token_hex(4)}"}
+
+
+FCA_COMMENT = {"clause": "{clause}", "text": "A comment from the matrix"}
+FCA_AMENDMENT = {"clause": "{clause}", "text": "New text", "rationale": "clearer"}
+FCA_DEADLINE = {"deadline": "2099-01-01T00:00:00+00:00"}
 HOOK = {"url": f"http://127.0.0.1:9/{MARK}", "event_types": ["service_published"]}
 CODEC = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "e30="}]}
 
@@ -651,6 +661,84 @@ TABLE: list[Row] = [
     R("POST /v1/codec/decode", "legal", "none", 403, json=CODEC),
     R("POST /v1/codec/decode", "lead-signatory", "none", 403, json=CODEC),
     R("POST /v1/codec/decode", "foreign-hub", "none", 403, json=CODEC),
+    # -- the framework agreement (an edition in consultation; its later steps in the e2e test)
+    *[row for route in (
+        "GET /v1/framework-agreements/{edition_id}",
+        "GET /v1/framework-agreements/{edition_id}/events",
+        "GET /v1/framework-agreements/{edition_id}/clauses",
+        "GET /v1/framework-agreements/{edition_id}/versions",
+        "GET /v1/framework-agreements/{edition_id}/comments",
+        "GET /v1/framework-agreements/{edition_id}/amendments",
+        "GET /v1/framework-agreements/{edition_id}/amendments/{amendment_id}/votes",
+        "GET /v1/framework-agreements/{edition_id}/tallies",
+        "GET /v1/framework-agreements/{edition_id}/decisions",
+        "GET /v1/framework-agreements/{edition_id}/signatures",
+        "GET /v1/framework-agreements/{edition_id}/register",
+        "GET /v1/framework-agreements/{edition_id}/withdrawals",
+    ) for row in (
+        *no_key(route, "framework"),
+        R(route, "lead-member", "framework", 200),
+        R(route, "foreign-hub", "framework", 200),
+        R(route, "back-office", "framework", 200),
+        R(route, "legal", "framework", 200),
+        R(route, "lead-member", "unknown-edition", 404),
+    )],
+    *no_key("GET /v1/framework-agreements"),
+    R("GET /v1/framework-agreements", "lead-member", "framework", 200),
+    R("GET /v1/framework-agreements", "foreign-hub", "framework", 200),
+    R("GET /v1/framework-agreements", "back-office", "framework", 200),
+    R("GET /v1/framework-agreements", "legal", "framework", 200),
+    *no_key("POST /v1/framework-agreements", json=FCA),
+    R("POST /v1/framework-agreements", "back-office", "none", 201, json=FCA),
+    R("POST /v1/framework-agreements", "lead-member", "none", 403, json=FCA),
+    R("POST /v1/framework-agreements", "foreign-signatory", "none", 403, json=FCA),
+    R("POST /v1/framework-agreements", "legal", "none", 403, json=FCA),
+    R("POST /v1/framework-agreements", "back-office", "none", 422, json={"label": "a b"}),
+    *no_key("GET /v1/framework-agreements/{edition_id}/versions/{version}", "framework"),
+    *[R("GET /v1/framework-agreements/{edition_id}/versions/{version}", c, "framework", 404,
+        note="no final version yet")
+      for c in ("lead-member", "foreign-hub", "back-office", "legal")],
+    *[row for route, body in (
+        ("POST /v1/framework-agreements/{edition_id}/comments", FCA_COMMENT),
+        ("POST /v1/framework-agreements/{edition_id}/amendments", FCA_AMENDMENT),
+        ("POST /v1/framework-agreements/{edition_id}/amendments/{amendment_id}/votes",
+         {"choice": "for"}),
+    ) for row in (
+        *no_key(route, "framework", json=body),
+        *[R(route, c, "fresh:framework", 200 if "votes" in route else 201, json=body)
+          for c in ("lead-member", "foreign-signatory")],
+        R(route, "foreign-hub", "framework", 422, json={"choice": "maybe", "text": ""}),
+        R(route, "back-office", "framework", 403, json=body),
+        R(route, "legal", "framework", 403, json=body),
+    )],
+    *no_key("POST /v1/framework-agreements/{edition_id}/deadline", "framework", json=FCA_DEADLINE),
+    R("POST /v1/framework-agreements/{edition_id}/deadline", "back-office", "fresh:framework", 200,
+      json=FCA_DEADLINE),
+    R("POST /v1/framework-agreements/{edition_id}/deadline", "back-office", "framework", 422,
+      json={"deadline": "soon"}),
+    *[R("POST /v1/framework-agreements/{edition_id}/deadline", c, "framework", 403,
+        json=FCA_DEADLINE) for c in ("lead-member", "foreign-hub", "legal")],
+    # the framework agreement's staff pages (signed-in behaviour: tests/e2e)
+    *page("GET /framework", "none", 303),
+    *page("GET /framework/{edition_id}", "framework", 303),
+    *page("GET /framework/{edition_id}/consolidation", "framework", 303),
+    *page("GET /framework/{edition_id}/register", "framework", 303),
+    *page("POST /framework/{edition_id}/amendments/{amendment_id}/decision", "framework", 303,
+          form={"csrf_token": "x", "decision": "accept", "reason": "r"}),
+    *page("POST /framework/{edition_id}/final-version", "framework", 303,
+          form={"csrf_token": "x"}),
+    # steps of later states: not possible in consultation for anyone (409 before 403)
+    *[row for route, body in (
+        ("POST /v1/framework-agreements/{edition_id}/amendments/{amendment_id}/decision",
+         {"decision": "accept", "reason": "r"}),
+        ("POST /v1/framework-agreements/{edition_id}/final-version", None),
+        ("POST /v1/framework-agreements/{edition_id}/signatures", WRONG_SHA),
+        ("POST /v1/framework-agreements/{edition_id}/withdrawals", None),
+    ) for row in (
+        *no_key(route, "framework", json=body),
+        *[R(route, c, "framework", 409, json=body)
+          for c in ("lead-member", "lead-signatory", "foreign-signatory", "back-office", "legal")],
+    )],
 ]
 # fmt: on
 
@@ -810,6 +898,28 @@ class World:
             hub = session.get(Hub, hub_id)
             assert hub is not None, hub_id
             return dict(hub.profile)
+
+    # -- the framework agreement: an edition in consultation, with a comment and an amendment
+    async def _framework(self) -> dict[str, Any]:
+        auth = self.stack.auth("back_office")
+        r = await self.stack.http.post("/v1/framework-agreements", json=FCA({}), headers=auth)
+        assert r.status_code == 201, r.text
+        edition_id = r.json()["id"]
+        base = f"/v1/framework-agreements/{edition_id}"
+        clause = (await self.stack.http.get(f"{base}/clauses", headers=auth)).json()["items"][0]
+        member = self.stack.auth(KEYS["lead-member"])
+        body = {"clause": clause["number"], "text": "Replacement", "rationale": "matrix"}
+        r = await self.stack.http.post(f"{base}/amendments", json=body, headers=member)
+        assert r.status_code == 201, r.text
+        return {
+            "edition_id": edition_id,
+            "clause": clause["number"],
+            "amendment_id": r.json()["data"]["amendment_id"],
+            "version": "final",
+        }
+
+    async def _unknown_edition(self) -> dict[str, Any]:
+        return {"edition_id": "fca-unknown", "amendment_id": 1, "version": "final"}
 
     # -- cases (led by tagus-ai, inviting po-valley-ai) --
     async def _partnering(self) -> dict[str, Any]:

@@ -31,3 +31,17 @@ def test_committed_diagram_matches_the_declaration(scenario: str) -> None:
     assert committed == dot(scenario), (
         "run: dihflow lifecycle SCENARIO > docs/lifecycles/SCENARIO.dot"
     )
+
+
+def test_framework_agreement_diagram_is_drawn_from_its_declaration_and_fresh() -> None:
+    from domain.diagrams import FRAMEWORK
+    from domain.framework_lifecycle import FRAMEWORK_ACTIONS, FrameworkLifecycle
+
+    text = dot(FRAMEWORK)
+    for state in FrameworkLifecycle.states:
+        assert f'"{state.value}" [label=' in text
+    for action in FRAMEWORK_ACTIONS:
+        assert kebab(action) in text
+    assert '[label="quorum_reached", style=dashed' in text
+    committed = (DOCS / f"{FRAMEWORK}.dot").read_text()
+    assert committed == text, "run: dihflow lifecycle framework_agreement > docs/lifecycles/..."
