@@ -12,6 +12,7 @@ from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
 from api.routes import cases, codec, dossier, framework, hubs, links, system, templates, webhooks
+from base import tracing
 from base.settings import Settings
 from store.db import migrate, size_pool
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(framework.router)
     app.include_router(link_pages.router)
     metrics.install(app, settings.database_url)  # outermost: counts every answer, 401s too
+    tracing.instrument_api(app, settings)  # when DIHFLOW_OTEL_ENDPOINT is set
     return app
 
 

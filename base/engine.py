@@ -23,6 +23,7 @@ from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from base import tracing
 from base.codec import converter_for
 from base.search import SEARCH_ATTRIBUTES
 from base.settings import Settings
@@ -70,6 +71,7 @@ async def connect(settings: Settings, address: str | None = None, runtime: Any =
         tls=tls,
         api_key=settings.temporal_api_key,
         runtime=runtime,
+        interceptors=tracing.client_interceptors(settings),
     )
 
 

@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"  # `dihflow dev` writes text
     log_level: str = "INFO"
     metrics_token: str = ""  # /metrics: this bearer token, or (unset) loopback callers only
+    otel_endpoint: str = ""  # OTLP/HTTP collector for traces ("": no tracing; base/tracing.py)
     worker_metrics_address: str = ""  # host:port of the SDK's Prometheus metrics ("": off)
     dev_engine_restarts: int = 3  # `dihflow dev` restarts a dead embedded engine this often
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
