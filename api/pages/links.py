@@ -82,11 +82,12 @@ def _form_body(choice: str, form: Any) -> dict[str, Any]:
 async def link_page_post(
     token: str, request: Request, session: SessionDep, client: TemporalDep
 ) -> HTMLResponse:
-    form = await request.form()
-    try:
+    try:  # the token first: an unknown or spent link is refused before its form is read
         link, case = usable_link(session, token)
     except ApiError as exc:
         return _gone(request, exc)
+    session.close()  # no pooled connection held while the form arrives
+    form = await request.form(max_files=0, max_fields=20)  # the page posts no file
     choice = str(form.get("choice") or link.action.replace("_", "-"))
     try:
         if snake(choice) not in link_actions(link.action):
