@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     dev_pages: bool = False  # the embedded default's extra pages (the dev outbox)
     session_idle_minutes: int = 30  # a staff session unused this long ends
     session_max_hours: int = 12  # a staff session ends this long after sign-in, used or not
+    webhooks_per_hub: int = 10  # active webhooks a hub may have (422 past it)
+    open_cases_per_hub: int = 200  # open cases a hub may lead (429 past it)
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
 
     @field_validator("upload_types", mode="before")
