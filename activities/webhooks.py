@@ -50,7 +50,8 @@ from domain.digests import sha256_hex
 from domain.events import subscribed
 from domain.timeline import TimelineEvent
 from store.db import session_scope
-from store.models import Webhook, WebhookDelivery, utcnow
+from store.models import Case, Webhook, WebhookDelivery, utcnow
+from store.queries import case_facts
 
 DELIVERY_WORKFLOW = "WebhookDelivery"
 DEFAULT_MAX_ATTEMPTS = 20  # used only when the retry policy does not say
@@ -177,7 +178,12 @@ class WebhookActivities:
         if not data.events or not data.hub_ids:
             return 0, []
         with session_scope(self.settings.database_url) as session:
-            rows = insert_deliveries(session, data.case_id, data.events, data.hub_ids)
+            case = session.get(Case, data.case_id)
+            hub_ids = data.hub_ids
+            if case is not None:  # a hub that left the case receives none of its events
+                facts = case_facts(case)
+                hub_ids = [h for h in hub_ids if facts.departed(h) is None]
+            rows = insert_deliveries(session, data.case_id, data.events, hub_ids)
         return sum(new for _, new in rows), [r.id for r, _ in rows if r.status == "pending"]
 
     # -- delivering -------------------------------------------------------------------------

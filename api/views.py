@@ -12,7 +12,7 @@ from sqlmodel import Session
 from activities.notify import read_outbox
 from base.settings import Settings
 from domain.actions import allowed_actions
-from domain.cases import Caller, Role
+from domain.cases import HUB_ROLES, Caller, Role
 from store.db import as_utc
 from store.models import Case, TimelineEntry
 from store.queries import ListedCase, case_facts, documents, hub_names, signatures
@@ -149,6 +149,9 @@ def summary(case: ListedCase) -> CaseSummary:
 
 def case_view(session: Session, case: Case, caller: Caller, settings: Settings) -> CaseView:
     facts = case_facts(case)
+    left = facts.departed(caller.hub_id) if caller.role in HUB_ROLES else None
+    if left is not None:
+        return departed_view(session, case, facts, caller.hub_id or "", left)
     ids = [
         facts.lead_hub_id,
         *(i.hub_id for i in facts.invitations),
@@ -232,6 +235,43 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         links=links,
         seq=case.seq,
         head_hash=case.head_hash,
+    )
+
+
+def departed_view(session: Session, case: Case, facts: Any, hub_id: str, left: str) -> CaseView:
+    """What a hub that left the case sees: that it was asked, by whom, and how that ended;
+    nothing of the work (drafts, documents, signatures, deliverables, other parties)."""
+    names = hub_names(session, [facts.lead_hub_id, hub_id])
+    lead = HubRef(id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, ""))
+    return CaseView(
+        **summary(case).model_dump(),
+        need="",
+        scope="",
+        lead_hub=lead,
+        client=None,
+        local_player=None,
+        parties=[
+            PartyView(hub_id=lead.id, name=lead.name, role="lead"),
+            PartyView(hub_id=hub_id, name=names.get(hub_id, ""), role=left),
+        ],
+        deadlines={},
+        draft=None,
+        changes_requested="",
+        review_comments=[],
+        signing_order="",
+        documents=[],
+        signatures=[],
+        awaiting_signatures=[],
+        deliverables=[],
+        overdue=False,
+        co_development=None,
+        matchmaking=None,
+        review=None,
+        end_reason="",
+        allowed_actions=[],
+        links=[],
+        seq=0,
+        head_hash="",
     )
 
 

@@ -230,6 +230,20 @@ class CaseFacts(BaseModel):
     def invitation(self, hub_id: str | None) -> Invitation | None:
         return next((i for i in self.invitations if i.hub_id == hub_id), None)
 
+    def departed(self, hub_id: str | None) -> str | None:
+        """How a hub left the case (``declined``, ``lapsed``, ``not_selected``); None for the
+        lead and every hub still taking part. A hub that left sees a summary of the case at
+        most: that it was asked and how that ended (least privilege)."""
+        if hub_id is None or hub_id == self.lead_hub_id:
+            return None
+        invitation = self.invitation(hub_id)
+        if invitation is not None and invitation.status in ("declined", "lapsed"):
+            return invitation.status
+        intro = self.introduction(hub_id)
+        if intro is not None and intro.settled and not intro.mutual:
+            return "not_selected"
+        return None
+
     @property
     def partner_ids(self) -> list[str]:
         return [i.hub_id for i in self.invitations if i.status == "accepted"]

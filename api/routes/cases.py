@@ -210,8 +210,8 @@ def filtered_cases(
         ) from None
 
 
-def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
-    case = visible_case(session, case_id, caller)
+def _case_or_404(session: Any, case_id: str, caller: Any, departed_ok: bool = False) -> Any:
+    case = visible_case(session, case_id, caller, departed_ok=departed_ok)
     if case is None:
         raise ApiError(404, f"no case {case_id!r}")
     return case
@@ -221,10 +221,9 @@ def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
 def get_case(
     case_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
 ) -> Response:
-    """One case with the actions the caller can take now."""
-    return json_response(
-        case_view(session, _case_or_404(session, case_id, caller), caller, settings)
-    )
+    """One case with the actions the caller can take now (a hub that left it, its summary)."""
+    case = _case_or_404(session, case_id, caller, departed_ok=True)
+    return json_response(case_view(session, case, caller, settings))
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=ERRORS)
@@ -307,7 +306,9 @@ async def take_action(
         allowed_checked=True,
     )
     session.expire_all()
-    return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+    # the caller's own answer may take it out of the case (a declined invitation): its summary
+    case = _case_or_404(session, case_id, caller, departed_ok=True)
+    return case_view(session, case, caller, settings)
 
 
 async def _repeated_signature(request: Request, case: Any, action: str, caller: Any) -> bool:

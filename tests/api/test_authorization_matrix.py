@@ -273,6 +273,15 @@ TABLE: list[Row] = [
     R("GET /v1/cases/{case_id}", "foreign-hub", "foreign-case", 200, note="its own case"),
     R("GET /v1/cases/{case_id}", "lead-member", "foreign-case", 404),
     R("GET /v1/cases/{case_id}", "back-office", "missing-case", 404),
+    # a hub that left the case (declined; lapsed and not selected: tests/api/test_departed_hubs)
+    # sees its summary only
+    R("GET /v1/cases/{case_id}", "partner-member", "declined", 200, note="declined: summary"),
+    R("GET /v1/cases/{case_id}/timeline", "partner-member", "declined", 404),
+    R("GET /v1/cases/{case_id}/timeline", "lead-member", "declined", 200),
+    R("GET /v1/cases/{case_id}/dossier", "partner-signatory", "declined", 404),
+    R("GET /v1/cases/{case_id}/dossier", "lead-member", "declined", 200),
+    R("GET /v1/cases/{case_id}/documents/{doc_id}", "partner-member", "declined", 404),
+    R("GET /v1/cases/{case_id}/documents/{doc_id}", "lead-member", "declined", 200),
     # -- GET /v1/cases/{case_id}/timeline -------------------------------------------------------
     *no_key("GET /v1/cases/{case_id}/timeline", "partnering"),
     R("GET /v1/cases/{case_id}/timeline", "lead-member", "partnering", 200),
@@ -804,6 +813,15 @@ class World:
         assert view["state"] == "legal_review", view["state"]
         draft = view["draft"]
         return case | {"doc_id": draft["document_id"], "sha": draft["sha256"]}
+
+    async def _declined(self) -> dict[str, Any]:
+        """In legal review with spree-trust as partner; po-valley-ai declined its invitation."""
+        title = f"{MARK} {secrets.token_hex(6)}"
+        case = await start_case(self.stack, title=title, invited_hub_ids=[PARTNER, "spree-trust"])
+        await self.act(KEYS["partner-member"], case["id"], "decline-invitation", json=REASON)
+        view = await self.act("hub_member:spree-trust", case["id"], "accept-invitation")
+        assert view["state"] == "legal_review", view["state"]
+        return {"case_id": case["id"], "doc_id": view["draft"]["document_id"]}
 
     async def _signing(self) -> dict[str, Any]:
         case = await self._legal_review()
