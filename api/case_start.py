@@ -20,6 +20,7 @@ from domain.cases import (
     Role,
     Scenario,
 )
+from domain.timeline import CHAIN_VERSION
 from store.models import Hub
 
 
@@ -82,6 +83,7 @@ def first_facts(
         link_days=settings.link_ttl_days,
         signing_order=body.signing_order,
         created_at=now.isoformat(timespec="seconds"),
+        chain=CHAIN_VERSION,  # its event hashes bound to its id (domain.timeline)
     )
     if body.scenario == Scenario.co_development:
         data |= dict(

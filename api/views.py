@@ -124,6 +124,7 @@ class TimelineEventView(BaseModel):
 class Timeline(BaseModel):
     case_id: str
     head_hash: str
+    chain: int = 1  # the chain version: 2 binds every event hash to case_id (domain.timeline)
     items: list[TimelineEventView]
 
 
@@ -315,5 +316,6 @@ def timeline_view(case: Case, rows: list[TimelineEntry]) -> Timeline:
     return Timeline(
         case_id=case.id,
         head_hash=case.head_hash,
+        chain=case_facts(case).chain,
         items=[TimelineEventView(**r.model_dump(exclude={"case_id"})) for r in rows],
     )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.timeline import GENESIS
+from domain.timeline import GENESIS, chain_key
 
 
 def lead_positions(lead_hub_id: str, hub_ids: list[str]) -> list[int]:
@@ -225,6 +225,12 @@ class CaseFacts(BaseModel):
     created_at: str
     seq: int = 0
     head_hash: str = GENESIS
+    chain: int = 1  # the timeline's chain version (domain.timeline); new cases are opened with 2
+
+    @property
+    def chain_key(self) -> str | None:
+        """What this case's event hashes are bound to (``domain.timeline.chain_key``)."""
+        return chain_key(self.chain, self.case_id)
 
     # -- derived views used by guards, permissions and pages ---------------------------------
     def invitation(self, hub_id: str | None) -> Invitation | None:

@@ -542,7 +542,7 @@ def assert_store_consistent(settings: Settings, case_ids: list[str]) -> None:
     for cid in case_ids:
         events = stored_events(settings.database_url, cid)
         assert [e.seq for e in events] == list(range(1, len(events) + 1)), cid
-        assert verify_chain(events) == [], cid
+        assert verify_chain(events, cid) == [], cid
         assert [e.type for e in events] == EXPECTED_EVENTS, cid
         drafts = [e.data["version"] for e in events if e.type == "draft_rendered"]
         assert len(drafts) == len(set(drafts)) == 1, cid
@@ -579,7 +579,9 @@ async def assert_store_matches_workflow(settings: Settings, case_ids: list[str])
         )
         events = stored_events(settings.database_url, cid)
         assert [e.seq for e in events] == list(range(1, facts.seq + 1)), cid
-        assert events[-1].hash == facts.head_hash and verify_chain(events) == [], cid
+        assert events[-1].hash == facts.head_hash and verify_chain(events, facts.chain_key) == [], (
+            cid
+        )
         with session_scope(settings.database_url) as session:
             case = session.get(Case, cid)
             assert case is not None, cid
