@@ -7,12 +7,32 @@ store with the same code the workflow's validators use.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.timeline import GENESIS, chain_key
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def control_character_error(value: str) -> str | None:
+    """Why a one-line text (a title, a name) is refused: a line break, a tab or another
+    control character would end up in mail headers and documents; None when it is fine."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found is None:
+        return None
+    return f"must be one line without control characters (found {found.group()!r})"
+
+
+def one_line(value: str) -> str:
+    """A pydantic validator: ``value`` unchanged, or a ValueError naming the character."""
+    error = control_character_error(value)
+    if error is not None:
+        raise ValueError(error)
+    return value
 
 
 def lead_positions(lead_hub_id: str, hub_ids: list[str]) -> list[int]:
