@@ -29,7 +29,7 @@ from api.steps import (
     refusal,
     workflow_id,
 )
-from api.uploads import is_multipart, read_form, read_json_body
+from api.uploads import clean_file_name, is_multipart, read_form, read_json_body
 from api.views import (
     CaseList,
     CaseView,
@@ -336,6 +336,9 @@ def get_document(
     return document_file(session, settings, case_id, doc_id)
 
 
+NO_SNIFF = {"X-Content-Type-Options": "nosniff"}  # files are served as the type they were checked to be
+
+
 def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> FileResponse:
     doc = session.get(Document, doc_id)
     if doc is None:
@@ -350,7 +353,7 @@ def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> Fil
         path,
         media_type="application/pdf" if pdf else DOCX,
         filename=f"{doc_id}{'.pdf' if pdf else '.docx'}",
-        headers={"X-Document-SHA256": doc.sha256},
+        headers={"X-Document-SHA256": doc.sha256, **NO_SNIFF},
     )
 
 
@@ -401,4 +404,9 @@ def deliverable_file(settings: Any, facts: CaseFacts, deliverable_id: str) -> Fi
     if d is None or d.file is None:
         raise ApiError(404, f"deliverable {deliverable_id!r} has no file")
     path = Path(settings.documents_dir) / d.file.sha256[:2] / f"{d.file.sha256}.bin"
-    return FileResponse(path, media_type=d.file.content_type, filename=d.file.name)
+    return FileResponse(
+        path,
+        media_type=d.file.content_type,
+        filename=clean_file_name(d.file.name),  # names stored before they were cleaned
+        headers=NO_SNIFF,
+    )
