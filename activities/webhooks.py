@@ -58,6 +58,7 @@ DEFAULT_MAX_ATTEMPTS = 20  # used only when the retry policy does not say
 REQUEST_TIMEOUT_SECONDS = 10.0  # connecting, and each read
 DELIVERY_DEADLINE_SECONDS = 15.0  # one attempt in all: a receiver that trickles is cut off
 USER_AGENT = "dihflow-webhooks/1"
+DEFAULT_TOLERANCE_SECONDS = 300  # how old a delivery's timestamp may be when verified
 
 
 # -- the signature scheme ------------------------------------------------------------------
@@ -73,13 +74,14 @@ def verify_signature(
     body: bytes,
     header: str,
     *,
-    tolerance_seconds: int | None = None,
+    tolerance_seconds: int | None = DEFAULT_TOLERANCE_SECONDS,
     now: float | None = None,
 ) -> bool:
     """True when ``header`` is the signature of ``body`` at ``timestamp`` under ``secret``.
 
-    With ``tolerance_seconds``, a timestamp further than that from ``now`` (default: the
-    current time) is refused too, which stops a captured request being replayed later.
+    A timestamp further than ``tolerance_seconds`` (default 5 minutes) from ``now`` (default:
+    the current time) is refused too, which stops a captured request being replayed later;
+    ``tolerance_seconds=None`` checks the signature alone.
     """
     if tolerance_seconds is not None:
         try:

@@ -169,3 +169,13 @@ async def test_a_repeated_idempotency_key_never_shows_a_deleted_webhooks_secret(
     again = await stack.http.post("/v1/webhooks", json=body, headers=headers)
     assert again.status_code == 409 and "secret" not in again.text
     assert "deleted" in again.json()["detail"]
+
+
+def test_a_replayed_delivery_is_refused_by_default() -> None:
+    from activities.webhooks import sign, verify_signature
+
+    body, secret = b'{"seq":1}', "s3cret"
+    captured = sign(secret, "1700000000", body)  # a delivery captured long ago
+    assert not verify_signature(secret, "1700000000", body, captured)
+    now = str(int(time.time()))
+    assert verify_signature(secret, now, body, sign(secret, now, body))
