@@ -261,3 +261,23 @@ async def test_verify_detects_a_changed_template(
         problems = verify(session, api_settings.documents_dir, doc["id"])
     assert any("template" in p and "changed" in p for p in problems)
     assert any("re-rendering gives different bytes" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("{{ party.__class__.__mro__ }} {{ years }}", {"party": "Tagus", "years": 3}),
+        ("{{ party }} for {{ years }} years", {"party": "Tagus", "years": "three"}),
+    ],
+    ids=["refused-by-the-sandbox", "example-not-fitting"],
+)
+async def test_a_refused_version_leaves_no_file_in_the_store(
+    api: httpx.AsyncClient, api_settings, keys, text: str, example: dict
+) -> None:  # type: ignore[no-untyped-def, type-arg]
+    import hashlib
+
+    content = small_template(text)
+    r = await publish(api, keys["legal"], content, SCHEMA, example)
+    assert r.status_code == 422, r.text
+    digest = hashlib.sha256(content).hexdigest()
+    assert not (api_settings.documents_dir / digest[:2] / f"{digest}.docx").exists()
