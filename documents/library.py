@@ -10,8 +10,8 @@ SHA-256, so ``verify_document`` can re-render it and report any difference.
 from __future__ import annotations
 
 import io
-import tempfile
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path

@@ -135,6 +135,7 @@ async def running_stack(dev: DevServer, var_dir: Path) -> AsyncIterator[Stack]:
         public_url=f"http://127.0.0.1:{port}",
         activity_timeout_seconds=5,
         rate_limit_per_minute=100_000,  # the limit itself is tested on its own
+        open_cases_per_hub=0,  # the session's stack opens many cases; the quota has its test
     ).with_secret()
     seed_demo_network(settings.database_url)
     keys = {

@@ -19,7 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.executed import make_pdf
 from activities.pdf import MAX_CONVERTERS, PdfConversionError, PdfPool
-from api.case_start import CaseCreate, first_facts, lead_hub_for
+from api.case_start import CaseCreate, first_facts, lead_hub_for, within_open_case_quota
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
@@ -89,6 +89,7 @@ async def create_case(
         if started is not None:
             response.headers["Location"] = f"/v1/cases/{case_id}"
             return case_view(session, started, caller, settings)
+    within_open_case_quota(session, lead, settings.open_cases_per_hub)
     facts = first_facts(case_id, lead, body, settings, now)
     start = CaseStart(
         facts=facts,
@@ -336,7 +337,9 @@ def get_document(
     return document_file(session, settings, case_id, doc_id)
 
 
-NO_SNIFF = {"X-Content-Type-Options": "nosniff"}  # files are served as the type they were checked to be
+NO_SNIFF = {
+    "X-Content-Type-Options": "nosniff"
+}  # files are served as the type they were checked to be
 
 
 def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> FileResponse:

@@ -57,8 +57,7 @@ class RedactLinkTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                TOKEN_IN_PATH.sub(r"\1<token>", a) if isinstance(a, str) else a
-                for a in record.args
+                TOKEN_IN_PATH.sub(r"\1<token>", a) if isinstance(a, str) else a for a in record.args
             )
         return True
 

@@ -91,3 +91,26 @@ def test_a_hub_that_declined_receives_no_webhooks(api_settings: Settings) -> Non
 
         hooks = {d.webhook_id for d in session.exec(select(WebhookDelivery))}
     assert hooks == {f"wh-{LEAD}"}
+
+
+async def test_a_hub_leads_a_bounded_number_of_open_cases(
+    api_settings: Settings, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    from api.app import create_app
+    from tests.e2e.helpers import CLIENT
+
+    url = api_settings.database_url
+    store_case(url, "c-open-1")  # led by tagus-ai, in legal review
+    store_case(url, "c-open-2", state="cancelled")  # over: not counted
+    key = {"Authorization": f"Bearer {create_key(url, Role.hub_member, LEAD)}"}
+    body = {
+        "scenario": "joint_service",
+        "title": "One more",
+        "need": "A need",
+        "client": CLIENT,
+    }
+    app = create_app(api_settings.replace(open_cases_per_hub=1), run_migrations=False)
+    async with client_for(app) as api:
+        r = await api.post("/v1/cases", json=body, headers=key)
+    assert r.status_code == 429, r.text
+    assert r.json()["limit"] == 1 and "DIHFLOW_OPEN_CASES_PER_HUB" in r.json()["detail"]

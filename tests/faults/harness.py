@@ -189,6 +189,7 @@ def fault_settings(
         activity_timeout_seconds=ACTIVITY_TIMEOUT,
         outbox_lease_seconds=OUTBOX_LEASE,
         rate_limit_per_minute=rate_limit,
+        open_cases_per_hub=0,  # the faults open cases by the hundred
     )
 
 
@@ -208,6 +209,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         DIHFLOW_PUBLIC_URL=settings.public_url,
         DIHFLOW_API_PORT=str(settings.api_port),
         DIHFLOW_RATE_LIMIT_PER_MINUTE=str(settings.rate_limit_per_minute),
+        DIHFLOW_OPEN_CASES_PER_HUB=str(settings.open_cases_per_hub),
     )
     return env
 
