@@ -227,7 +227,7 @@ def get_dossier(
         who = facts.external(party)
         if who is not None:  # the organisation only: its contact's details stay out
             parties.append({"party": party, "name": who.name, "role": party})
-    case_json = {
+    case_json: dict[str, Any] = {
         "id": case.id,
         "scenario": case.scenario,
         "state": case.state,
