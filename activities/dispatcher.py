@@ -37,7 +37,7 @@ from activities.notify import MailRefused, Message, notifier_from_settings
 from activities.payloads import DeliveryInput
 from activities.pdf import MAX_CONVERTERS, PdfConverter
 from base.settings import Settings
-from store import outbox
+from store import housekeeping, outbox
 from store.records import derive_link_token
 
 log = logging.getLogger("dihflow.outbox")
@@ -114,8 +114,16 @@ class OutboxDispatcher:
 
     # -- the loop -----------------------------------------------------------------------------
     async def _run(self) -> None:
+        next_purge = time.monotonic()
         while True:
             self._wake.clear()
+            if time.monotonic() >= next_purge:  # housekeeping, once an hour
+                next_purge = time.monotonic() + housekeeping.PURGE_SECONDS
+                try:
+                    url = self.settings.database_url
+                    await self._thread(housekeeping.purge, url, datetime.now(UTC))
+                except Exception:
+                    log.exception("the housekeeping purge failed; it runs again in an hour")
             try:
                 url = self.settings.database_url
                 rows = await self._thread(outbox.claim, url, BATCH, self.lease)

@@ -44,6 +44,8 @@ class MessageActivities:
             return notifier_from_settings(self.settings).send(message, datetime.now(UTC))
         except MailRefused as exc:  # a bad address does not get better by retrying
             raise ApplicationError(str(exc), type="MailRefused", non_retryable=True) from exc
+        except ValueError as exc:  # a message that cannot be built: the same on every try
+            raise ApplicationError(str(exc), type="BadMessage", non_retryable=True) from exc
 
     @activity.defn(name="issue_link")
     def issue_link(self, data: LinkInput) -> LinkResult:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from domain.cases import CONTROL_CHARACTERS
 from domain.digests import sha256_hex
 
 MAIL_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
@@ -99,6 +100,11 @@ def message_id(key: str) -> str:
     return f"<{sha256_hex(key.encode())[:32]}@dihflow>"
 
 
+def one_line_text(value: str) -> str:
+    """``value`` with every control character (line breaks included) made a space."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+
+
 def build_email(message: Message, sender: str, sent_at: datetime) -> EmailMessage:
     """The complete mail; the same message, sender and time always give the same bytes."""
     if sent_at.tzinfo is None:
@@ -106,9 +112,11 @@ def build_email(message: Message, sender: str, sent_at: datetime) -> EmailMessag
             "sent_at must be timezone-aware (e.g. workflow.now() or datetime.now(UTC))"
         )
     mail = EmailMessage()  # policy.default: long headers fold, and unfold when parsed back
-    mail["To"] = Address(display_name=message.to_name, addr_spec=message.to_email)
+    # a line break in a header value is refused by the email package, every time: texts from
+    # before names and titles were checked are made one line instead of failing for ever
+    mail["To"] = Address(display_name=one_line_text(message.to_name), addr_spec=message.to_email)
     mail["From"] = sender
-    mail["Subject"] = message.subject
+    mail["Subject"] = one_line_text(message.subject)
     mail["Date"] = format_datetime(sent_at)
     mail["Message-ID"] = (
         f"<{message.message_id}@dihflow>" if message.message_id else message_id(message.key)

@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -49,12 +50,15 @@ from domain.digests import sha256_hex
 from domain.events import subscribed
 from domain.timeline import TimelineEvent
 from store.db import session_scope
-from store.models import Webhook, WebhookDelivery, utcnow
+from store.models import Case, Webhook, WebhookDelivery, utcnow
+from store.queries import case_facts
 
 DELIVERY_WORKFLOW = "WebhookDelivery"
 DEFAULT_MAX_ATTEMPTS = 20  # used only when the retry policy does not say
-REQUEST_TIMEOUT_SECONDS = 10.0
+REQUEST_TIMEOUT_SECONDS = 10.0  # connecting, and each read
+DELIVERY_DEADLINE_SECONDS = 15.0  # one attempt in all: a receiver that trickles is cut off
 USER_AGENT = "dihflow-webhooks/1"
+DEFAULT_TOLERANCE_SECONDS = 300  # how old a delivery's timestamp may be when verified
 
 
 # -- the signature scheme ------------------------------------------------------------------
@@ -70,13 +74,14 @@ def verify_signature(
     body: bytes,
     header: str,
     *,
-    tolerance_seconds: int | None = None,
+    tolerance_seconds: int | None = DEFAULT_TOLERANCE_SECONDS,
     now: float | None = None,
 ) -> bool:
     """True when ``header`` is the signature of ``body`` at ``timestamp`` under ``secret``.
 
-    With ``tolerance_seconds``, a timestamp further than that from ``now`` (default: the
-    current time) is refused too, which stops a captured request being replayed later.
+    A timestamp further than ``tolerance_seconds`` (default 5 minutes) from ``now`` (default:
+    the current time) is refused too, which stops a captured request being replayed later;
+    ``tolerance_seconds=None`` checks the signature alone.
     """
     if tolerance_seconds is not None:
         try:
@@ -142,6 +147,9 @@ def insert_deliveries(
 class WebhookActivities:
     def __init__(self, settings: Settings):
         self.settings = settings
+        # the deliveries' own threads for their store reads and writes: a burst of deliveries
+        # never waits for, nor takes, a thread that case work needs
+        self._store = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-store")
 
     # -- queueing ---------------------------------------------------------------------------
     @activity.defn(name="queue_webhooks")
@@ -172,37 +180,34 @@ class WebhookActivities:
         if not data.events or not data.hub_ids:
             return 0, []
         with session_scope(self.settings.database_url) as session:
-            rows = insert_deliveries(session, data.case_id, data.events, data.hub_ids)
+            case = session.get(Case, data.case_id)
+            hub_ids = data.hub_ids
+            if case is not None:  # a hub that left the case receives none of its events
+                facts = case_facts(case)
+                hub_ids = [h for h in hub_ids if facts.departed(h) is None]
+            rows = insert_deliveries(session, data.case_id, data.events, hub_ids)
         return sum(new for _, new in rows), [r.id for r, _ in rows if r.status == "pending"]
 
     # -- delivering -------------------------------------------------------------------------
     @activity.defn(name="deliver_webhook")
-    def deliver_webhook(self, data: DeliveryInput) -> DeliveryResult:
-        """POST one delivery; a non-2xx answer or a transport error raises so Temporal retries.
+    async def deliver_webhook(self, data: DeliveryInput) -> DeliveryResult:
+        """POST one delivery; a non-2xx answer, a transport error or a receiver slower than
+        ``DELIVERY_DEADLINE_SECONDS`` in all raises so Temporal retries.
 
-        Each attempt is written to the row (in its own transaction) before anything is raised.
+        It runs apart from case work: the request is a coroutine on the worker's event loop
+        (no thread of the activity pool is held while a receiver answers, however slowly) and
+        the store is reached through this class's own small executor. Each attempt is written
+        to the row (in its own transaction) before anything is raised.
         """
         info = activity.info()
         attempt = info.attempt
         limit = info.retry_policy.maximum_attempts if info.retry_policy else DEFAULT_MAX_ATTEMPTS
         last = 0 < limit <= attempt  # 0: no limit
-
-        with session_scope(self.settings.database_url) as session:
-            row = session.get(WebhookDelivery, data.delivery_id)
-            if row is None:
-                raise ApplicationError(
-                    f"no webhook delivery {data.delivery_id!r}", non_retryable=True
-                )
-            if row.status != "pending":  # delivered (or given up) already: never send twice
-                return DeliveryResult(
-                    status=row.status, attempts=row.attempts, status_code=row.last_status_code
-                )
-            hook = session.get(Webhook, row.webhook_id)
-            if hook is None or not hook.active:
-                row.status, row.last_error = "failed", "the webhook was deleted"
-                session.add(row)
-                return DeliveryResult(status="failed", attempts=row.attempts)
-            url, secret, payload, event_type = hook.url, hook.secret, row.payload, row.event_type
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self._store, self._pending, data.delivery_id)
+        if isinstance(found, DeliveryResult):
+            return found
+        url, secret, payload, event_type = found
 
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
@@ -217,19 +222,63 @@ class WebhookActivities:
         status_code: int | None = None
         error = ""
         try:
-            with (
-                httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS, follow_redirects=False) as http,
+            async with (
+                asyncio.timeout(DELIVERY_DEADLINE_SECONDS),  # the whole exchange, not per read
+                httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS, follow_redirects=False) as http,
                 http.stream("POST", url, content=body, headers=headers) as response,
             ):
                 status_code = response.status_code  # the body is never read: only the status
+        except TimeoutError:
+            status_code = None
+            error = f"the receiver did not answer within {DELIVERY_DEADLINE_SECONDS:g} s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         delivered = status_code is not None and 200 <= status_code < 300
         if not delivered and not error:
             error = f"the receiver answered HTTP {status_code}"
+        result = await loop.run_in_executor(
+            self._store,
+            self._record_attempt,
+            data.delivery_id,
+            attempt,
+            status_code,
+            error,
+            delivered,
+            last,
+        )
+        if not delivered:
+            raise ApplicationError(error, type="WebhookNotDelivered")
+        return result
 
+    def _pending(self, delivery: str) -> DeliveryResult | tuple[str, str, dict[str, Any], str]:
+        """The delivery's URL, secret, payload and event type; or its result when there is
+        nothing (more) to send."""
         with session_scope(self.settings.database_url) as session:
-            row = session.get(WebhookDelivery, data.delivery_id)
+            row = session.get(WebhookDelivery, delivery)
+            if row is None:
+                raise ApplicationError(f"no webhook delivery {delivery!r}", non_retryable=True)
+            if row.status != "pending":  # delivered (or given up) already: never send twice
+                return DeliveryResult(
+                    status=row.status, attempts=row.attempts, status_code=row.last_status_code
+                )
+            hook = session.get(Webhook, row.webhook_id)
+            if hook is None or not hook.active:
+                row.status, row.last_error = "failed", "the webhook was deleted"
+                session.add(row)
+                return DeliveryResult(status="failed", attempts=row.attempts)
+            return hook.url, hook.secret, row.payload, row.event_type
+
+    def _record_attempt(
+        self,
+        delivery: str,
+        attempt: int,
+        status_code: int | None,
+        error: str,
+        delivered: bool,
+        last: bool,
+    ) -> DeliveryResult:
+        with session_scope(self.settings.database_url) as session:
+            row = session.get(WebhookDelivery, delivery)
             assert row is not None
             row.attempts = max(row.attempts, attempt)
             row.last_status_code = status_code
@@ -239,9 +288,4 @@ class WebhookActivities:
             elif last:
                 row.status = "failed"
             session.add(row)
-            result = DeliveryResult(
-                status=row.status, attempts=row.attempts, status_code=status_code
-            )
-        if not delivered:
-            raise ApplicationError(error, type="WebhookNotDelivered")
-        return result
+            return DeliveryResult(status=row.status, attempts=row.attempts, status_code=status_code)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from api.problems import ApiError
 from base.settings import Settings
@@ -14,13 +15,15 @@ from domain.case_start import EXAMPLE as EXAMPLE
 from domain.case_start import CaseCreate as CaseCreate
 from domain.case_start import start_errors
 from domain.cases import (
+    ENDINGS,
     HUB_ROLES,
     Caller,
     CaseFacts,
     Role,
     Scenario,
 )
-from store.models import Hub
+from domain.timeline import CHAIN_VERSION
+from store.models import Case, Hub
 
 
 def lead_hub_for(session: Session, caller: Caller, body: CaseCreate, today: date) -> str:
@@ -47,6 +50,26 @@ def lead_hub_for(session: Session, caller: Caller, body: CaseCreate, today: date
     if errors:
         raise ApiError(422, "the case cannot be started as asked", errors=errors)
     return lead  # type: ignore[return-value]
+
+
+def within_open_case_quota(session: Session, lead: str, limit: int) -> None:
+    """429 naming the limit when ``lead`` already leads ``limit`` open cases (a hub's key
+    cannot fill the engine and the store with cases; 0: no limit)."""
+    if limit <= 0:
+        return
+    open_cases = session.exec(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.lead_hub_id == lead, col(Case.state).not_in(ENDINGS))
+    ).one()
+    if open_cases >= limit:
+        raise ApiError(
+            429,
+            f"hub {lead!r} leads {open_cases} open cases, the most a hub may lead at once is "
+            f"{limit} (DIHFLOW_OPEN_CASES_PER_HUB); close or cancel one first",
+            title="Too Many Open Cases",
+            limit=limit,
+        )
 
 
 def hub_errors(session: Session, field: str, hub_ids: list[str]) -> list[dict[str, str]]:
@@ -82,6 +105,7 @@ def first_facts(
         link_days=settings.link_ttl_days,
         signing_order=body.signing_order,
         created_at=now.isoformat(timespec="seconds"),
+        chain=CHAIN_VERSION,  # its event hashes bound to its id (domain.timeline)
     )
     if body.scenario == Scenario.co_development:
         data |= dict(

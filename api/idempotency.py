@@ -7,7 +7,6 @@ its id, so a retry after a crash creates the same resource (e.g. the same case w
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +16,10 @@ from api.problems import ApiError
 from domain.digests import sha256_hex
 from domain.timeline import canonical_json
 from store.db import as_utc
+from store.housekeeping import IDEMPOTENCY_KEEP
 from store.models import IdempotencyRecord, utcnow
 
-KEEP = timedelta(hours=24)
+KEEP = IDEMPOTENCY_KEEP  # past it a key starts afresh; the worker purges such keys hourly
 
 
 def request_hash(body: Any) -> str:

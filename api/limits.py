@@ -14,7 +14,8 @@ from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ApiError, problem
 from base.settings import Settings
@@ -68,27 +69,68 @@ def count_request(session: Session, limit: int, principal_id: str) -> None:
         )
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """The body grew past the limit while it arrived (an HTTP exception, so that FastAPI's
+    body parsing passes it on instead of calling it a malformed body)."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
 class BodyLimit:
-    """Refuse a declared body larger than the limit before reading it (413, problem+json).
-    Multipart uploads (deliverable files) have their own, larger limit."""
+    """Hold every request body to its limit, whatever it declares (413, problem+json).
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a chunked
+    body (no length) is counted as its chunks arrive, and the read that crosses the limit
+    raises ``BodyTooLarge``: nothing past the limit is read or kept. Multipart uploads
+    (deliverable files) have their own, larger limit.
+    """
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app, self.settings = app, settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
-            headers = dict(scope["headers"])
-            declared = headers.get(b"content-length", b"")
-            multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
-            limit = (
-                self.settings.upload_max_bytes + (1 << 16)
-                if multipart
-                else self.settings.body_max_bytes
-            )
-            if declared.isdigit() and int(declared) > limit:
-                response = problem(
-                    413, f"the request body is larger than {limit} bytes", "Payload Too Large"
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = (
+            self.settings.upload_max_bytes + (1 << 16)
+            if multipart
+            else self.settings.body_max_bytes
+        )
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except BodyTooLarge:
+            if started:  # a route that answered before reading everything
+                raise
+            await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem(
+            413, f"the request body is larger than {limit} bytes", "Payload Too Large"
+        )
+        await response(scope, receive, send)

@@ -8,7 +8,10 @@ only the API can set (a JSON body naming ``file`` is refused).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -90,7 +93,79 @@ async def store_upload(upload: UploadFile, settings: Settings) -> FileRef:
             raise _too_large(settings)
         digest.update(chunk)
         chunks.append(chunk)
+    content = b"".join(chunks)
+    problem = content_mismatch(content_type, content)
+    if problem is not None:
+        raise ApiError(
+            415,
+            f"the file's content is not {content_type}: {problem}",
+            title="Unsupported Media Type",
+            errors=[{"field": "file", "message": problem}],
+        )
     sha = digest.hexdigest()
-    store_file(settings.documents_dir, sha, b"".join(chunks), ".bin")
-    name = (upload.filename or "deliverable").replace("/", "_").replace("\\", "_")[:200]
+    store_file(settings.documents_dir, sha, content, ".bin")
+    name = clean_file_name(upload.filename or "")
     return FileRef(sha256=sha, name=name, size=size, content_type=content_type)
+
+
+# The first bytes each accepted type starts with (its "magic number"); text types have none
+# and are checked for what they must not hold instead.
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "application/zip": (b"PK\x03\x04", b"PK\x05\x06"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+OOXML_PART = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/",
+}
+MARKUP = re.compile(rb"<\s*(!doctype|html|script|svg|iframe|object|body)\b", re.IGNORECASE)
+
+
+def content_mismatch(content_type: str, content: bytes) -> str | None:
+    """Why ``content`` is not what ``content_type`` declares (by its first bytes), or None.
+
+    A file declared as one type but holding another (an HTML page sent as a PDF) would be
+    served back under the declared type: browsers are told not to sniff (``nosniff``), and the
+    content is checked here so the declared type is also the true one."""
+    magic = MAGIC.get(content_type)
+    if magic is not None:
+        if not content.startswith(magic):
+            return "its first bytes are those of another kind of file"
+        part = OOXML_PART.get(content_type)
+        if part is not None:
+            try:
+                with zipfile.ZipFile(io.BytesIO(content)) as zf:
+                    names = zf.namelist()
+            except (zipfile.BadZipFile, OSError, ValueError):
+                return "not a readable Office Open XML package"
+            if "[Content_Types].xml" not in names or not any(n.startswith(part) for n in names):
+                return f"not an Office Open XML package with a {part} part"
+        return None
+    if content_type.startswith("text/"):
+        if b"\x00" in content:
+            return "binary content (NUL bytes) in a text file"
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return "not UTF-8 text"
+        if MARKUP.search(content[:4096]):
+            return "HTML markup in a plain text file"
+    return None
+
+
+SAFE_NAME = re.compile(r"[^\w.()+ -]+")
+
+
+def clean_file_name(name: str, default: str = "deliverable") -> str:
+    """A file name safe to show and to send back in Content-Disposition: its last path part,
+    no control characters or quotes, no leading dots, at most 120 characters."""
+    base = re.split(r"[/\\]", name)[-1]
+    base = SAFE_NAME.sub("_", base).strip(" .")
+    if len(base) > 120:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 119 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else base[:120]
+    return base or default

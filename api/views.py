@@ -13,7 +13,7 @@ from activities.notify import read_outbox
 from api.action_docs import action_path, schema_ref
 from base.settings import Settings
 from domain.actions import allowed_actions, snake
-from domain.cases import Caller, Role
+from domain.cases import HUB_ROLES, Caller, Role
 from store import framework as framework_rows
 from store.db import as_utc
 from store.models import Case, TimelineEntry
@@ -149,6 +149,7 @@ class TimelineEventView(BaseModel):
 class Timeline(BaseModel):
     case_id: str
     head_hash: str
+    chain: int = 1  # the chain version: 2 binds every event hash to case_id (domain.timeline)
     items: list[TimelineEventView]
 
 
@@ -187,6 +188,9 @@ def _framework(session: Session, parties: list[PartyView]) -> FrameworkRef | Non
 
 def case_view(session: Session, case: Case, caller: Caller, settings: Settings) -> CaseView:
     facts = case_facts(case)
+    left = facts.departed(caller.hub_id) if caller.role in HUB_ROLES else None
+    if left is not None:
+        return departed_view(session, case, facts, caller.hub_id or "", left)
     ids = [
         facts.lead_hub_id,
         *(i.hub_id for i in facts.invitations),
@@ -281,6 +285,43 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
     )
 
 
+def departed_view(session: Session, case: Case, facts: Any, hub_id: str, left: str) -> CaseView:
+    """What a hub that left the case sees: that it was asked, by whom, and how that ended;
+    nothing of the work (drafts, documents, signatures, deliverables, other parties)."""
+    names = hub_names(session, [facts.lead_hub_id, hub_id])
+    lead = HubRef(id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, ""))
+    return CaseView(
+        **summary(case).model_dump(),
+        need="",
+        scope="",
+        lead_hub=lead,
+        client=None,
+        local_player=None,
+        parties=[
+            PartyView(hub_id=lead.id, name=lead.name, role="lead"),
+            PartyView(hub_id=hub_id, name=names.get(hub_id, ""), role=left),
+        ],
+        deadlines={},
+        draft=None,
+        changes_requested="",
+        review_comments=[],
+        signing_order="",
+        documents=[],
+        signatures=[],
+        awaiting_signatures=[],
+        deliverables=[],
+        overdue=False,
+        co_development=None,
+        matchmaking=None,
+        review=None,
+        end_reason="",
+        allowed_actions=[],
+        links=[],
+        seq=0,
+        head_hash="",
+    )
+
+
 def _external(who: Any, insider: bool) -> dict[str, str] | None:
     """An external party: contact details for the lead and the network staff only."""
     if who is None:
@@ -321,5 +362,6 @@ def timeline_view(case: Case, rows: list[TimelineEntry]) -> Timeline:
     return Timeline(
         case_id=case.id,
         head_hash=case.head_hash,
+        chain=case_facts(case).chain,
         items=[TimelineEventView(**r.model_dump(exclude={"case_id"})) for r in rows],
     )

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     otel_endpoint: str = ""  # OTLP/HTTP collector for traces ("": no tracing; base/tracing.py)
     worker_metrics_address: str = ""  # host:port of the SDK's Prometheus metrics ("": off)
     dev_engine_restarts: int = 3  # `dihflow dev` restarts a dead embedded engine this often
+    webhooks_per_hub: int = 10  # active webhooks a hub may have (422 past it)
+    open_cases_per_hub: int = 200  # open cases a hub may lead (429 past it)
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
 
     @field_validator("upload_types", mode="before")

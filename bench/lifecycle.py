@@ -312,6 +312,7 @@ class Stack:
             DIHFLOW_PUBLIC_URL=s.public_url,
             DIHFLOW_API_PORT=str(s.api_port),
             DIHFLOW_RATE_LIMIT_PER_MINUTE=str(s.rate_limit_per_minute),
+            DIHFLOW_OPEN_CASES_PER_HUB=str(s.open_cases_per_hub),
             DIHFLOW_PDF_CONVERTER=s.pdf_converter,
         )
         env.update(more)
@@ -413,6 +414,7 @@ async def start_stack(tmp: Path, pdf: str | None) -> Stack:
         public_url=f"http://127.0.0.1:{port}",
         secret_key=uuid.uuid4().hex * 2,
         rate_limit_per_minute=1_000_000,  # counted (a store write per request), never reached
+        open_cases_per_hub=0,  # the runs open many cases for one lead hub
     )
     if pdf:
         settings = settings.replace(pdf_converter=pdf)

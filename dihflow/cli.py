@@ -5,7 +5,7 @@ dihflow worker                   a worker (needs DIHFLOW_TEMPORAL_ADDRESS)
 dihflow api                      the API (needs DIHFLOW_TEMPORAL_ADDRESS)
 dihflow seed                     load the demo network (idempotent)
 dihflow keys create --role ROLE [--hub HUB]    print a new API key (shown once)
-dihflow cases verify-dossier FILE               check a case dossier offline
+dihflow cases verify-dossier FILE [--expect-head HASH]  check a case dossier offline
 dihflow templates check NAME [FILE] [--preview OUT.docx]   check an edited agreement template
 dihflow outbox [--limit N]       what the outbox holds: counts by kind and status, unsent rows
 dihflow users create --role ROLE USERNAME       a staff account (prints its password once)
@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         help="check a case dossier (zip) offline: hash chain, documents, signatures",
     )
     dossier.add_argument("file", help="the zip from GET /v1/cases/{id}/dossier")
+    dossier.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="the case's timeline head hash as the API states it (head_hash of "
+        "GET /v1/cases/{id}, or the dossier's X-Timeline-Head): a dossier whose timeline "
+        "does not end there (cut short, rewritten) is refused",
+    )
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it once")
@@ -221,20 +228,21 @@ def _erase_dev_mail(settings: Settings, email: str) -> int:
     return removed
 
 
-def _verify_dossier(file: str) -> int:
-    """Offline: needs the zip only (no store, no engine)."""
+def _verify_dossier(file: str, expect_head: str | None = None) -> int:
+    """Offline: needs the zip only (no store, no engine); prints the head hash it checked."""
     from pathlib import Path
 
-    from domain.dossier import verify_dossier
+    from domain.dossier import dossier_head, verify_dossier
 
     try:
         content = Path(file).read_bytes()
     except OSError as exc:
         _say(f"error: cannot read {file}: {exc.strerror or exc}")
         return 2
-    problems = verify_dossier(content)
+    problems = verify_dossier(content, expect_head)
     for problem in problems:
         _say(problem)
+    _say(f"timeline head: {dossier_head(content)}")
     if problems:
         return 1
     _say("verified")
@@ -366,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "documents":
         return _verify_document(settings, args.doc_id)
     elif args.command == "cases":
-        return _verify_dossier(args.file)
+        return _verify_dossier(args.file, args.expect_head)
     elif args.command == "users":
         return _users(settings, args)
     elif args.command == "lifecycle":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,16 +258,20 @@ def publish(
         )
     number = versions(session, name)[-1] + 1
     digest = sha256_hex(content)
+    # tried from a scratch copy: a refused upload leaves nothing in the document store
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = Path(scratch) / "candidate.docx"
+        trial.write_bytes(content)
+        candidate = Resolved(name, number, trial, schema, None, True, description)
+        try:
+            validate_variables(candidate, example)
+        except TemplateProblem as exc:
+            raise TemplateProblem(
+                "the example does not fit the schema",
+                [{"field": f"example.{e['field']}", "message": e["message"]} for e in exc.errors],
+            ) from None
+        render(candidate, example, datetime(2000, 1, 1, tzinfo=UTC))  # must render, sandboxed
     path = store_file(documents_dir, digest, content, ".docx")
-    candidate = Resolved(name, number, path, schema, None, True, description)
-    try:
-        validate_variables(candidate, example)
-    except TemplateProblem as exc:
-        raise TemplateProblem(
-            "the example does not fit the schema",
-            [{"field": f"example.{e['field']}", "message": e["message"]} for e in exc.errors],
-        ) from None
-    render(candidate, example, datetime(2000, 1, 1, tzinfo=UTC))  # must render in the sandbox
     row = TemplateVersion(
         name=name,
         version=number,

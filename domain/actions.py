@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from domain.agreements import cost_share_error
 from domain.cases import (
@@ -30,6 +30,7 @@ from domain.cases import (
     Scenario,
     TaskSpec,
     lead_positions,
+    one_line,
 )
 from domain.errors import ActionRefused
 from domain.hubs import HubProfile
@@ -78,7 +79,7 @@ class RequestChanges(_Payload):
 
 class Sign(_Payload):
     document_sha256: str = Field(pattern=SHA256)
-    signer_name: str = Field(default="", max_length=200)
+    signer_name: Annotated[str, AfterValidator(one_line)] = Field(default="", max_length=200)
 
 
 class SubmitDeliverable(_Payload):

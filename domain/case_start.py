@@ -7,15 +7,24 @@ clock in (``today``), so the same rules hold wherever a start is checked.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.agreements import cost_share_error
-from domain.cases import ClientInfo, MilestoneSpec, Scenario, TaskSpec, lead_positions
+from domain.cases import (
+    ClientInfo,
+    MilestoneSpec,
+    Scenario,
+    TaskSpec,
+    control_character_error,
+    lead_positions,
+    one_line,
+)
 from domain.taxonomy import vocabulary
 
 Errors = list[dict[str, str]]
+OneLine = Annotated[str, AfterValidator(one_line)]
 
 EXAMPLE: dict[str, Any] = {
     "scenario": "joint_service",
@@ -38,7 +47,7 @@ class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": EXAMPLE})
 
     scenario: Scenario
-    title: str = Field(min_length=1, max_length=200)
+    title: OneLine = Field(min_length=1, max_length=200)
     need: str = Field(min_length=1, max_length=5000)
     scope: str | None = Field(default=None, min_length=1, max_length=5000)
     lead_hub_id: str | None = Field(default=None, max_length=64)
@@ -46,7 +55,7 @@ class CaseCreate(BaseModel):
     local_player: ClientInfo | None = None
     invited_hub_ids: list[str] = Field(default=[], max_length=20)
     tasks: list[TaskSpec] | None = Field(default=None, max_length=50)
-    service_name: str | None = Field(default=None, min_length=1, max_length=200)
+    service_name: OneLine | None = Field(default=None, min_length=1, max_length=200)
     service_description: str = Field(default="", max_length=5000)
     ipr_model: Literal["joint_ownership", "lead_owned_with_licences", "each_owns_foreground"] = (
         "joint_ownership"
@@ -94,6 +103,12 @@ def start_errors(body: CaseCreate, lead: str, today: date) -> Errors:
     """Everything wrong with starting ``body`` led by ``lead`` on ``today``, as
     ``{field, message}`` pairs (empty when it may start), the registry aside."""
     errors = scenario_errors(body)
+    for party in ("client", "local_player"):  # their names go into mail headers and documents
+        who = getattr(body, party)
+        for field in ("name", "contact_name"):
+            problem = control_character_error(getattr(who, field)) if who else None
+            if problem:
+                errors.append({"field": f"{party}.{field}", "message": problem})
     errors += [
         {"field": f"invited_hub_ids.{i}", "message": "the lead hub cannot be invited"}
         for i in lead_positions(lead, body.invited_hub_ids)

@@ -7,12 +7,32 @@ store with the same code the workflow's validators use.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.timeline import GENESIS
+from domain.timeline import GENESIS, chain_key
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def control_character_error(value: str) -> str | None:
+    """Why a one-line text (a title, a name) is refused: a line break, a tab or another
+    control character would end up in mail headers and documents; None when it is fine."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found is None:
+        return None
+    return f"must be one line without control characters (found {found.group()!r})"
+
+
+def one_line(value: str) -> str:
+    """A pydantic validator: ``value`` unchanged, or a ValueError naming the character."""
+    error = control_character_error(value)
+    if error is not None:
+        raise ValueError(error)
+    return value
 
 
 def lead_positions(lead_hub_id: str, hub_ids: list[str]) -> list[int]:
@@ -225,10 +245,30 @@ class CaseFacts(BaseModel):
     created_at: str
     seq: int = 0
     head_hash: str = GENESIS
+    chain: int = 1  # the timeline's chain version (domain.timeline); new cases are opened with 2
+
+    @property
+    def chain_key(self) -> str | None:
+        """What this case's event hashes are bound to (``domain.timeline.chain_key``)."""
+        return chain_key(self.chain, self.case_id)
 
     # -- derived views used by guards, permissions and pages ---------------------------------
     def invitation(self, hub_id: str | None) -> Invitation | None:
         return next((i for i in self.invitations if i.hub_id == hub_id), None)
+
+    def departed(self, hub_id: str | None) -> str | None:
+        """How a hub left the case (``declined``, ``lapsed``, ``not_selected``); None for the
+        lead and every hub still taking part. A hub that left sees a summary of the case at
+        most: that it was asked and how that ended (least privilege)."""
+        if hub_id is None or hub_id == self.lead_hub_id:
+            return None
+        invitation = self.invitation(hub_id)
+        if invitation is not None and invitation.status in ("declined", "lapsed"):
+            return invitation.status
+        intro = self.introduction(hub_id)
+        if intro is not None and intro.settled and not intro.mutual:
+            return "not_selected"
+        return None
 
     @property
     def partner_ids(self) -> list[str]:

@@ -9,12 +9,19 @@ A dossier holds
   certificate, the executed copies: generated, PDF, attached from elsewhere),
 - ``manifest.json``: file name → SHA-256 for every other file, and each document's metadata.
 
-``verify_dossier`` needs nothing but the zip: the timeline's hash chain verifies, every file
-matches the manifest and its document's recorded SHA-256, every signature is over a draft in
-the dossier, every ``signed`` event matches a signature, and the document ids and hashes the
-timeline names are the files in the dossier. The manifest itself is not signed: what anchors a
-dossier is the timeline head hash, which the API, the back office and the signature
-certificate state independently.
+``verify_dossier`` needs nothing but the zip: the timeline's hash chain verifies (bound to the
+case id from chain version 2), the manifest, ``case.json`` and the timeline name the same case
+and the same head hash, every file matches the manifest and its document's recorded SHA-256,
+every signature is over a draft in the dossier, every ``signed`` event matches a signature, and
+the document ids and hashes the timeline names are the files in the dossier; from chain
+version 2 the signature certificate is named by hash in the ``executed_copy_produced`` event,
+so a certificate swapped in does not verify either.
+
+The zip alone cannot tell a timeline rewritten whole (re-chained, or cut short) from the real
+one: what anchors a dossier is the timeline head hash, which the API (``head_hash`` of the case,
+``X-Timeline-Head`` of the dossier) and the back office state independently. Give it as
+``expect_head`` (``dihflow cases verify-dossier --expect-head``) and a dossier whose timeline
+does not end there is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.digests import sha256_hex
-from domain.timeline import TimelineEvent, verify_chain
+from domain.timeline import TimelineEvent, chain_key, verify_chain
 
 MANIFEST, TIMELINE, CASE = "manifest.json", "timeline.json", "case.json"
 DOCUMENTS_DIR = "documents/"
@@ -99,8 +106,19 @@ def build_dossier(
     return out.getvalue()
 
 
-def verify_dossier(zip_bytes: bytes) -> list[str]:
-    """Every problem found, as readable messages; an empty list means the dossier verifies."""
+def dossier_head(zip_bytes: bytes) -> str | None:
+    """The head hash the dossier's timeline states (None when it cannot be read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+            head = json.loads(zf.read(TIMELINE)).get("head_hash")
+    except Exception:
+        return None
+    return head if isinstance(head, str) else None
+
+
+def verify_dossier(zip_bytes: bytes, expect_head: str | None = None) -> list[str]:
+    """Every problem found, as readable messages; an empty list means the dossier verifies.
+    ``expect_head``: the head hash the case has now, from the API (see the module's doc)."""
     try:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
             files = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
@@ -125,7 +143,10 @@ def verify_dossier(zip_bytes: bytes) -> list[str]:
     try:
         problems += _check_files(files, manifest)
         documents = _check_documents(files, manifest)
+        problems += _check_anchors(manifest, timeline, case, expect_head)
         events = _check_timeline(timeline, problems)
+        if int(timeline.get("chain", 1)) >= 2:
+            problems += _check_certificates(events, documents)
         problems += _check_signatures(case, documents, events)
         problems += _check_events_name_files(events, documents)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -191,13 +212,72 @@ def _check_documents(files: dict[str, bytes], manifest: dict[str, Any]) -> _Docu
     return _Documents(by_id=by_id, problems=problems)
 
 
+def _check_anchors(
+    manifest: dict[str, Any],
+    timeline: dict[str, Any],
+    case: dict[str, Any],
+    expect_head: str | None,
+) -> list[str]:
+    """One case and one head hash throughout: the manifest, case.json, the timeline, and the
+    head hash expected from outside the zip."""
+    problems = []
+    ids = {"manifest": manifest.get("case_id"), "timeline": timeline.get("case_id")}
+    for where, case_id in ids.items():
+        if case_id != case["id"]:
+            problems.append(f"{where} names case {case_id!r}, case.json {case['id']!r}")
+    head = timeline.get("head_hash")
+    if manifest.get("head_hash") != head:
+        problems.append(
+            f"manifest head hash {manifest.get('head_hash')} differs from the timeline's {head}"
+        )
+    if "head_hash" in case and case["head_hash"] != head:
+        problems.append(f"case.json head hash {case['head_hash']} differs from the timeline's")
+    items = timeline["items"]
+    if "seq" in case and (items[-1]["seq"] if items else 0) != case["seq"]:
+        problems.append(
+            f"case.json says {case['seq']} events, the timeline ends at "
+            f"{items[-1]['seq'] if items else 0}: events are missing"
+        )
+    if "chain" in case and case["chain"] != timeline.get("chain", 1):
+        problems.append("case.json and the timeline differ on the chain version")
+    if expect_head is not None and (head != expect_head or not items or items[-1]["hash"] != head):
+        problems.append(
+            f"the timeline ends at {head}, not at the expected head {expect_head}: its history "
+            "was cut short or rewritten (or the case moved on since: fetch it again)"
+        )
+    return problems
+
+
 def _check_timeline(timeline: dict[str, Any], problems: list[str]) -> list[TimelineEvent]:
     events = [TimelineEvent(**item) for item in timeline["items"]]
-    problems += [f"timeline: {p}" for p in verify_chain(events)]
+    key = chain_key(int(timeline.get("chain", 1)), timeline["case_id"])
+    problems += [f"timeline: {p}" for p in verify_chain(events, key)]
     head = timeline.get("head_hash")
     if events and head != events[-1].hash:
         problems.append("timeline: the head hash is not the hash of the last event")
     return events
+
+
+def _check_certificates(events: list[TimelineEvent], documents: _Documents) -> list[str]:
+    """Chain version 2: each signature certificate is the one an ``executed_copy_produced``
+    event names by id and SHA-256."""
+    problems = []
+    named = {
+        e.data.get("certificate_id"): e.data.get("certificate_sha256")
+        for e in events
+        if e.type == "executed_copy_produced" and e.data.get("certificate_id")
+    }
+    for doc in documents.by_id.values():
+        if doc["template"] != CERTIFICATE_TEMPLATE:
+            continue
+        if doc["id"] not in named:
+            problems.append(f"signature certificate {doc['id']}: no timeline event names it")
+        elif named[doc["id"]] != doc["sha256"]:
+            problems.append(
+                f"signature certificate {doc['id']}: SHA-256 {doc['sha256']} is not the "
+                f"{named[doc['id']]} the timeline recorded"
+            )
+    return problems
 
 
 def _check_signatures(

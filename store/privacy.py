@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from domain.cases import CLIENT, ENDINGS, LOCAL_PLAYER
 from domain.digests import sha256_hex
-from domain.timeline import chain_event
+from domain.timeline import chain_event, chain_key
 from store.models import Case, Document, OutboxMessage, Signature, TimelineEntry
 
 ERASED_EVENT = "personal_data_erased"
@@ -158,6 +158,7 @@ def _timeline(
         )
     ).first()
     if already is None:
+        key = chain_key(int(facts.get("chain", 1)), case.id)  # the case's chain version
         event = chain_event(
             case.seq,
             case.head_hash,
@@ -165,6 +166,7 @@ def _timeline(
             "operator",
             now.astimezone(UTC).isoformat(),
             {"parties": parties},
+            key,
         )
         session.add(TimelineEntry(case_id=case.id, **event.model_dump()))
         case.seq, case.head_hash = event.seq, event.hash

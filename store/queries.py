@@ -22,15 +22,32 @@ def sees_everything(caller: Caller) -> bool:
     return caller.role in (Role.back_office, Role.legal)
 
 
-def visible_case(session: Session, case_id: str, caller: Caller) -> Case | None:
-    """The case, or None when it does not exist *or* the caller may not see it (both 404)."""
+def visible_case(
+    session: Session, case_id: str, caller: Caller, *, departed_ok: bool = False
+) -> Case | None:
+    """The case, or None when it does not exist *or* the caller may not see it (both 404).
+
+    A hub that left the case (declined, lapsed, not selected) sees it only where
+    ``departed_ok`` (the case's summary); its documents, files, timeline and dossier are 404.
+    """
     case = session.get(Case, case_id)
     if case is None or sees_everything(caller):
         return case
     if caller.role == "link":
         return None
     party = session.get(CaseParty, (case_id, caller.hub_id))
-    return case if party is not None else None
+    if party is None:
+        return None
+    if not departed_ok and departed(case, caller) is not None:
+        return None
+    return case
+
+
+def departed(case: Case, caller: Caller) -> str | None:
+    """How the caller's hub left ``case`` (see ``CaseFacts.departed``), or None."""
+    if sees_everything(caller) or caller.hub_id is None:
+        return None
+    return case_facts(case).departed(caller.hub_id)
 
 
 @dataclass

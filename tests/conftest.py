@@ -138,6 +138,7 @@ async def running_stack(dev: DevServer, var_dir: Path, **overrides: Any) -> Asyn
             "public_url": f"http://127.0.0.1:{port}",
             "activity_timeout_seconds": 5,
             "rate_limit_per_minute": 100_000,  # the limit itself is tested on its own
+            "open_cases_per_hub": 0,  # the session's stack opens many cases; the quota has its test
             **overrides,
         },
     ).with_secret()

@@ -240,8 +240,10 @@ def test_cli_verifies_a_dossier_offline(
     name = f"documents/{CASE_ID}-v2-executed.docx"
     bad.write_bytes(rewrite(dossier, {name: flip_byte(EXECUTED)}))
     assert main(["cases", "verify-dossier", str(good)]) == 0
-    assert capsys.readouterr().out == "verified\n"
+    head = json.loads(entries(dossier)[TIMELINE])["head_hash"]
+    assert capsys.readouterr().out == f"timeline head: {head}\nverified\n"
     assert main(["cases", "verify-dossier", str(bad)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out and all(name in line or "-v2-executed" in line for line in out), out
+    problems = [line for line in out if not line.startswith("timeline head: ")]
+    assert problems and all(name in p or "-v2-executed" in p for p in problems), out
     assert main(["cases", "verify-dossier", str(tmp_path / "absent.zip")]) == 2

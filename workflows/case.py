@@ -354,7 +354,13 @@ class CollaborationCaseWorkflow:
         at = workflow.now().isoformat()
         for step_event in out.events:
             event = chain_event(
-                work.seq, work.head_hash, step_event.type, step_event.actor, at, step_event.data
+                work.seq,
+                work.head_hash,
+                step_event.type,
+                step_event.actor,
+                at,
+                step_event.data,
+                work.chain_key,
             )
             work.seq, work.head_hash = event.seq, event.hash
             events.append(event)
@@ -469,6 +475,11 @@ class CollaborationCaseWorkflow:
                 "sha256": copy.sha256,
                 "pdf_sha256": copy.pdf_sha256,
             }
+            if signed.chain >= 2:  # the certificate by hash too (older cases' events as they were)
+                data |= {
+                    "certificate_id": copy.certificate_id,
+                    "certificate_sha256": copy.certificate_sha256,
+                }
             pdfs = [copy.document_id] if copy.pdf_sha256 is None else []
         except ActivityError:  # only a non-retryable failure: never wedge the case on it
             workflow.logger.exception("the executed copy of version %s failed", version)
@@ -477,7 +488,13 @@ class CollaborationCaseWorkflow:
             self.execute_at = self.execute_facts = None
             work = self.facts.model_copy(deep=True)
             event = chain_event(
-                work.seq, work.head_hash, type_, SYSTEM, workflow.now().isoformat(), data
+                work.seq,
+                work.head_hash,
+                type_,
+                SYSTEM,
+                workflow.now().isoformat(),
+                data,
+                work.chain_key,
             )
             work.seq, work.head_hash = event.seq, event.hash
             await self._project(work, [event], pdf_document_ids=pdfs)
@@ -501,11 +518,22 @@ class CollaborationCaseWorkflow:
                 "sha256": copy.sha256,
                 "pdf_sha256": copy.pdf_sha256,
             }
+            if work.chain >= 2:
+                data |= {
+                    "certificate_id": copy.certificate_id,
+                    "certificate_sha256": copy.certificate_sha256,
+                }
         except ActivityError:  # only a non-retryable failure: never wedge the case on it
             workflow.logger.exception("the executed copy of version %s failed", version)
             type_, data = "executed_copy_failed", {"version": version}
         event = chain_event(
-            work.seq, work.head_hash, type_, SYSTEM, workflow.now().isoformat(), data
+            work.seq,
+            work.head_hash,
+            type_,
+            SYSTEM,
+            workflow.now().isoformat(),
+            data,
+            work.chain_key,
         )
         work.seq, work.head_hash = event.seq, event.hash
         await workflow.execute_activity_method(

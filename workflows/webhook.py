@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.payloads import DeliveryInput, DeliveryResult
     from activities.webhooks import WebhookActivities
 
-DELIVERY_TIMEOUT = timedelta(seconds=30)  # one attempt; the HTTP request itself stops at 10 s
+DELIVERY_TIMEOUT = timedelta(seconds=30)  # one attempt; its HTTP exchange stops at 15 s
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,

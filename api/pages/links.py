@@ -6,6 +6,7 @@ The JSON routes under ``/v1/links/`` do the same for integrations; both end in t
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,22 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
-from api.routes.links import act_by_link, get_link_document, link_info, usable_link
+from api.routes.links import (
+    PrivateRoute,
+    act_by_link,
+    get_link_document,
+    link_info,
+    redact_link_tokens,
+    usable_link,
+)
+from api.web.auth import current_staff
 from domain.actions import kebab, link_actions, snake
 from domain.errors import DomainError
 
 WEB_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 templates = Jinja2Templates(directory=str(WEB_TEMPLATES))
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PrivateRoute)
+redact_link_tokens()  # the API's access log (uvicorn's) never shows a link token
 
 DONE = {
     "sign": "Thank you: your signature is recorded against this exact version of the document.",
@@ -30,6 +40,13 @@ DONE = {
     "decline-consent": "Your answer is recorded: the introduction will not be made.",
     "review": "Thank you for your review.",
 }
+
+
+def _loopback(request: Request) -> bool:
+    try:
+        return request.client is not None and ip_address(request.client.host).is_loopback
+    except ValueError:  # not an IP address (a test client's name)
+        return False
 
 
 def _gone(request: Request, exc: ApiError) -> HTMLResponse:
@@ -82,11 +99,12 @@ def _form_body(choice: str, form: Any) -> dict[str, Any]:
 async def link_page_post(
     token: str, request: Request, session: SessionDep, client: TemporalDep
 ) -> HTMLResponse:
-    form = await request.form()
-    try:
+    try:  # the token first: an unknown or spent link is refused before its form is read
         link, case = usable_link(session, token)
     except ApiError as exc:
         return _gone(request, exc)
+    session.close()  # no pooled connection held while the form arrives
+    form = await request.form(max_files=0, max_fields=20)  # the page posts no file
     choice = str(form.get("choice") or link.action.replace("_", "-"))
     try:
         if snake(choice) not in link_actions(link.action):
@@ -114,12 +132,17 @@ async def link_page_post(
 
 
 @router.get("/dev/outbox", response_class=HTMLResponse)
-def outbox_page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    """The embedded default's outbox: every message the stack would have sent."""
+async def outbox_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The embedded default's outbox: every message the stack would have sent, live link
+    tokens included, so only for the machine itself (loopback) or a back-office session."""
     from activities.notify import read_outbox
 
     if not settings.dev_pages:
         raise ApiError(404, "the dev outbox exists only in the embedded default")
+    if not _loopback(request):
+        staff = await current_staff(request)  # not signed in: to the sign-in page
+        if not staff.back_office:
+            raise ApiError(403, "the dev outbox is for the back office")
     return templates.TemplateResponse(
         request, "outbox.html", {"messages": read_outbox(settings.outbox_dir)}
     )

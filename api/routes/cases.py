@@ -20,7 +20,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from activities.executed import make_pdf
 from activities.pdf import MAX_CONVERTERS, PdfConversionError, PdfPool
 from api.action_docs import action_body
-from api.case_start import CaseCreate, first_facts, lead_hub_for
+from api.case_start import CaseCreate, first_facts, lead_hub_for, within_open_case_quota
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import claim
 from api.metrics import count_step
@@ -31,7 +31,7 @@ from api.steps import (
     refusal,
     workflow_id,
 )
-from api.uploads import is_multipart, read_form, read_json_body
+from api.uploads import clean_file_name, is_multipart, read_form, read_json_body
 from api.views import (
     CaseList,
     CaseView,
@@ -91,6 +91,7 @@ async def create_case(
         if started is not None:
             response.headers["Location"] = f"/v1/cases/{case_id}"
             return case_view(session, started, caller, settings)
+    within_open_case_quota(session, lead, settings.open_cases_per_hub)
     facts = first_facts(case_id, lead, body, settings, now)
     start = CaseStart(
         facts=facts,
@@ -212,8 +213,8 @@ def filtered_cases(
         ) from None
 
 
-def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
-    case = visible_case(session, case_id, caller)
+def _case_or_404(session: Any, case_id: str, caller: Any, departed_ok: bool = False) -> Any:
+    case = visible_case(session, case_id, caller, departed_ok=departed_ok)
     if case is None:
         raise ApiError(404, f"no case {case_id!r}")
     return case
@@ -223,10 +224,9 @@ def _case_or_404(session: Any, case_id: str, caller: Any) -> Any:
 def get_case(
     case_id: str, session: SessionDep, caller: CallerDep, settings: SettingsDep
 ) -> Response:
-    """One case with the actions the caller can take now."""
-    return json_response(
-        case_view(session, _case_or_404(session, case_id, caller), caller, settings)
-    )
+    """One case with the actions the caller can take now (a hub that left it, its summary)."""
+    case = _case_or_404(session, case_id, caller, departed_ok=True)
+    return json_response(case_view(session, case, caller, settings))
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=ERRORS)
@@ -287,7 +287,9 @@ async def take_action(
         allowed_checked=True,
     )
     session.expire_all()
-    return case_view(session, _case_or_404(session, case_id, caller), caller, settings)
+    # the caller's own answer may take it out of the case (a declined invitation): its summary
+    case = _case_or_404(session, case_id, caller, departed_ok=True)
+    return case_view(session, case, caller, settings)
 
 
 def _action_route(action: str) -> None:
@@ -355,6 +357,11 @@ def get_document(
     return document_file(session, settings, case_id, doc_id)
 
 
+NO_SNIFF = {
+    "X-Content-Type-Options": "nosniff"
+}  # files are served as the type they were checked to be
+
+
 def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> FileResponse:
     doc = session.get(Document, doc_id)
     if doc is None:
@@ -369,7 +376,7 @@ def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> Fil
         path,
         media_type="application/pdf" if pdf else DOCX,
         filename=f"{doc_id}{'.pdf' if pdf else '.docx'}",
-        headers={"X-Document-SHA256": doc.sha256},
+        headers={"X-Document-SHA256": doc.sha256, **NO_SNIFF},
     )
 
 
@@ -420,4 +427,9 @@ def deliverable_file(settings: Any, facts: CaseFacts, deliverable_id: str) -> Fi
     if d is None or d.file is None:
         raise ApiError(404, f"deliverable {deliverable_id!r} has no file")
     path = Path(settings.documents_dir) / d.file.sha256[:2] / f"{d.file.sha256}.bin"
-    return FileResponse(path, media_type=d.file.content_type, filename=d.file.name)
+    return FileResponse(
+        path,
+        media_type=d.file.content_type,
+        filename=clean_file_name(d.file.name),  # names stored before they were cleaned
+        headers=NO_SNIFF,
+    )

@@ -227,7 +227,7 @@ def get_dossier(
         who = facts.external(party)
         if who is not None:  # the organisation only: its contact's details stay out
             parties.append({"party": party, "name": who.name, "role": party})
-    case_json = {
+    case_json: dict[str, Any] = {
         "id": case.id,
         "scenario": case.scenario,
         "state": case.state,
@@ -240,6 +240,12 @@ def get_dossier(
     timeline_json = timeline_view(case, rows).model_dump(mode="json")
     if rows:  # the head of the events read, should a step land while the dossier is made
         timeline_json["head_hash"] = rows[-1].hash
+    # the anchors the verifier checks against the timeline (domain.dossier)
+    case_json |= {
+        "head_hash": timeline_json["head_hash"],
+        "seq": rows[-1].seq if rows else 0,
+        "chain": timeline_json["chain"],
+    }
     content = build_dossier(
         case_json,
         timeline_json,
@@ -250,7 +256,7 @@ def get_dossier(
         media_type=ZIP,
         headers={
             "Content-Disposition": f'attachment; filename="dossier-{case_id}.zip"',
-            "X-Timeline-Head": case.head_hash,
+            "X-Timeline-Head": timeline_json["head_hash"],
         },
     )
 

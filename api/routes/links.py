@@ -5,12 +5,18 @@ A token allows one action on one case, is stored hashed, and is refused after us
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import col
 
 from api.action_docs import link_body
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -25,7 +31,47 @@ from store.models import Case, LinkToken, utcnow
 from store.queries import case_facts, hub_names
 from store.records import find_link
 
-router = APIRouter(prefix="/v1/links", tags=["links"])
+
+class PrivateRoute(APIRoute):
+    """A route whose answers carry a link token's page or data: never cached, never sent on
+    as a referrer (the token is in the URL)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def private(request: Request) -> Response:
+            response = await handler(request)
+            response.headers.update(PRIVATE_HEADERS)
+            return response
+
+        return private
+
+
+PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+TOKEN_IN_PATH = re.compile(r"(/l/|/v1/links/)[^/?\s]+")
+
+
+class RedactLinkTokens(logging.Filter):
+    """Access log lines show ``/l/<token>`` instead of the token (a log is read by more
+    people than the link was meant for)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_PATH.sub(r"\1<token>", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def redact_link_tokens(logger_name: str = "uvicorn.access") -> None:
+    """Install ``RedactLinkTokens`` on the access log (once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
+        logger.addFilter(RedactLinkTokens())
+
+
+router = APIRouter(prefix="/v1/links", tags=["links"], route_class=PrivateRoute)
+VERSIONED = re.compile(r"^[a-z_]+:v(\d+):")
 LINK_ERRORS = {**ERRORS, 410: ERRORS[404]}
 
 
@@ -64,7 +110,49 @@ def usable_link(session: Any, token: str) -> tuple[LinkToken, Case]:
         )
     case = session.get(Case, link.case_id)
     assert case is not None
+    version = link_version(link.purpose)
+    draft = case_facts(case).draft
+    if version is not None and (draft is None or draft.version != version):
+        raise ApiError(
+            410,
+            f"this link was for version {version} of the agreement, which has been replaced; "
+            "use the link sent for the current version",
+            title="Link replaced",
+        )
     return link, case
+
+
+def link_version(purpose: str) -> int | None:
+    """The draft version a link is bound to (``sign:v2:client``), None for links about no
+    version."""
+    match = VERSIONED.match(purpose)
+    return int(match.group(1)) if match else None
+
+
+def claim_link(session: Any, link: LinkToken) -> datetime:
+    """Mark the link used, atomically: of two requests with one link only one gets past this
+    (the other is a 410), whatever they do at the same moment. Returns the claim's time."""
+    now = utcnow()
+    claimed = session.execute(
+        update(LinkToken)
+        .where(col(LinkToken.token_hash) == link.token_hash, col(LinkToken.used_at).is_(None))
+        .values(used_at=now)
+    ).rowcount
+    session.commit()
+    if claimed != 1:
+        raise ApiError(410, "this link has been used already", title="Link used")
+    return now
+
+
+def release_link(session: Any, link: LinkToken, claimed_at: datetime) -> None:
+    """Give the link back after the step it was claimed for was refused or failed."""
+    session.rollback()
+    session.execute(
+        update(LinkToken)
+        .where(col(LinkToken.token_hash) == link.token_hash, col(LinkToken.used_at) == claimed_at)
+        .values(used_at=None)
+    )
+    session.commit()
 
 
 def link_caller(link: LinkToken) -> Caller:
@@ -159,19 +247,21 @@ async def act_by_link(
     if body is None:
         session.close()
         body = await read_json_body(request)
-    await perform_action(
-        session,
-        client,
-        case,
-        chosen,
-        link_caller(link),
-        body,
-        ip=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", "")[:300],
-    )
-    link.used_at = utcnow()
-    session.add(link)
-    session.commit()
+    claimed_at = claim_link(session, link)
+    try:
+        await perform_action(
+            session,
+            client,
+            case,
+            chosen,
+            link_caller(link),
+            body,
+            ip=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent", "")[:300],
+        )
+    except BaseException:
+        release_link(session, link, claimed_at)
+        raise
     session.expire_all()
     refreshed = session.get(Case, case.id)
     assert refreshed is not None

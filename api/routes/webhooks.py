@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from api.deps import CallerDep, SessionDep
+from api.deps import CallerDep, SessionDep, SettingsDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
 from domain.cases import HUB_ROLES
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 422)
+    for code in (401, 403, 404, 409, 422)
 }
 
 
@@ -131,6 +131,7 @@ def create_webhook(
     session: SessionDep,
     hub_id: HubDep,
     caller: CallerDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> WebhookCreated:
     """Subscribe a URL to the caller hub's case events. The answer holds the signing secret:
@@ -146,7 +147,14 @@ def create_webhook(
             hook_id,
         )
     hook = session.get(Webhook, hook_id)
+    if hook is not None and not hook.active:  # a retry after the webhook was deleted
+        raise ApiError(
+            409,
+            "the webhook this Idempotency-Key created has been deleted; register a new one "
+            "with another key",
+        )
     if hook is None:
+        _within_quota(session, hub_id, settings.webhooks_per_hub)
         hook = Webhook(
             id=hook_id,
             hub_id=hub_id,
@@ -158,6 +166,23 @@ def create_webhook(
         session.commit()
     response.headers["Location"] = f"/v1/webhooks/{hook.id}"
     return WebhookCreated(**_view(hook).model_dump(), secret=hook.secret)
+
+
+def _within_quota(session: Session, hub_id: str, limit: int) -> None:
+    """422 naming the limit when the hub has ``limit`` active webhooks already (every event
+    is sent to each of them: the limit bounds what one hub adds to every case step)."""
+    active = session.exec(
+        select(func.count())
+        .select_from(Webhook)
+        .where(Webhook.hub_id == hub_id, col(Webhook.active).is_(True))
+    ).one()
+    if active >= limit:
+        raise ApiError(
+            422,
+            f"a hub may have at most {limit} webhooks (DIHFLOW_WEBHOOKS_PER_HUB); delete one first",
+            errors=[{"field": "url", "message": f"limit of {limit} webhooks reached"}],
+            limit=limit,
+        )
 
 
 @router.get("", response_model=WebhookList, responses=ERRORS)

@@ -106,10 +106,11 @@ def _parties(facts: CaseFacts, names: dict[str, str]) -> list[dict[str, str]]:
     return rows
 
 
-def _timeline(session: Session, case_id: str) -> tuple[list[Any], list[str]]:
+def _timeline(session: Session, case_id: str, key: str | None) -> tuple[list[Any], list[str]]:
+    """The events and the chain's breaks (``key``: ``CaseFacts.chain_key``)."""
     rows = timeline(session, case_id)
     events = [TimelineEvent(**r.model_dump(exclude={"case_id"})) for r in rows]
-    return events, verify_chain(events)
+    return events, verify_chain(events, key)
 
 
 def actor_names(session: Session, events: list[TimelineEvent]) -> dict[str, str]:
@@ -165,7 +166,7 @@ def case_context(
         ids = [facts.lead_hub_id, *(i.hub_id for i in facts.invitations)]
         ids += [i.hub_id for i in facts.introductions] + [d.hub_id for d in facts.deliverables]
         names = hub_names(session, ids)
-        events, chain_problems = _timeline(session, case_id)
+        events, chain_problems = _timeline(session, case_id, facts.chain_key)
         diff = (
             _diff(session, settings, case_id, diff_from, diff_to) if diff_from and diff_to else None
         )

@@ -49,7 +49,7 @@ from store.db import session_scope
 from store.keys import create_key, revoke_key
 from store.models import Hub
 from tests.conftest import Stack
-from tests.e2e.helpers import CLIENT, LEAD, PARTNER, start_case
+from tests.e2e.helpers import CLIENT, LEAD, LOCAL_PLAYER, PARTNER, start_case
 
 OUTSIDER = "vistula-ai"
 MARK = "authz-matrix"  # names the hubs and webhooks this module makes (removed afterwards)
@@ -284,6 +284,19 @@ TABLE: list[Row] = [
     R("GET /v1/cases/{case_id}", "foreign-hub", "foreign-case", 200, note="its own case"),
     R("GET /v1/cases/{case_id}", "lead-member", "foreign-case", 404),
     R("GET /v1/cases/{case_id}", "back-office", "missing-case", 404),
+    # a hub that left the case (declined, a candidate not selected; lapsed, which needs the
+    # deadline to pass: tests/api/test_departed_hubs) sees its summary only
+    R("GET /v1/cases/{case_id}", "partner-member", "unselected", 200, note="not selected"),
+    R("GET /v1/cases/{case_id}/timeline", "partner-member", "unselected", 404),
+    R("GET /v1/cases/{case_id}/dossier", "partner-signatory", "unselected", 404),
+    R("GET /v1/cases/{case_id}/timeline", "lead-member", "unselected", 200),
+    R("GET /v1/cases/{case_id}", "partner-member", "declined", 200, note="declined: summary"),
+    R("GET /v1/cases/{case_id}/timeline", "partner-member", "declined", 404),
+    R("GET /v1/cases/{case_id}/timeline", "lead-member", "declined", 200),
+    R("GET /v1/cases/{case_id}/dossier", "partner-signatory", "declined", 404),
+    R("GET /v1/cases/{case_id}/dossier", "lead-member", "declined", 200),
+    R("GET /v1/cases/{case_id}/documents/{doc_id}", "partner-member", "declined", 404),
+    R("GET /v1/cases/{case_id}/documents/{doc_id}", "lead-member", "declined", 200),
     # -- GET /v1/cases/{case_id}/timeline -------------------------------------------------------
     *no_key("GET /v1/cases/{case_id}/timeline", "partnering"),
     R("GET /v1/cases/{case_id}/timeline", "lead-member", "partnering", 200),
@@ -934,6 +947,35 @@ class World:
         assert view["state"] == "legal_review", view["state"]
         draft = view["draft"]
         return case | {"doc_id": draft["document_id"], "sha": draft["sha256"]}
+
+    async def _declined(self) -> dict[str, Any]:
+        """In legal review with spree-trust as partner; po-valley-ai declined its invitation."""
+        title = f"{MARK} {secrets.token_hex(6)}"
+        case = await start_case(self.stack, title=title, invited_hub_ids=[PARTNER, "spree-trust"])
+        await self.act(KEYS["partner-member"], case["id"], "decline-invitation", json=REASON)
+        view = await self.act("hub_member:spree-trust", case["id"], "accept-invitation")
+        assert view["state"] == "legal_review", view["state"]
+        return {"case_id": case["id"], "doc_id": view["draft"]["document_id"]}
+
+    async def _unselected(self) -> dict[str, Any]:
+        """A matchmaking case that proposed po-valley-ai as a candidate, which declined."""
+        r = await self.stack.http.post(
+            "/v1/cases",
+            headers=self.stack.auth(KEYS["lead-member"]),
+            json={
+                "scenario": "matchmaking",
+                "title": f"{MARK} {secrets.token_hex(6)}",
+                "need": "An assessment of trustworthy AI.",
+                "local_player": LOCAL_PLAYER,
+                "wanted_services": ["trustworthy_ai_assessment"],
+            },
+        )
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        await self.act(KEYS["lead-member"], cid, "select-candidates", json={"hub_ids": [PARTNER]})
+        view = await self.act(KEYS["partner-member"], cid, "decline-consent", json=REASON)
+        assert view["parties"][-1]["role"] == "not_selected", view["parties"]
+        return {"case_id": cid}
 
     async def _signing(self) -> dict[str, Any]:
         case = await self._legal_review()

@@ -44,3 +44,15 @@ async def test_outbox_page_does_not_exist_outside_the_embedded_default(tmp_path:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         r = await client.get("/dev/outbox")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_outbox_page_is_refused_to_another_machine_without_a_back_office_session(
+    tmp_path: Path,
+) -> None:
+    transport = httpx.ASGITransport(
+        app=_app(tmp_path, dev_pages=True), client=("203.0.113.7", 40000)
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/dev/outbox")
+    assert r.status_code in (303, 401), r.status_code  # sent to sign in, never the page
+    assert "/l/abc" not in r.text

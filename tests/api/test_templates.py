@@ -284,3 +284,23 @@ async def test_a_runaway_template_is_a_422_naming_the_limit_and_nothing_is_publi
     assert "CPU" in r.text
     listed = (await api.get("/v1/templates/mutual_nda", headers=bearer(keys["legal"]))).json()
     assert listed["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("{{ party.__class__.__mro__ }} {{ years }}", {"party": "Tagus", "years": 3}),
+        ("{{ party }} for {{ years }} years", {"party": "Tagus", "years": "three"}),
+    ],
+    ids=["refused-by-the-sandbox", "example-not-fitting"],
+)
+async def test_a_refused_version_leaves_no_file_in_the_store(
+    api: httpx.AsyncClient, api_settings, keys, text: str, example: dict
+) -> None:  # type: ignore[no-untyped-def, type-arg]
+    import hashlib
+
+    content = small_template(text)
+    r = await publish(api, keys["legal"], content, SCHEMA, example)
+    assert r.status_code == 422, r.text
+    digest = hashlib.sha256(content).hexdigest()
+    assert not (api_settings.documents_dir / digest[:2] / f"{digest}.docx").exists()

@@ -121,7 +121,7 @@ async def test_co_development_builds_and_publishes_a_service(stack: Stack) -> No
 
     r = await stack.http.get(f"/v1/cases/{cid}/timeline", headers=stack.auth("back_office"))
     events = [TimelineEvent(**e) for e in r.json()["items"]]
-    assert verify_chain(events) == [] and events[-1].type == "service_published"
+    assert verify_chain(events, cid) == [] and events[-1].type == "service_published"
     await save_history(stack, cid, "co_development_published")
 
 

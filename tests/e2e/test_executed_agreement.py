@@ -120,14 +120,18 @@ async def test_the_last_signature_produces_the_executed_copy(
     )
     types = [e.type for e in executed.events]
     assert types[-2:] == ["agreement_executed", "executed_copy_produced"]
-    assert verify_chain(executed.events) == []
+    assert verify_chain(executed.events, executed.case_id) == []
     produced = executed.event("executed_copy_produced")
     copy = executed.document("executed_agreement")
     assert copy is not None
+    certificate = executed.document("signature_certificate")
+    assert certificate is not None
     assert produced.data == {  # the PDF is made after the step (see the PDF test)
         "document_id": copy["id"],
         "sha256": copy["sha256"],
         "pdf_sha256": None,
+        "certificate_id": certificate["id"],  # chain version 2: the certificate by hash too
+        "certificate_sha256": certificate["sha256"],
     }
     assert produced.actor == "system"
     # ids and hashes only in the chained content: no names, e-mails or addresses
@@ -291,7 +295,8 @@ async def test_the_dossier_holds_the_case_and_verifies_offline(
     path = tmp_path / "dossier.zip"
     path.write_bytes(content)
     done = verify_with_cli(path, tmp_path)
-    assert (done.returncode, done.stdout) == (0, "verified\n"), done.stderr
+    head = timeline_json["head_hash"]
+    assert (done.returncode, done.stdout) == (0, f"timeline head: {head}\nverified\n"), done.stderr
 
 
 async def test_tampering_with_the_dossier_is_reported(
@@ -381,7 +386,7 @@ async def test_the_lead_attaches_the_agreement_signed_elsewhere(
     assert [e.type for e in events] == [e.type for e in executed.events] + [
         "executed_copy_attached"
     ]
-    assert events[-1].actor.startswith("principal:") and verify_chain(events) == []
+    assert events[-1].actor.startswith("principal:") and verify_chain(events, cid) == []
     assert events[-1].data == {
         "document_id": body["document_id"],
         "sha256": sha,
@@ -498,7 +503,7 @@ async def test_a_copy_that_cannot_be_made_is_recorded_and_the_case_goes_on(
     await wait_for_event(stack, cid, "executed_copy_failed")
     events = await timeline(stack, cid)
     assert [e.type for e in events][-2:] == ["agreement_executed", "executed_copy_failed"]
-    assert events[-1].data == {"version": 1} and verify_chain(events) == []
+    assert events[-1].data == {"version": 1} and verify_chain(events, cid) == []
     case = await read(stack, LEAD_MEMBER, cid)
     assert [d["template"] for d in case["documents"]] == ["specific_collaboration_agreement"]
     assert "submit-deliverable" in (await read(stack, PARTNER_MEMBER, cid))["allowed_actions"]

@@ -43,7 +43,7 @@ async def assert_projected(stack: Stack, response, expected_last_event: str) -> 
         "client": case["client"],
     }
     events = await timeline(stack, case["id"])
-    assert verify_chain(events) == []
+    assert verify_chain(events, case["id"]) == []
     assert events[-1].hash == case["head_hash"] and events[-1].seq == case["seq"]
     assert events[-1].type == expected_last_event
     return case  # type: ignore[no-any-return]
@@ -134,7 +134,7 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     assert case["state"] == "closed" and case["outcome"] == "completed"
     assert case["allowed_actions"] == []
     events = await timeline(stack, cid)
-    assert verify_chain(events) == []
+    assert verify_chain(events, cid) == []
     assert events[-1].hash == case["head_hash"]
     types = [e.type for e in events]
     # the executed copy holds no step: its event lands after the last signature, before or

@@ -189,6 +189,7 @@ def fault_settings(
         activity_timeout_seconds=ACTIVITY_TIMEOUT,
         outbox_lease_seconds=OUTBOX_LEASE,
         rate_limit_per_minute=rate_limit,
+        open_cases_per_hub=0,  # the faults open cases by the hundred
     )
 
 
@@ -208,6 +209,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         DIHFLOW_PUBLIC_URL=settings.public_url,
         DIHFLOW_API_PORT=str(settings.api_port),
         DIHFLOW_RATE_LIMIT_PER_MINUTE=str(settings.rate_limit_per_minute),
+        DIHFLOW_OPEN_CASES_PER_HUB=str(settings.open_cases_per_hub),
     )
     return env
 
@@ -542,7 +544,7 @@ def assert_store_consistent(settings: Settings, case_ids: list[str]) -> None:
     for cid in case_ids:
         events = stored_events(settings.database_url, cid)
         assert [e.seq for e in events] == list(range(1, len(events) + 1)), cid
-        assert verify_chain(events) == [], cid
+        assert verify_chain(events, cid) == [], cid
         assert [e.type for e in events] == EXPECTED_EVENTS, cid
         drafts = [e.data["version"] for e in events if e.type == "draft_rendered"]
         assert len(drafts) == len(set(drafts)) == 1, cid
@@ -579,7 +581,9 @@ async def assert_store_matches_workflow(settings: Settings, case_ids: list[str])
         )
         events = stored_events(settings.database_url, cid)
         assert [e.seq for e in events] == list(range(1, facts.seq + 1)), cid
-        assert events[-1].hash == facts.head_hash and verify_chain(events) == [], cid
+        assert events[-1].hash == facts.head_hash and verify_chain(events, facts.chain_key) == [], (
+            cid
+        )
         with session_scope(settings.database_url) as session:
             case = session.get(Case, cid)
             assert case is not None, cid
