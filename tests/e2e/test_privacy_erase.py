@@ -88,7 +88,7 @@ async def test_erasure_pseudonymises_ended_cases_and_keeps_signed_documents(
         assert rows and personal_in(json.dumps([(r.recipient, r.payload) for r in rows])) == []
     r = await stack.http.get(f"/v1/cases/{cid}/timeline", headers=stack.auth("back_office"))
     events = [TimelineEvent(**e) for e in r.json()["items"]]
-    assert verify_chain(events) == [] and events[-1].type == "personal_data_erased"
+    assert verify_chain(events, cid) == [] and events[-1].type == "personal_data_erased"
     assert events[-1].hash == (await read(stack, "back_office", cid))["head_hash"]
     # the running case keeps its data until it ends
     assert (await read(stack, "back_office", running))["client"]["email"] == PERSON["email"]
