@@ -29,9 +29,11 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlmodel import Session, col, select
@@ -48,6 +50,7 @@ from activities.payloads import (
 from base.settings import Settings
 from domain.digests import sha256_hex
 from domain.events import subscribed
+from domain.targets import address_problem, url_problem
 from domain.timeline import TimelineEvent
 from store.db import session_scope
 from store.models import Case, Webhook, WebhookDelivery, utcnow
@@ -59,6 +62,27 @@ REQUEST_TIMEOUT_SECONDS = 10.0  # connecting, and each read
 DELIVERY_DEADLINE_SECONDS = 15.0  # one attempt in all: a receiver that trickles is cut off
 USER_AGENT = "dihflow-webhooks/1"
 DEFAULT_TOLERANCE_SECONDS = 300  # how old a delivery's timestamp may be when verified
+
+
+# -- where a webhook may point --------------------------------------------------------------
+def target_problem(url: str, public_only: bool) -> str | None:
+    """Why ``url`` may not receive deliveries now (``domain/targets.py``), or None. With
+    ``public_only`` its host is resolved (blocking: call it from a thread) and every address
+    it gives must be public."""
+    why = url_problem(url, public_only)
+    if why is not None or not public_only:
+        return why
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"{host} does not resolve ({exc.strerror})"
+    for info in infos:
+        why = address_problem(str(info[4][0]))
+        if why is not None:
+            return f"{host} resolves to {why}"
+    return None
 
 
 # -- the signature scheme ------------------------------------------------------------------
@@ -208,6 +232,22 @@ class WebhookActivities:
         if isinstance(found, DeliveryResult):
             return found
         url, secret, payload, event_type = found
+        refused = await loop.run_in_executor(
+            self._store, target_problem, url, self.settings.webhooks_public_only
+        )
+        if refused is not None:  # the name points somewhere it may not (any more)
+            error = f"refused: {refused}"
+            await loop.run_in_executor(
+                self._store,
+                self._record_attempt,
+                data.delivery_id,
+                attempt,
+                None,
+                error,
+                False,
+                True,
+            )
+            raise ApplicationError(error, type="WebhookTargetRefused", non_retryable=True)
 
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = str(int(time.time()))

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     otel_endpoint: str = ""  # OTLP/HTTP collector for traces ("": no tracing; base/tracing.py)
     worker_metrics_address: str = ""  # host:port of the SDK's Prometheus metrics ("": off)
     dev_engine_restarts: int = 3  # `dihflow dev` restarts a dead embedded engine this often
+    webhook_targets: Literal["public", "any"] | None = None  # unset: public unless embedded
     webhooks_per_hub: int = 10  # active webhooks a hub may have (422 past it)
     open_cases_per_hub: int = 200  # open cases a hub may lead (429 past it)
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)
@@ -144,6 +145,13 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when this process may start its own Temporal dev server."""
         return self.temporal_address is None
+
+    @property
+    def webhooks_public_only(self) -> bool:
+        """Webhooks only to https URLs on public addresses (``domain/targets.py``)."""
+        if self.webhook_targets is None:
+            return not self.embedded and not self.dev_pages
+        return self.webhook_targets == "public"
 
     @classmethod
     def from_env(cls) -> Settings:

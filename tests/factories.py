@@ -122,5 +122,6 @@ def settings_for(var_dir: Path, **overrides: Any) -> Settings:
         "documents_dir": var_dir / "documents",
         "outbox_dir": var_dir / "outbox",
         "secret_key": "k",
+        "webhook_targets": "any",  # test receivers listen on 127.0.0.1
     }
     return Settings().replace(**(fields | overrides))

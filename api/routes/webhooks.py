@@ -11,18 +11,19 @@ import base64
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
+from activities.webhooks import target_problem
 from api.deps import CallerDep, SessionDep, SettingsDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
 from domain.cases import HUB_ROLES
 from domain.events import ALL_EVENTS, EVENT_TYPES
+from domain.targets import url_problem
 from store.db import as_utc
 from store.models import Webhook, WebhookDelivery
 from store.queries import decode_cursor
@@ -48,8 +49,8 @@ class WebhookCreate(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+        why = url_problem(url, public_only=False) or ("has a space" if " " in url else None)
+        if why:
             raise ValueError("must be an absolute http:// or https:// URL")
         return url
 
@@ -155,6 +156,13 @@ def create_webhook(
         )
     if hook is None:
         _within_quota(session, hub_id, settings.webhooks_per_hub)
+        refused = target_problem(body.url, settings.webhooks_public_only)
+        if refused is not None:
+            raise ApiError(
+                422,
+                f"webhooks may not point there: {refused}",
+                errors=[{"field": "url", "message": refused}],
+            )
         hook = Webhook(
             id=hook_id,
             hub_id=hub_id,

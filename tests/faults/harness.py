@@ -190,6 +190,7 @@ def fault_settings(
         outbox_lease_seconds=OUTBOX_LEASE,
         rate_limit_per_minute=rate_limit,
         open_cases_per_hub=0,  # the faults open cases by the hundred
+        webhook_targets="any",  # test receivers listen on 127.0.0.1
     )
 
 
@@ -209,6 +210,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         DIHFLOW_PUBLIC_URL=settings.public_url,
         DIHFLOW_API_PORT=str(settings.api_port),
         DIHFLOW_RATE_LIMIT_PER_MINUTE=str(settings.rate_limit_per_minute),
+        DIHFLOW_WEBHOOK_TARGETS="any",
         DIHFLOW_OPEN_CASES_PER_HUB=str(settings.open_cases_per_hub),
     )
     return env
