@@ -47,12 +47,13 @@ from activities.payloads import (
     QueueWebhooksInput,
     QueueWebhooksResult,
 )
+from base.codec import open_text
 from base.settings import Settings
 from domain.digests import sha256_hex
 from domain.events import subscribed
 from domain.targets import address_problem, url_problem
 from domain.timeline import TimelineEvent
-from store.db import session_scope
+from store.db import as_utc, session_scope
 from store.models import Case, Webhook, WebhookDelivery, utcnow
 from store.queries import case_facts
 
@@ -114,7 +115,20 @@ def verify_signature(
             return False
         if abs((time.time() if now is None else now) - sent) > tolerance_seconds:
             return False
-    return hmac.compare_digest(sign(secret, timestamp, body).encode(), header.encode())
+    expected = sign(secret, timestamp, body).encode()
+    # a rotation's overlap sends one signature per secret: any of them will do
+    given = (part.strip().encode() for part in header.split(","))
+    return any(hmac.compare_digest(expected, part) for part in given)
+
+
+def signing_secrets(hook: Webhook, ring: str) -> list[str]:
+    """The secrets a delivery is signed with: the webhook's, and the one a rotation replaced
+    while its overlap lasts (sealed at rest with the payload key ring, opened here)."""
+    secrets = [open_text(ring, hook.secret)]
+    until = as_utc(hook.previous_until) if hook.previous_until is not None else None
+    if hook.previous_secret and until is not None and until > utcnow():
+        secrets.append(open_text(ring, hook.previous_secret))
+    return secrets
 
 
 def delivery_id(webhook_id: str, case_id: str, seq: int) -> str:
@@ -257,7 +271,8 @@ class WebhookActivities:
             "X-Dihflow-Event": event_type,
             "X-Dihflow-Delivery": data.delivery_id,
             "X-Dihflow-Timestamp": timestamp,
-            "X-Dihflow-Signature": sign(secret, timestamp, body),
+            # during a rotation's overlap, one signature per secret, comma-separated
+            "X-Dihflow-Signature": ",".join(sign(s, timestamp, body) for s in secret),
         }
         status_code: int | None = None
         error = ""
@@ -290,9 +305,11 @@ class WebhookActivities:
             raise ApplicationError(error, type="WebhookNotDelivered")
         return result
 
-    def _pending(self, delivery: str) -> DeliveryResult | tuple[str, str, dict[str, Any], str]:
-        """The delivery's URL, secret, payload and event type; or its result when there is
-        nothing (more) to send."""
+    def _pending(
+        self, delivery: str
+    ) -> DeliveryResult | tuple[str, list[str], dict[str, Any], str]:
+        """The delivery's URL, signing secrets, payload and event type; or its result when
+        there is nothing (more) to send."""
         with session_scope(self.settings.database_url) as session:
             row = session.get(WebhookDelivery, delivery)
             if row is None:
@@ -306,7 +323,12 @@ class WebhookActivities:
                 row.status, row.last_error = "failed", "the webhook was deleted"
                 session.add(row)
                 return DeliveryResult(status="failed", attempts=row.attempts)
-            return hook.url, hook.secret, row.payload, row.event_type
+            return (
+                hook.url,
+                signing_secrets(hook, self.settings.payload_keys),
+                row.payload,
+                row.event_type,
+            )
 
     def _record_attempt(
         self,

@@ -110,3 +110,35 @@ def payload_from_json(item: dict[str, Any]) -> Payload:
         metadata={k: base64.b64decode(v) for k, v in (item.get("metadata") or {}).items()},
         data=base64.b64decode(item.get("data") or ""),
     )
+
+
+# -- secrets at rest (webhook signing secrets) ----------------------------------------------
+SEALED = "sealed:v1:"
+
+
+def seal_text(ring_text: str, text: str) -> str:
+    """``text`` encrypted with the ring's first key, as ``sealed:v1:<key id>:<base64>``; the
+    text itself when no ring is set (the embedded default)."""
+    ring = parse_ring(ring_text)
+    if not ring:
+        return text
+    key_id, key = ring[0]
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, text.encode(), key_id.encode())
+    return f"{SEALED}{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def open_text(ring_text: str, stored: str) -> str:
+    """The text ``seal_text`` sealed (with any key of the ring); a text stored before
+    sealing was turned on comes back as it is."""
+    if not stored.startswith(SEALED):
+        return stored
+    key_id, _, encoded = stored.removeprefix(SEALED).partition(":")
+    keys = dict(parse_ring(ring_text))
+    if key_id not in keys:
+        raise KeyRingError(
+            f"a secret is sealed with key {key_id!r}, which is not in DIHFLOW_PAYLOAD_KEYS"
+        )
+    data = base64.urlsafe_b64decode(encoded)
+    opened = AESGCM(keys[key_id]).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
+    return opened.decode()

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     worker_metrics_address: str = ""  # host:port of the SDK's Prometheus metrics ("": off)
     dev_engine_restarts: int = 3  # `dihflow dev` restarts a dead embedded engine this often
     webhook_targets: Literal["public", "any"] | None = None  # unset: public unless embedded
+    webhook_secret_overlap_hours: int = 24  # a rotated secret still signs this long
     webhooks_per_hub: int = 10  # active webhooks a hub may have (422 past it)
     open_cases_per_hub: int = 200  # open cases a hub may lead (429 past it)
     temporal_ui_url: str = ""  # the Temporal Web UI the case page links to ("": embedded one's)

@@ -163,7 +163,10 @@ class Webhook(SQLModel, table=True):
     hub_id: str = Field(foreign_key="hub.id", max_length=64, index=True)
     url: str = Field(max_length=500)
     event_types: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    secret: str = Field(max_length=80)
+    secret: str = Field(max_length=300)  # sealed with the payload key ring when one is set
+    # after a rotation: the replaced secret, still signing deliveries beside the new one until
+    previous_secret: str | None = Field(default=None, max_length=300)
+    previous_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     active: bool = True
     created_at: datetime = _ts()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -21,11 +21,12 @@ from activities.webhooks import target_problem
 from api.deps import CallerDep, SessionDep, SettingsDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
+from base.codec import open_text, seal_text
 from domain.cases import HUB_ROLES
 from domain.events import ALL_EVENTS, EVENT_TYPES
 from domain.targets import url_problem
 from store.db import as_utc
-from store.models import Webhook, WebhookDelivery
+from store.models import Webhook, WebhookDelivery, utcnow
 from store.queries import decode_cursor
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -168,12 +169,14 @@ def create_webhook(
             hub_id=hub_id,
             url=body.url,
             event_types=body.event_types,
-            secret=secrets.token_urlsafe(32),
+            secret=seal_text(settings.payload_keys, secrets.token_urlsafe(32)),
         )
         session.add(hook)
         session.commit()
     response.headers["Location"] = f"/v1/webhooks/{hook.id}"
-    return WebhookCreated(**_view(hook).model_dump(), secret=hook.secret)
+    return WebhookCreated(
+        **_view(hook).model_dump(), secret=open_text(settings.payload_keys, hook.secret)
+    )
 
 
 def _within_quota(session: Session, hub_id: str, limit: int) -> None:
@@ -208,6 +211,31 @@ def list_webhooks(session: SessionDep, hub_id: HubDep) -> WebhookList:
 def get_webhook(webhook_id: str, session: SessionDep, hub_id: HubDep) -> WebhookView:
     """One of the caller hub's webhooks (without its secret)."""
     return _view(_own_webhook(session, webhook_id, hub_id))
+
+
+class SecretRotated(BaseModel):
+    id: str
+    secret: str = Field(description="signs every delivery from now on; shown only here")
+    previous_valid_until: datetime = Field(
+        description="until then deliveries carry a second signature, by the replaced secret"
+    )
+
+
+@router.post("/{webhook_id}/rotate-secret", response_model=SecretRotated, responses=ERRORS)
+def rotate_secret(
+    webhook_id: str, session: SessionDep, hub_id: HubDep, settings: SettingsDep
+) -> SecretRotated:
+    """A new signing secret, shown once. The replaced one keeps signing deliveries beside it
+    (``X-Dihflow-Signature`` then holds two signatures, comma-separated) for
+    ``DIHFLOW_WEBHOOK_SECRET_OVERLAP_HOURS``, so the receiver can switch without losing one."""
+    hook = _own_webhook(session, webhook_id, hub_id)
+    raw = secrets.token_urlsafe(32)
+    until = utcnow() + timedelta(hours=settings.webhook_secret_overlap_hours)
+    hook.previous_secret, hook.previous_until = hook.secret, until
+    hook.secret = seal_text(settings.payload_keys, raw)
+    session.add(hook)
+    session.commit()
+    return SecretRotated(id=hook.id, secret=raw, previous_valid_until=until)
 
 
 @router.delete("/{webhook_id}", status_code=204, response_class=Response, responses=ERRORS)
