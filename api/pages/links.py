@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.problems import ApiError
 from api.routes.links import act_by_link, get_link_document, link_info, usable_link
-from domain.actions import kebab, link_actions, snake
+from domain.actions import SURVEY_FIELDS, kebab, link_actions, snake
 from domain.errors import DomainError
 
 WEB_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
@@ -66,6 +66,8 @@ def _form_body(choice: str, form: Any) -> dict[str, Any]:
             "document_sha256": form.get("document_sha256", ""),
             "signer_name": form.get("signer_name", ""),
         }
+    if choice == "review" and "rating" not in form:
+        return _survey_body(form)
     if choice == "review":
         rating = form.get("rating", "")
         if not str(rating).isdigit():
@@ -76,6 +78,19 @@ def _form_body(choice: str, form: Any) -> dict[str, Any]:
     if choice in ("decline-to-sign", "decline-consent"):
         return {"reason": form.get("reason", "")}
     return {}
+
+
+def _survey_body(form: Any) -> dict[str, Any]:
+    """The quality survey's fields; a question left unanswered is left out, so the refusal
+    names it."""
+    body: dict[str, Any] = {"comment": form.get("comment", "")}
+    for name in SURVEY_FIELDS:
+        raw = str(form.get(name) or "")
+        if name == "would_recommend" and raw in ("yes", "no"):
+            body[name] = raw == "yes"
+        elif raw.isdigit():
+            body[name] = int(raw)
+    return body
 
 
 @router.post("/l/{token}", response_class=HTMLResponse)
