@@ -264,14 +264,14 @@ def _hub_pairs(cases: Any) -> Any:
 
 def _cross_border(session: Session, cases: Any) -> dict[str, Any]:
     party = CaseParty.__table__.c  # type: ignore[attr-defined]
-    hub = Hub.__table__.c  # type: ignore[attr-defined]
+    hubs = Hub.__table__  # type: ignore[attr-defined]
     per_case = (
         sa.select(
             party.case_id,
-            sa.func.count(sa.distinct(hub.country)).label("countries"),
+            sa.func.count(sa.distinct(hubs.c.country)).label("countries"),
             sa.func.count().label("hubs"),
         )
-        .join(hub, hub.id == party.hub_id)
+        .join(hubs, hubs.c.id == party.hub_id)
         .where(party.case_id.in_(sa.select(cases.c.id)), party.role.in_(PARTY_ROLES))
         .group_by(party.case_id)
         .subquery()
@@ -285,12 +285,14 @@ def _cross_border(session: Session, cases: Any) -> dict[str, Any]:
 
 
 def _repeats(session: Session, cases: Any, hub_id: str | None) -> dict[str, Any]:
-    """Collaborations (a lead with a partner in one case) between hubs that worked together
-    in more than one case of the period, and how many such pairs there are."""
+    """Collaborations (a lead with a partner in one case) between two hubs that worked
+    together in more than one case of the period (``share`` of all collaborations), and how
+    many such pairs there are."""
     pairs = _hub_pairs(cases)
-    per_pair = sa.select(
-        pairs.c.lead, pairs.c.partner, sa.func.count().label("cases")
-    ).group_by(pairs.c.lead, pairs.c.partner)
+    # a pair either way round: the lead of one case may be the partner in the next
+    low = sa.case((pairs.c.lead < pairs.c.partner, pairs.c.lead), else_=pairs.c.partner)
+    high = sa.case((pairs.c.lead < pairs.c.partner, pairs.c.partner), else_=pairs.c.lead)
+    per_pair = sa.select(low, high, sa.func.count().label("cases")).group_by(low, high)
     if hub_id:
         per_pair = per_pair.where(sa.or_(pairs.c.lead == hub_id, pairs.c.partner == hub_id))
     counted = per_pair.subquery()
