@@ -11,7 +11,7 @@ from api import problems, web
 from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
-from api.routes import cases, dossier, hubs, links, system, templates, webhooks
+from api.routes import cases, dossier, hubs, indicators, links, system, templates, webhooks
 from base.settings import Settings
 from store.db import migrate
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(templates.router)
     app.include_router(links.router)
     app.include_router(webhooks.router)
+    app.include_router(indicators.router)
     app.include_router(link_pages.router)
     return app
 
