@@ -1,0 +1,83 @@
+"""The indicators on the back office's network and hub pages, from the seeded history of
+``tests/store/history.py`` (in-process app over a SQLite store; one browser check with axe)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from base.settings import Settings
+from domain.cases import Role
+from store.keys import create_key
+from tests.store.history import TAGUS, seed_history
+from tests.web.conftest import sign_in
+
+JANUARY = "from=2026-01-01&to=2026-01-31"
+
+
+def _row(html: str, label: str) -> str:
+    return html[html.index(f">{label}<") :].split("</tr>", 1)[0]
+
+
+async def test_network_page_shows_the_periods_indicators_with_their_n(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    seed_history(web_settings.database_url)
+    await sign_in(web, "office")
+
+    html = (await web.get(f"/network?{JANUARY}")).text
+
+    assert "Cases that ended from 2026-01-01 to 2026-01-31: 8." in html
+    assert "4.0 <span class=\"muted\">(n=3)</span>" in _row(html, "Quality (client survey, of 5)")
+    assert "80.0 %" in _row(html, "Milestones on time") and "(n=5)" in _row(html, "Milestones on time")
+    assert "2.5 d" in _row(html, "Days to collect the signatures")
+    assert "60.0 %" in _row(html, "Repeat collaborations")
+
+
+async def test_hub_page_shows_the_hubs_own_indicators(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    seed_history(web_settings.database_url)
+    await sign_in(web, "office")
+
+    html = (await web.get(f"/hubs/{TAGUS}?{JANUARY}")).text
+
+    assert "Cases that ended from 2026-01-01 to 2026-01-31: 5." in html
+    assert "4.67" in _row(html, "Peer reliability (of 5)")
+
+
+async def test_too_few_reviews_show_a_dash_not_a_score(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    seed_history(web_settings.database_url)
+    await sign_in(web, "office")
+
+    html = (await web.get("/hubs/spree-trust?from=2026-01-01&to=2026-01-31")).text
+
+    row = _row(html, "Peer reliability (of 5)")
+    assert "—" in row and "(n=1)" in row
+
+
+@pytest.mark.parametrize("query", ["from=2026-02-01&to=2026-01-01", "from=yesterday"])
+async def test_a_bad_period_falls_back_to_the_last_year_saying_so(
+    web: httpx.AsyncClient, web_settings: Settings, query: str
+) -> None:
+    await sign_in(web, "office")
+
+    page = await web.get(f"/network?{query}")
+
+    assert page.status_code == 200 and 'role="alert"' in page.text
+    assert "showing the last year" in page.text
+
+
+async def test_indicators_api_reads_the_same_figures(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    seed_history(web_settings.database_url)
+    key = create_key(web_settings.database_url, Role.back_office, None)
+    got: dict[str, Any] = (
+        await web.get(f"/v1/indicators?{JANUARY}", headers={"Authorization": f"Bearer {key}"})
+    ).json()
+    assert got["cases"]["total"] == 8 and got["on_time"] == {"rate": 0.8, "n": 5}
