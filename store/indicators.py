@@ -41,6 +41,21 @@ PARTY_ROLES = ("lead", "partner", "matched")  # the hubs that took part in a cas
 SURVEY_SCORES = ("quality", "timeliness", "communication", "value", "rating")
 PEER_SCORES = ("reliability", "contribution")
 OUTCOMES = ("completed", "no_review", "rejected", "cancelled", "expired")
+PHASE_ORDER = (  # the phases in lifecycle order, for reading
+    "requested",
+    "partnering",
+    "matching",
+    "introducing",
+    "meeting",
+    "drafting",
+    "legal_review",
+    "signing",
+    "delivery",
+    "development",
+    "pilot",
+    "follow_up",
+    "review",
+)
 
 
 class days_between(FunctionElement[float]):  # noqa: N801 (an SQL function)
@@ -239,7 +254,9 @@ def _phase_days(session: Session, cases: Any) -> dict[str, dict[str, Any]]:
         .where(p.case_id.in_(sa.select(cases.c.id)), p.left_at.is_not(None))
         .group_by(p.state)
     ).all()
-    return {state: _mean(total, n) for state, total, n in sorted(rows)}
+    order = {state: i for i, state in enumerate(PHASE_ORDER)}
+    rows = sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
+    return {state: _mean(total, n) for state, total, n in rows}
 
 
 def _hub_pairs(cases: Any) -> Any:

@@ -81,3 +81,30 @@ async def test_indicators_api_reads_the_same_figures(
         await web.get(f"/v1/indicators?{JANUARY}", headers={"Authorization": f"Bearer {key}"})
     ).json()
     assert got["cases"]["total"] == 8 and got["on_time"] == {"rate": 0.8, "n": 5}
+
+
+async def test_indicator_pages_pass_axe_in_a_browser(
+    web: httpx.AsyncClient, web_settings: Settings, browser: Any
+) -> None:
+    """The pages of the in-process app, served to Chromium through a route handler."""
+    from tests.web.conftest import assert_accessible, screenshots
+
+    seed_history(web_settings.database_url)
+    await sign_in(web, "office")
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = await context.new_page()
+
+    async def serve(route: Any) -> None:
+        answer = await web.request(route.request.method, route.request.url)
+        await route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+    await page.route("http://testserver/**", serve)
+    try:
+        for name, path in (("network-indicators", "/network"), ("hub-indicators", f"/hubs/{TAGUS}")):
+            await page.goto(f"http://testserver{path}?{JANUARY}")
+            table = page.get_by_role("table", name="Delivery and partnering")
+            assert "80.0 %" in await table.inner_text() or name == "hub-indicators"
+            await assert_accessible(page)
+            await screenshots(page, name)
+    finally:
+        await context.close()
