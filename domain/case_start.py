@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.agreements import cost_share_error
 from domain.cases import ClientInfo, MilestoneSpec, Scenario, TaskSpec, lead_positions
-from domain.taxonomy import vocabulary
+from domain.taxonomy import customer_sizes, vocabulary
 
 Errors = list[dict[str, str]]
 
@@ -119,7 +119,27 @@ def start_errors(body: CaseCreate, lead: str, today: date) -> Errors:
         for i, code in enumerate(body.wanted_services)
         if code not in services
     ]
+    errors += customer_errors(body)
     start = body.start_date or today
     if body.end_date is not None and body.end_date <= start:
         errors.append({"field": "end_date", "message": "must be after start_date"})
+    return errors
+
+
+def customer_errors(body: CaseCreate) -> Errors:
+    """The client's or local player's organisation type, size and sector: taxonomy codes."""
+    vocab, sizes = vocabulary(), customer_sizes()
+    errors: Errors = []
+    for party in ("client", "local_player"):
+        who = getattr(body, party)
+        if who is None:
+            continue
+        for name, known in (
+            ("organisation_type", vocab.organisation_types),
+            ("size", sizes),
+            ("sector", vocab.sectors),
+        ):
+            value = getattr(who, name)
+            if value and value not in known:
+                errors.append({"field": f"{party}.{name}", "message": f"unknown code {value!r}"})
     return errors

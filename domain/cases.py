@@ -69,6 +69,10 @@ class ClientInfo(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$")
     contact_name: str = Field(default="", max_length=200)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    # for the EDIH reporting of customers served (taxonomy codes; optional)
+    organisation_type: str = Field(default="", max_length=64, description="organisation_types")
+    size: str = Field(default="", max_length=20, description="enterprise_size or pso_staff_size")
+    sector: str = Field(default="", max_length=64, description="sectors (dih_market_sectors)")
 
 
 class Invitation(BaseModel):

@@ -45,6 +45,14 @@ TAGUS, PO, SPREE, MESETA, EBRO = (
     "ebro-agrodata",
 )
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
+CORK_CLIENT = ClientInfo(
+    name="Cork Stoppers Lda",
+    country="PT",
+    email="ops@cork.example",
+    organisation_type="private_company",
+    size="small",
+    sector="agriculture_food",
+)
 PERIOD = (JAN, datetime(2026, 2, 1, tzinfo=UTC))
 
 
@@ -108,9 +116,10 @@ def _joint(
     survey: Survey | None,
     peers: list[PeerReview],
     outcome: str = "completed",
+    **extra: Any,
 ) -> None:
     invited, answered, approved, executed, delivered, closed, _ = days
-    f = _facts(case_id, "joint_service", lead)
+    f = _facts(case_id, "joint_service", lead, **extra)
     _play(url, f, [(invited, "requested", "case_requested", {})])
     f.invitations = [Invitation(hub_id=partner)]
     _play(url, f, [(invited, "partnering", "partners_invited", {"hub_ids": [partner]})])
@@ -136,6 +145,8 @@ def seed_history(url: str) -> None:
         _delivered(PO, 15, 14),
         _survey(5, 4, 4, 5, True, 20),
         [_peer(PO, TAGUS, 5, 4, True), _peer(TAGUS, PO, 4, 4, True)],
+        client=CORK_CLIENT,
+        wanted_services=["digital_maturity_assessment"],
     )
     _joint(
         url,
