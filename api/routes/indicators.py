@@ -5,14 +5,16 @@ aggregates); a hub's own figures are read by that hub and the network staff."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, SessionDep
+from api.deps import CallerDep, SessionDep, SettingsDep
 from api.problems import ApiError
 from api.routes.cases import ERRORS
-from domain.cases import HUB_ROLES, Caller, Scenario
+from base.settings import Settings
+from domain.cases import HUB_ROLES, Caller, Role, Scenario
 from store.indicators import Scope, indicators
 from store.models import Hub
 
@@ -81,3 +83,51 @@ def hub_indicators(
     first, last = period(start, end)
     scope = Scope(first, last, hub_id=hub_id, scenario=scenario.value if scenario else None)
     return indicators(session, scope)
+
+
+REPORT_TYPES = {
+    "text/html": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
+
+
+@router.get(
+    "/v1/reports/network",
+    response_class=Response,
+    responses={200: {"content": REPORT_TYPES, "description": "the report"}, **ERRORS},
+)
+async def network_report(
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: CallerDep,
+    start: From = None,
+    end: To = None,
+    format: Annotated[  # noqa: A002 (the query parameter's name)
+        Literal["html", "docx", "pdf"], Query(description="html, docx or pdf")
+    ] = "html",
+) -> Response:
+    """The network's collaboration report (back office and legal helpdesk): cases per
+    scenario and ending, cycle time per phase and its bottlenecks, why cases failed, the
+    cross-border matrix and satisfaction, with charts. 503 when a PDF cannot be made here."""
+    if caller.role not in (Role.back_office, Role.legal):
+        raise ApiError(403, "the network report is for the back office and the legal helpdesk")
+    first, last = period(start, end)
+    made = await run_in_threadpool(_report, session, settings, first, last, format)
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        made.content,
+        media_type=made.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{made.filename}"'},
+    )
+
+
+def _report(session: Any, settings: Settings, first: datetime, last: datetime, fmt: str) -> Any:
+    from activities.reports import ReportUnavailable, network_report_file
+
+    try:
+        return network_report_file(session, settings, first, last, fmt)
+    except ReportUnavailable as exc:
+        raise ApiError(503, str(exc), title="Report format unavailable") from None

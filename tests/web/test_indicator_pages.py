@@ -108,3 +108,24 @@ async def test_indicator_pages_pass_axe_in_a_browser(
             await screenshots(page, name)
     finally:
         await context.close()
+
+
+async def test_network_report_over_the_api_in_html_and_docx(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    import io
+
+    import docx
+
+    seed_history(web_settings.database_url)
+    auth = {"Authorization": f"Bearer {create_key(web_settings.database_url, Role.legal, None)}"}
+
+    html = await web.get(f"/v1/reports/network?{JANUARY}", headers=auth)
+    assert html.headers["content-type"].startswith("text/html")
+    assert html.text.count('src="data:image/png;base64,') == 4
+    word = await web.get(f"/v1/reports/network?{JANUARY}&format=docx", headers=auth)
+    assert word.headers["content-disposition"] == (
+        'attachment; filename="network-report-2026-01-01-to-2026-01-31.docx"'
+    )
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs)
+    assert "Cases that ended from 2026-01-01 to 2026-01-31: 8." in text
