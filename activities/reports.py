@@ -42,7 +42,9 @@ def network_report_file(
     """The report of the cases that ended in ``[start, end)`` in format ``fmt``."""
     if fmt not in MEDIA_TYPES:
         raise ValueError(f"unknown report format {fmt!r}; one of: {', '.join(MEDIA_TYPES)}")
-    converter = PdfConverter("process" if settings.pdf_converter == "resident" else settings.pdf_converter)
+    converter = PdfConverter(
+        "process" if settings.pdf_converter == "resident" else settings.pdf_converter
+    )
     if fmt == "pdf" and (why := converter.unavailable()) is not None:
         raise ReportUnavailable(why)
     report = build_report(session, start, end, tick)

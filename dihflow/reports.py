@@ -31,10 +31,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _period(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="start", required=True, type=date.fromisoformat,
-                        help="first day (YYYY-MM-DD)")
-    parser.add_argument("--to", dest="end", required=True, type=date.fromisoformat,
-                        help="last day, included (YYYY-MM-DD)")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=date.fromisoformat,
+        help="first day (YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        required=True,
+        type=date.fromisoformat,
+        help="last day, included (YYYY-MM-DD)",
+    )
 
 
 def period(start: date, end: date) -> tuple[datetime, datetime]:

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate, InlineImage
 from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from sqlmodel import Session
@@ -107,22 +107,29 @@ class Report:
             "setbacks": [{"what": _words(t), "count": n} for t, n in fails["setbacks"].items()],
             "countries": matrix["countries"],
             "matrix": [
-                {"country": c, "cells": row} for c, row in zip(matrix["countries"], matrix["rows"])
+                {"country": c, "cells": row}
+                for c, row in zip(matrix["countries"], matrix["rows"], strict=True)
             ],
             "collaborations": matrix["total"],
             "cross_border_collaborations": matrix["cross_border"],
             "cross_border_share": _pct(ind["cross_border"]["share"]),
             "cross_border_n": ind["cross_border"]["n"],
             "satisfaction": [
-                {"score": label, "mean": _num(ind["satisfaction"][k]["mean"]),
-                 "n": ind["satisfaction"][k]["n"]}
+                {
+                    "score": label,
+                    "mean": _num(ind["satisfaction"][k]["mean"]),
+                    "n": ind["satisfaction"][k]["n"],
+                }
                 for k, label in SURVEY_LABELS.items()
             ],
             "would_recommend": _pct(ind["satisfaction"]["would_recommend"]["share"]),
             "would_recommend_n": ind["satisfaction"]["would_recommend"]["n"],
             "peer": [
-                {"score": _words(k), "mean": _num(ind["peer_reviews"][k]["mean"]),
-                 "n": ind["peer_reviews"][k]["n"]}
+                {
+                    "score": _words(k),
+                    "mean": _num(ind["peer_reviews"][k]["mean"]),
+                    "n": ind["peer_reviews"][k]["n"],
+                }
                 for k in ("reliability", "contribution")
             ],
             "collaborate_again": _pct(ind["peer_reviews"]["would_collaborate_again"]["share"]),
@@ -167,7 +174,9 @@ def build_report(
         charts[name] = draw(data)
         say(i, total, f"chart: {name.replace('_', ' ')}")
     say(total, total, "report ready")
-    return Report(data=data, charts=charts, start=start, end=end, made_at=datetime.now().astimezone())
+    return Report(
+        data=data, charts=charts, start=start, end=end, made_at=datetime.now().astimezone()
+    )
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -195,9 +204,14 @@ def chart_outcomes(data: dict[str, Any]) -> bytes:
     bottom = [0] * len(scenarios)
     for outcome in OUTCOMES:
         counts = [by_scenario[s].get(outcome, 0) for s in scenarios]
-        ax.bar([_words(s) for s in scenarios], counts, bottom=bottom, label=_words(outcome),
-               color=COLOURS[outcome])
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        ax.bar(
+            [_words(s) for s in scenarios],
+            counts,
+            bottom=bottom,
+            label=_words(outcome),
+            color=COLOURS[outcome],
+        )
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_ylabel("cases")
     ax.set_title("Cases per scenario and ending")
     if scenarios:

@@ -93,20 +93,17 @@ class DeliverableDecision(_Payload):
     reason: str = Field(default="", max_length=2000)
 
 
-SCORE = {"ge": 1, "le": 5}
-
-
 class GiveReview(_Payload):
     """The review of a case's client or local player (through its link; in co-development
     before the quality review, each hub's). Cases with the quality review (patch
     ``quality-review``) take the survey: ``quality``, ``timeliness``, ``communication`` and
     ``value`` (1-5) and ``would_recommend``; cases started before it take one ``rating``."""
 
-    rating: int | None = Field(default=None, description="1-5; cases before the survey", **SCORE)
-    quality: int | None = Field(default=None, description="1-5", **SCORE)
-    timeliness: int | None = Field(default=None, description="1-5", **SCORE)
-    communication: int | None = Field(default=None, description="1-5", **SCORE)
-    value: int | None = Field(default=None, description="1-5: value for money", **SCORE)
+    rating: int | None = Field(default=None, description="1-5; cases before the survey", ge=1, le=5)
+    quality: int | None = Field(default=None, description="1-5", ge=1, le=5)
+    timeliness: int | None = Field(default=None, description="1-5", ge=1, le=5)
+    communication: int | None = Field(default=None, description="1-5", ge=1, le=5)
+    value: int | None = Field(default=None, description="1-5: value for money", ge=1, le=5)
     would_recommend: bool | None = None
     comment: str = Field(default="", max_length=5000)
 
@@ -119,8 +116,8 @@ class GivePeerReview(_Payload):
     lead reviews each partner, naming it in ``hub_id`` when it has more than one."""
 
     hub_id: str | None = Field(default=None, pattern=HUB_ID, description="the hub reviewed")
-    reliability: int = Field(description="1-5", **SCORE)
-    contribution: int = Field(description="1-5", **SCORE)
+    reliability: int = Field(description="1-5", ge=1, le=5)
+    contribution: int = Field(description="1-5", ge=1, le=5)
     would_collaborate_again: bool
     comment: str = Field(default="", max_length=5000)
 

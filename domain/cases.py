@@ -328,7 +328,9 @@ class CaseFacts(BaseModel):
     def review_pairs(self) -> list[tuple[str, str]]:
         """Every (reviewer, subject) peer review the case expects: each partner hub reviews
         the collaboration (the lead), the lead reviews each partner."""
-        partners = self.matched_hub_ids if self.scenario == Scenario.matchmaking else self.partner_ids
+        partners = (
+            self.matched_hub_ids if self.scenario == Scenario.matchmaking else self.partner_ids
+        )
         return [(p, self.lead_hub_id) for p in partners] + [(self.lead_hub_id, p) for p in partners]
 
     def reviews_owed(self, hub_id: str | None) -> list[str]:

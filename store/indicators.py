@@ -36,6 +36,8 @@ from sqlmodel import Session
 from domain.cases import ENDINGS
 from store.models import Case, CaseMilestone, CaseParty, CasePhase, CaseReview, Hub, TimelineEntry
 
+# the case table's columns, typed for SQL expressions
+CASE = Case.__table__.c  # type: ignore[attr-defined]
 MIN_REVIEWS = 3  # no review score from fewer reviews than this
 PARTY_ROLES = ("lead", "partner", "matched")  # the hubs that took part in a case
 SURVEY_SCORES = ("quality", "timeliness", "communication", "value", "rating")
@@ -74,9 +76,7 @@ def _days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
 @compiles(days_between, "postgresql")
 def _days_postgres(element: Any, compiler: Any, **kw: Any) -> str:
     a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return (
-        f"(EXTRACT(EPOCH FROM (CAST({b} AS timestamptz) - CAST({a} AS timestamptz))) / 86400.0)"
-    )
+    return f"(EXTRACT(EPOCH FROM (CAST({b} AS timestamptz) - CAST({a} AS timestamptz))) / 86400.0)"
 
 
 @dataclass(frozen=True)
@@ -98,19 +98,19 @@ def _share(part: Any, n: int) -> dict[str, Any]:
 
 def scope_cases(scope: Scope) -> sa.Select[Any]:
     """The ids of the cases in scope: ended in the period, of the scenario, with the hub."""
-    query = sa.select(Case.id).where(
-        Case.state.in_(ENDINGS),  # type: ignore[attr-defined]
-        Case.state_since >= scope.start,  # type: ignore[operator]
-        Case.state_since < scope.end,  # type: ignore[operator]
+    party = CaseParty.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(CASE.id).where(
+        CASE.state.in_(ENDINGS),
+        CASE.state_since >= scope.start,
+        CASE.state_since < scope.end,
     )
     if scope.scenario:
-        query = query.where(Case.scenario == scope.scenario)
+        query = query.where(CASE.scenario == scope.scenario)
     if scope.hub_id:
         query = query.where(
-            Case.id.in_(  # type: ignore[attr-defined]
-                sa.select(CaseParty.case_id).where(
-                    CaseParty.hub_id == scope.hub_id,
-                    CaseParty.role.in_(PARTY_ROLES),  # type: ignore[attr-defined]
+            CASE.id.in_(
+                sa.select(party.case_id).where(
+                    party.hub_id == scope.hub_id, party.role.in_(PARTY_ROLES)
                 )
             )
         )
@@ -138,15 +138,17 @@ def indicators(session: Session, scope: Scope) -> dict[str, Any]:
 
 
 def _ending() -> ColumnElement[Any]:
-    return sa.case((Case.state == "closed", sa.func.coalesce(Case.outcome, "completed")), else_=Case.state)
+    """A case's ending: the outcome of a closed case, else its final state."""
+    closed = sa.func.coalesce(CASE.outcome, "completed")
+    return sa.case((CASE.state == "closed", closed), else_=CASE.state)
 
 
 def _cases(session: Session, cases: Any) -> dict[str, Any]:
     ending = _ending().label("ending")
     rows = session.execute(
-        sa.select(Case.scenario, ending, sa.func.count())
-        .where(Case.id.in_(sa.select(cases.c.id)))  # type: ignore[attr-defined]
-        .group_by(Case.scenario, ending)
+        sa.select(CASE.scenario, ending, sa.func.count())
+        .where(CASE.id.in_(sa.select(cases.c.id)))
+        .group_by(CASE.scenario, ending)
     ).all()
     by_outcome = dict.fromkeys(OUTCOMES, 0)
     by_scenario: dict[str, dict[str, int]] = {}

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.taxonomy import service_function_of
-from store.indicators import Scope, _ending, scope_cases
-from store.models import Case, CaseMilestone, CaseParty, CaseReview, Hub
+from store.indicators import CASE, Scope, _ending, scope_cases
+from store.models import CaseMilestone, CaseParty, CaseReview, Hub
 
 COLUMNS = (
     "record_type",
@@ -66,40 +66,40 @@ def _service_rows(session: Session, scope: Scope) -> Iterator[dict[str, Any]]:
     milestone = CaseMilestone.__table__.c  # type: ignore[attr-defined]
     rating = (
         sa.select(sa.func.max(review.rating))
-        .where(review.case_id == Case.id, review.kind.in_(("survey", "rating")))
+        .where(review.case_id == CASE.id, review.kind.in_(("survey", "rating")))
         .scalar_subquery()
     )
     late = (
         sa.select(sa.func.count())
-        .where(milestone.case_id == Case.id, milestone.on_time.is_(False))
+        .where(milestone.case_id == CASE.id, milestone.on_time.is_(False))
         .scalar_subquery()
     )
     timed = (
         sa.select(sa.func.count())
-        .where(milestone.case_id == Case.id, milestone.on_time.is_not(None))
+        .where(milestone.case_id == CASE.id, milestone.on_time.is_not(None))
         .scalar_subquery()
     )
     query = (
         sa.select(
-            Case.id,
-            Case.scenario,
-            Case.lead_hub_id,
+            CASE.id,
+            CASE.scenario,
+            CASE.lead_hub_id,
             lead.c.country,
-            Case.facts,
-            Case.facts["created_at"].as_string(),  # type: ignore[index]
-            Case.state_since,
+            CASE.facts,
+            CASE.facts["created_at"].as_string(),
+            CASE.state_since,
             _ending(),
             rating,
             late,
             timed,
         )
-        .join(lead, lead.c.id == Case.lead_hub_id)
+        .join(lead, lead.c.id == CASE.lead_hub_id)
         .where(
-            Case.id.in_(sa.select(cases.c.id)),  # type: ignore[attr-defined]
-            Case.state == "closed",
-            Case.scenario.in_(tuple(CUSTOMER)),  # type: ignore[attr-defined]
+            CASE.id.in_(sa.select(cases.c.id)),
+            CASE.state == "closed",
+            CASE.scenario.in_(tuple(CUSTOMER)),
         )
-        .order_by(Case.state_since, Case.id)
+        .order_by(CASE.state_since, CASE.id)
     )
     functions = service_function_of()
     for row in session.execute(query.execution_options(yield_per=BATCH)):
@@ -138,24 +138,24 @@ def _collaboration_rows(session: Session, scope: Scope) -> Iterator[dict[str, An
     partner = Hub.__table__.alias("partner_hub")  # type: ignore[attr-defined]
     query = (
         sa.select(
-            Case.id,
-            Case.scenario,
-            Case.lead_hub_id,
+            CASE.id,
+            CASE.scenario,
+            CASE.lead_hub_id,
             lead.c.country,
             party.c.hub_id,
             partner.c.country,
-            Case.facts["created_at"].as_string(),  # type: ignore[index]
-            Case.state_since,
+            CASE.facts["created_at"].as_string(),
+            CASE.state_since,
             _ending(),
         )
-        .join(party, party.c.case_id == Case.id)
-        .join(lead, lead.c.id == Case.lead_hub_id)
+        .join(party, party.c.case_id == CASE.id)
+        .join(lead, lead.c.id == CASE.lead_hub_id)
         .join(partner, partner.c.id == party.c.hub_id)
         .where(
-            Case.id.in_(sa.select(cases.c.id)),  # type: ignore[attr-defined]
+            CASE.id.in_(sa.select(cases.c.id)),
             party.c.role.in_(("partner", "matched")),
         )
-        .order_by(Case.state_since, Case.id, party.c.hub_id)
+        .order_by(CASE.state_since, CASE.id, party.c.hub_id)
     )
     for row in session.execute(query.execution_options(yield_per=BATCH)):
         case_id, scenario, lead_id, lead_country, hub_id, hub_country, created, ended, outcome = row

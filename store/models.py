@@ -338,3 +338,10 @@ class CasePhase(SQLModel, table=True):
     state: str = Field(max_length=20)
     entered_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     left_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+# Indexes the indicators read by (migration 0011), declared here beside the tables they serve:
+# the cases ended in a period (covering: scope and counts read no table row), and events by type
+# (invitation answers, setbacks).
+Index("ix_case_ended", Case.state_since, Case.state, Case.scenario, Case.outcome, Case.id)  # type: ignore[arg-type]
+Index("ix_timeline_event_type", TimelineEntry.type, TimelineEntry.case_id)  # type: ignore[arg-type]

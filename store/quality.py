@@ -93,9 +93,9 @@ def sync_quality(session: Session, facts: CaseFacts) -> None:
             (r.reviewer, r.subject)
             for r in session.exec(select(CaseReview).where(CaseReview.case_id == facts.case_id))
         }
-        for row in reviews:
-            if (row.reviewer, row.subject) not in stored:
-                session.add(row)
+        for review in reviews:
+            if (review.reviewer, review.subject) not in stored:
+                session.add(review)
     if facts.deliverables:
         have = {
             m.deliverable_id: m

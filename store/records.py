@@ -16,7 +16,6 @@ from domain.hubs import HubProfile
 from domain.steps import is_overdue
 from domain.timeline import TimelineEvent
 from store.db import as_utc
-from store.quality import enter_phase, sync_quality
 from store.models import (
     Case,
     CaseParty,
@@ -27,6 +26,7 @@ from store.models import (
     TimelineEntry,
     utcnow,
 )
+from store.quality import enter_phase, sync_quality
 
 KEY_PREFIX = "dfk"
 

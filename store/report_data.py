@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.cases import Scenario
-from store.indicators import Scope, _hub_pairs, _phase_days, indicators, scope_cases
-from store.models import Case, Hub, TimelineEntry
+from store.indicators import CASE, Scope, _hub_pairs, _phase_days, indicators, scope_cases
+from store.models import Hub, TimelineEntry
 
 # the event types that tell why a case did not go ahead, or went ahead with a setback
 SETBACKS = (
@@ -25,6 +25,7 @@ SETBACKS = (
     "deliverable_overdue",
 )
 FAILED = ("rejected", "cancelled", "expired")
+EVENT = TimelineEntry.__table__.c  # type: ignore[attr-defined]
 TOP_REASONS = 10
 # The framework agreement's register of signatories, kept by the framework agreement's own
 # tables when they exist: the report asks for this table and shows nothing without it.
@@ -64,19 +65,16 @@ def phases_by_scenario(session: Session, scope: Scope) -> dict[str, dict[str, An
 def failures(session: Session, cases: Any) -> dict[str, Any]:
     """Failed cases by ending and by the reason given (the back office's or the lead's on a
     cancellation or rejection, the system's on an expiry), and the setbacks on the way."""
-    reason = Case.facts["end_reason"].as_string()  # type: ignore[index]
+    reason = CASE.facts["end_reason"].as_string()
     rows = session.execute(
-        sa.select(Case.state, reason, sa.func.count())
-        .where(Case.id.in_(sa.select(cases.c.id)), Case.state.in_(FAILED))  # type: ignore[attr-defined]
-        .group_by(Case.state, reason)
+        sa.select(CASE.state, reason, sa.func.count())
+        .where(CASE.id.in_(sa.select(cases.c.id)), CASE.state.in_(FAILED))
+        .group_by(CASE.state, reason)
     ).all()
-    expired = TimelineEntry.data["reason"].as_string()  # type: ignore[index]
+    expired = EVENT.data["reason"].as_string()
     expiries = session.execute(
         sa.select(expired, sa.func.count())
-        .where(
-            TimelineEntry.case_id.in_(sa.select(cases.c.id)),  # type: ignore[attr-defined]
-            TimelineEntry.type == "expired",
-        )
+        .where(EVENT.case_id.in_(sa.select(cases.c.id)), EVENT.type == "expired")
         .group_by(expired)
     ).all()
     reasons: dict[tuple[str, str], int] = {}
@@ -88,16 +86,14 @@ def failures(session: Session, cases: Any) -> dict[str, Any]:
         key = ("expired", (text or "").strip() or "no reason given")
         reasons[key] = reasons.get(key, 0) + n
     top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
-    setbacks = dict(
-        session.execute(
-            sa.select(TimelineEntry.type, sa.func.count())
-            .where(
-                TimelineEntry.case_id.in_(sa.select(cases.c.id)),  # type: ignore[attr-defined]
-                TimelineEntry.type.in_(SETBACKS),  # type: ignore[attr-defined]
-            )
-            .group_by(TimelineEntry.type)
+    setbacks: dict[str, int] = {
+        type_: n
+        for type_, n in session.execute(
+            sa.select(EVENT.type, sa.func.count())
+            .where(EVENT.case_id.in_(sa.select(cases.c.id)), EVENT.type.in_(SETBACKS))
+            .group_by(EVENT.type)
         ).all()
-    )
+    }
     by_ending = {state: sum(n for (s, _), n in reasons.items() if s == state) for state in FAILED}
     return {
         "by_ending": by_ending,

@@ -52,7 +52,9 @@ def test_report_html_names_itself_after_the_period(
     assert html.count('src="data:image/png;base64,') == 4
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
 def test_report_pdf_is_converted_by_libreoffice(database: str, tmp_path: Path) -> None:
     from pypdf import PdfReader
 

@@ -11,8 +11,8 @@ from typing import Any
 import docx
 import pytest
 
-from documents.report import build_report, report_docx, report_html
 from documents.rendering import docx_text
+from documents.report import build_report, report_docx, report_html
 from store.db import session_scope
 from tests.store.history import PERIOD, seed_history
 from tests.store.test_store import seed_hubs
@@ -40,7 +40,9 @@ def test_report_data_names_failures_bottlenecks_and_the_country_matrix(report: A
     assert data["phases_by_scenario"]["co_development"]["bottlenecks"] == ["development"]
     matrix = data["cross_border"]
     assert matrix["countries"] == ["DE", "ES", "IT", "PT"]
-    cell = dict(zip(matrix["countries"], matrix["rows"][matrix["countries"].index("PT")]))
+    cell = dict(
+        zip(matrix["countries"], matrix["rows"][matrix["countries"].index("PT")], strict=True)
+    )
     assert cell == {"DE": 1, "ES": 0, "IT": 2, "PT": 0}  # tagus led M1 (spree), J1 and J2
     assert (matrix["total"], matrix["cross_border"]) == (5, 4)
     assert data["framework_register"] is None  # no register table in this store

@@ -68,7 +68,6 @@ def test_cost_share_error_sums_as_decimals() -> None:
     assert cost_share_error([50, 49.98]) == "cost shares must sum to 100 (within 0.01), got 99.98"
 
 
-
 def test_customer_codes_must_come_from_the_taxonomy() -> None:
     from domain.case_start import CaseCreate, customer_errors
 

@@ -153,7 +153,9 @@ def test_review_reminder_reminds_whoever_still_owes_a_review() -> None:
     assert event_types(out) == ["reminder_sent"]
     assert out.events[0].data["to"] == [CLIENT, LEAD]
     client_notice = next(n for n in out.notices if n.to == CLIENT)
-    assert client_notice.link_action == "review" and client_notice.link_purpose == "review:v0:client"
+    assert (
+        client_notice.link_action == "review" and client_notice.link_purpose == "review:v0:client"
+    )
     assert "review_reminder" in f.deadlines  # the next one, still inside the window
 
 

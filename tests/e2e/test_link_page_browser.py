@@ -53,9 +53,7 @@ async def test_client_signs_on_the_link_page_in_a_browser(
     assert "cannot be used" in await page.inner_text("h1")
 
 
-async def test_client_answers_the_quality_survey_without_javascript(
-    stack: Stack, browser
-) -> None:  # type: ignore[no-untyped-def]
+async def test_client_answers_the_quality_survey_without_javascript(stack: Stack, browser) -> None:  # type: ignore[no-untyped-def]
     from tests.e2e.helpers import link_token, post_form
     from tests.web.conftest import assert_accessible, screenshots
 
@@ -66,7 +64,9 @@ async def test_client_answers_the_quality_survey_without_javascript(
     for hub in (LEAD, PARTNER):
         await act(stack, f"hub_signatory:{hub}", cid, "sign", {"document_sha256": sha})
     token = await link_token(stack, cid, "sign")
-    await post_form(stack, token, choice="sign", document_sha256=sha, signer_name="Ana", confirm="yes")
+    await post_form(
+        stack, token, choice="sign", document_sha256=sha, signer_name="Ana", confirm="yes"
+    )
     await act(stack, f"hub_member:{PARTNER}", cid, "submit-deliverable", {"summary": "PoC"})
     r = await act(stack, f"hub_member:{LEAD}", cid, "accept-deliverable", {"hub_id": PARTNER})
     assert r.json()["state"] == "review", r.text

@@ -209,7 +209,9 @@ def seed_history(url: str) -> None:
     _play(url, f, [(5, "rejected", "request_rejected", {})])
 
     f = _facts("M1", "matchmaking", TAGUS)
-    _play(url, f, [(1, "requested", "case_requested", {}), (1, "matching", "candidates_ranked", {})])
+    _play(
+        url, f, [(1, "requested", "case_requested", {}), (1, "matching", "candidates_ranked", {})]
+    )
     f.introductions = [Introduction(hub_id=SPREE)]
     _play(url, f, [(2, "introducing", "candidates_selected", {"hub_ids": [SPREE]})])
     f.introductions = [Introduction(hub_id=SPREE, hub_consent="given", player_consent="given")]
@@ -220,7 +222,9 @@ def seed_history(url: str) -> None:
     _play(url, f, [(10, "closed", "closed", {"outcome": "completed"})])
 
     f = _facts("M2", "matchmaking", TAGUS)
-    _play(url, f, [(1, "requested", "case_requested", {}), (1, "matching", "candidates_ranked", {})])
+    _play(
+        url, f, [(1, "requested", "case_requested", {}), (1, "matching", "candidates_ranked", {})]
+    )
     _play(url, f, [(8, "cancelled", "cancelled", {})])
 
     f = _facts(  # still open: never counted

@@ -33,7 +33,11 @@ def test_service_row_carries_customer_dates_outcome_rating_and_timeliness(
     rows: list[dict[str, str]],
 ) -> None:
     j1 = next(r for r in rows if r["record_type"] == "service" and r["case_id"] == "J1")
-    assert (j1["started_on"], j1["ended_on"], j1["outcome"]) == ("2026-01-01", "2026-01-20", "completed")
+    assert (j1["started_on"], j1["ended_on"], j1["outcome"]) == (
+        "2026-01-01",
+        "2026-01-20",
+        "completed",
+    )
     assert (j1["rating"], j1["on_time"], j1["customer_country"]) == (5, "yes", "PT")
     assert (j1["customer_name"], j1["customer_type"], j1["customer_size"]) == (
         "Cork Stoppers Lda",

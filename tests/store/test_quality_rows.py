@@ -51,11 +51,20 @@ def test_projection_writes_phases_milestones_and_reviews_once(store_url: str) ->
     ]
     f.state = "review"
     f.survey = Survey(
-        quality=5, timeliness=4, communication=4, value=4, would_recommend=True, at="2026-01-25T00:00:00+00:00"
+        quality=5,
+        timeliness=4,
+        communication=4,
+        value=4,
+        would_recommend=True,
+        at="2026-01-25T00:00:00+00:00",
     )
     f.hub_reviews = [
         PeerReview(
-            reviewer=PARTNER, subject=LEAD, reliability=5, contribution=4, would_collaborate_again=True
+            reviewer=PARTNER,
+            subject=LEAD,
+            reliability=5,
+            contribution=4,
+            would_collaborate_again=True,
         )
     ]
     events = _step(f, "reviewed", "2026-01-25T00:00:00+00:00")

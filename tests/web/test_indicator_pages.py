@@ -30,8 +30,10 @@ async def test_network_page_shows_the_periods_indicators_with_their_n(
     html = (await web.get(f"/network?{JANUARY}")).text
 
     assert "Cases that ended from 2026-01-01 to 2026-01-31: 8." in html
-    assert "4.0 <span class=\"muted\">(n=3)</span>" in _row(html, "Quality (client survey, of 5)")
-    assert "80.0 %" in _row(html, "Milestones on time") and "(n=5)" in _row(html, "Milestones on time")
+    assert '4.0 <span class="muted">(n=3)</span>' in _row(html, "Quality (client survey, of 5)")
+    assert "80.0 %" in _row(html, "Milestones on time") and "(n=5)" in _row(
+        html, "Milestones on time"
+    )
     assert "2.5 d" in _row(html, "Days to collect the signatures")
     assert "60.0 %" in _row(html, "Repeat collaborations")
 
@@ -96,11 +98,16 @@ async def test_indicator_pages_pass_axe_in_a_browser(
 
     async def serve(route: Any) -> None:
         answer = await web.request(route.request.method, route.request.url)
-        await route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+        await route.fulfill(
+            status=answer.status_code, headers=dict(answer.headers), body=answer.content
+        )
 
     await page.route("http://testserver/**", serve)
     try:
-        for name, path in (("network-indicators", "/network"), ("hub-indicators", f"/hubs/{TAGUS}")):
+        for name, path in (
+            ("network-indicators", "/network"),
+            ("hub-indicators", f"/hubs/{TAGUS}"),
+        ):
             await page.goto(f"http://testserver{path}?{JANUARY}")
             table = page.get_by_role("table", name="Delivery and partnering")
             assert "80.0 %" in await table.inner_text() or name == "hub-indicators"

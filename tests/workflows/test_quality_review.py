@@ -15,7 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from domain.cases import Caller, CaseFacts, CaseStart, Deliverable, Invitation
-from tests.workflows.test_deadlines import (  # noqa: F401 (env is a fixture)
+from tests.workflows import test_deadlines
+from tests.workflows.test_deadlines import (
     LEAD,
     PARTNER,
     StandIns,
@@ -23,11 +24,11 @@ from tests.workflows.test_deadlines import (  # noqa: F401 (env is a fixture)
     _run,
     _start,
     _step,
-    env,
 )
 from workflows import WORKFLOWS
 from workflows.case import QUALITY_REVIEW
 
+env = test_deadlines.env  # the module's time-skipping server (a fixture)
 CLIENT_LINK = Caller(principal_id="p-link", role="link", party="client", link_action="review")
 SURVEY = {"quality": 4, "timeliness": 5, "communication": 4, "value": 4, "would_recommend": True}
 PEER = {"reliability": 4, "contribution": 4, "would_collaborate_again": True}

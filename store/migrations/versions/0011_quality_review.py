@@ -74,8 +74,19 @@ def upgrade() -> None:
     with op.batch_alter_table("case_phase", schema=None) as batch_op:
         batch_op.create_index("ix_case_phase_state", ["state", "entered_at"], unique=False)
 
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_case_ended", ["state_since", "state", "scenario", "outcome", "id"], unique=False
+        )
+    with op.batch_alter_table("timeline_event", schema=None) as batch_op:
+        batch_op.create_index("ix_timeline_event_type", ["type", "case_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("timeline_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_timeline_event_type")
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_ended")
     for table, index in (
         ("case_phase", "ix_case_phase_state"),
         ("case_milestone", "ix_case_milestone_hub_id"),
