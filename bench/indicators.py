@@ -398,12 +398,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per indicator line")
     parser.add_argument("--quick", action="store_true", help="2_000 cases, 5 runs")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
     if args.quick:
         args.cases, args.runs = 2_000, 5
     with tempfile.TemporaryDirectory(prefix="dihflow-bench-") as tmpdir:
-        run_store("SQLite", f"sqlite:///{Path(tmpdir) / 'indicators.db'}", args)
+        if not args.postgres_only:
+            run_store("SQLite", f"sqlite:///{Path(tmpdir) / 'indicators.db'}", args)
         if args.sqlite_only:
             say("PostgreSQL: skipped (--sqlite-only)")
         else:
