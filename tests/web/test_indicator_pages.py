@@ -136,3 +136,43 @@ async def test_network_report_over_the_api_in_html_and_docx(
     )
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs)
     assert "Cases that ended from 2026-01-01 to 2026-01-31: 8." in text
+
+
+async def test_case_page_shows_the_survey_the_peer_reviews_and_who_still_owes_one(
+    web: httpx.AsyncClient, web_settings: Settings
+) -> None:
+    from domain.cases import Invitation, PeerReview, Survey
+    from domain.timeline import chain_event
+    from store.db import session_scope
+    from store.records import project_case
+    from tests.store.test_store import make_facts
+
+    facts = make_facts(
+        "c-quality1",
+        state="review",
+        quality_review=True,
+        invitations=[Invitation(hub_id="po-valley-ai", status="accepted")],
+        survey=Survey(
+            quality=5, timeliness=4, communication=4, value=3, would_recommend=True, comment="Good"
+        ),
+        hub_reviews=[
+            PeerReview(
+                reviewer="po-valley-ai",
+                subject=TAGUS,
+                reliability=5,
+                contribution=4,
+                would_collaborate_again=True,
+            )
+        ],
+    )
+    event = chain_event(0, facts.head_hash, "reviewed", "system", "2026-01-02T00:00:00+00:00", {})
+    facts.seq, facts.head_hash = event.seq, event.hash
+    with session_scope(web_settings.database_url) as session:
+        project_case(session, facts, [event])
+    await sign_in(web, "office")
+
+    html = (await web.get("/cases/c-quality1")).text
+
+    assert "Quality survey (client)" in html and "“Good”" in html
+    assert "reliability 5 / 5, contribution 4 / 5" in html
+    assert "on Po Valley" in html and "not given yet" in html  # the lead's review of its partner
