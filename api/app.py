@@ -11,7 +11,18 @@ from api import metrics, problems, web
 from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
-from api.routes import cases, codec, dossier, framework, hubs, links, system, templates, webhooks
+from api.routes import (
+    cases,
+    codec,
+    dossier,
+    framework,
+    hubs,
+    indicators,
+    links,
+    system,
+    templates,
+    webhooks,
+)
 from base import tracing
 from base.settings import Settings
 from store.db import migrate, size_pool
@@ -54,6 +65,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(webhooks.router)
     app.include_router(codec.router)
     app.include_router(framework.router)
+    app.include_router(indicators.router)
     app.include_router(link_pages.router)
     metrics.install(app, settings.database_url)  # outermost: counts every answer, 401s too
     tracing.instrument_api(app, settings)  # when DIHFLOW_OTEL_ENDPOINT is set

@@ -115,6 +115,6 @@ def first_facts(
             background_ip=body.background_ip,
             milestone_plan=body.milestones,
         )
-    if body.scenario == Scenario.matchmaking:
-        data["wanted_services"] = body.wanted_services
+    if body.scenario == Scenario.matchmaking or body.wanted_services:
+        data["wanted_services"] = body.wanted_services  # a joint service: the services delivered
     return CaseFacts(**data)

@@ -70,6 +70,8 @@ class DeliverableView(BaseModel):
     reason: str
     file: dict[str, Any] | None
     reminders: int
+    submitted_at: str = ""
+    accepted_at: str = ""
 
 
 class LinkView(BaseModel):
@@ -125,6 +127,7 @@ class CaseView(CaseSummary):
     co_development: dict[str, Any] | None
     matchmaking: dict[str, Any] | None
     review: dict[str, Any] | None
+    quality: dict[str, Any] | None = None  # the quality review (cases opened since it exists)
     end_reason: str
     allowed_actions: list[str] = Field(
         description="the steps this caller can take now; `actions` says how to take each"
@@ -271,6 +274,7 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         co_development=_co_development(facts),
         matchmaking=_matchmaking(facts),
         review=facts.review.model_dump() if facts.review else None,
+        quality=_quality(facts),
         end_reason=facts.end_reason,
         allowed_actions=(allowed := allowed_actions(facts, caller)),
         actions=[
@@ -342,6 +346,25 @@ def _co_development(facts: Any) -> dict[str, Any] | None:
         "background_ip": facts.background_ip,
         "pilot": facts.pilot.model_dump() if facts.pilot else None,
         "peer_reviews": {h: r.model_dump() for h, r in facts.peer_reviews.items()},
+    }
+
+
+def _quality(facts: Any) -> dict[str, Any] | None:
+    """The survey, the peer reviews, who still owes one, and the milestones kept on time."""
+    if not facts.quality_review:
+        return None
+    due = [d for d in facts.deliverables if d.due and d.submitted_at]
+    on_time = [d for d in due if d.submitted_at[:10] <= d.due]
+    return {
+        "survey": facts.survey.model_dump() if facts.survey else None,
+        "peer_reviews": [r.model_dump() for r in facts.hub_reviews],
+        "reviews_owed": {
+            hub: facts.reviews_owed(hub)
+            for hub in dict.fromkeys(r for r, _ in facts.review_pairs)
+            if facts.reviews_owed(hub)
+        },
+        "milestones_on_time": len(on_time),
+        "milestones_submitted": len(due),
     }
 
 

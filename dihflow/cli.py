@@ -10,6 +10,8 @@ dihflow templates check NAME [FILE] [--preview OUT.docx]   check an edited agree
 dihflow outbox [--limit N]       what the outbox holds: counts by kind and status, unsent rows
 dihflow users create --role ROLE USERNAME       a staff account (prints its password once)
 dihflow users list | disable USERNAME | reset-password USERNAME
+dihflow report --from DATE --to DATE [--format html|docx|pdf] [-o FILE]   the network's report
+dihflow export kpis --from DATE --to DATE [-o FILE]   CSV for EDIH reporting
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 
 from base import logs
 from base.settings import Settings, SettingsError
+from dihflow import reports
 from domain.cases import Role
 
 
@@ -116,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     user_reset.add_argument("username")
+    reports.add_commands(sub)  # report, export kpis
     return parser
 
 
@@ -385,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         return _erase(settings, args.email)
     elif args.command == "templates":
         return _check_template(args.name, args.file, args.preview)
+    elif args.command in ("report", "export"):
+        return reports.run(settings, args, _say)
     elif args.command == "keys":
         from store.db import migrate
         from store.keys import create_key, list_keys, revoke_key

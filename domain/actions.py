@@ -95,7 +95,31 @@ class DeliverableDecision(_Payload):
 
 
 class GiveReview(_Payload):
-    rating: int = Field(ge=1, le=5)
+    """The review of a case's client or local player (through its link; in co-development
+    before the quality review, each hub's). Cases with the quality review (patch
+    ``quality-review``) take the survey: ``quality``, ``timeliness``, ``communication`` and
+    ``value`` (1-5) and ``would_recommend``; cases started before it take one ``rating``."""
+
+    rating: int | None = Field(default=None, description="1-5; cases before the survey", ge=1, le=5)
+    quality: int | None = Field(default=None, description="1-5", ge=1, le=5)
+    timeliness: int | None = Field(default=None, description="1-5", ge=1, le=5)
+    communication: int | None = Field(default=None, description="1-5", ge=1, le=5)
+    value: int | None = Field(default=None, description="1-5: value for money", ge=1, le=5)
+    would_recommend: bool | None = None
+    comment: str = Field(default="", max_length=5000)
+
+
+SURVEY_FIELDS = ("quality", "timeliness", "communication", "value", "would_recommend")
+
+
+class GivePeerReview(_Payload):
+    """A party hub's peer review: a partner reviews the collaboration (the lead hub), the
+    lead reviews each partner, naming it in ``hub_id`` when it has more than one."""
+
+    hub_id: str | None = Field(default=None, pattern=HUB_ID, description="the hub reviewed")
+    reliability: int = Field(description="1-5", ge=1, le=5)
+    contribution: int = Field(description="1-5", ge=1, le=5)
+    would_collaborate_again: bool
     comment: str = Field(default="", max_length=5000)
 
 
@@ -147,6 +171,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "skip_nda": NoPayload,
     "record_outcome": RecordOutcome,
     "review": GiveReview,
+    "peer_review": GivePeerReview,
     "cancel": Reason,
     "extend_deadline": ExtendDeadline,
     "nudge": Nudge,
@@ -288,6 +313,7 @@ RULES: dict[str, Callable[[CaseFacts, Caller], bool]] = {
     "skip_nda": _is_lead,
     "record_outcome": _is_lead,
     "review": _may_review,
+    "peer_review": lambda f, c: c.role in HUB_ROLES and bool(f.reviews_owed(c.hub_id)),
     "cancel": lambda f, c: _is_lead(f, c) or c.role == Role.back_office,
     "extend_deadline": lambda f, c: c.role == Role.back_office,
     "nudge": lambda f, c: c.role == Role.back_office,
@@ -468,11 +494,41 @@ def _check_payload_against_facts(
             f"the case has no {payload.deadline} deadline to extend",
             ("deadline", f"running deadlines: {running}"),
         )
+    elif isinstance(payload, GiveReview):
+        _check_review(facts, payload)
+    elif isinstance(payload, GivePeerReview):
+        peer_review_subject(facts, payload, caller)
     elif isinstance(payload, RecordMeeting) and payload.hub_id not in facts.matched_hub_ids:
         raise _invalid(
             "a meeting is with a hub that consented on both sides",
             ("hub_id", "matched hubs: " + (", ".join(facts.matched_hub_ids) or "none")),
         )
+
+
+def _check_review(facts: CaseFacts, p: GiveReview) -> None:
+    """The survey on cases with the quality review, one rating on the cases before it."""
+    if not facts.quality_review:
+        if p.rating is None:
+            raise _invalid("a review needs a rating", ("rating", "required (1-5)"))
+        return
+    missing = [(f, "required") for f in SURVEY_FIELDS if getattr(p, f) is None]
+    if p.rating is not None:
+        missing.append(("rating", "the survey's four scores replace one rating"))
+    if missing:
+        raise _invalid("the quality survey is not complete", *missing)
+
+
+def peer_review_subject(facts: CaseFacts, p: GivePeerReview, caller: Caller) -> str:
+    """The hub a peer review is about: ``hub_id``, or the only hub the caller still reviews."""
+    owed = facts.reviews_owed(caller.hub_id)
+    if p.hub_id is None and len(owed) == 1:
+        return owed[0]
+    if p.hub_id is None or p.hub_id not in owed:
+        raise _invalid(
+            "name a hub you still review",
+            ("hub_id", "hubs you still review: " + (", ".join(owed) or "none")),
+        )
+    return p.hub_id
 
 
 def _check_tasks(facts: CaseFacts, tasks: list[TaskSpec]) -> None:

@@ -21,7 +21,7 @@ from domain.cases import (
     lead_positions,
     one_line,
 )
-from domain.taxonomy import vocabulary
+from domain.taxonomy import customer_sizes, vocabulary
 
 Errors = list[dict[str, str]]
 OneLine = Annotated[str, AfterValidator(one_line)]
@@ -134,7 +134,27 @@ def start_errors(body: CaseCreate, lead: str, today: date) -> Errors:
         for i, code in enumerate(body.wanted_services)
         if code not in services
     ]
+    errors += customer_errors(body)
     start = body.start_date or today
     if body.end_date is not None and body.end_date <= start:
         errors.append({"field": "end_date", "message": "must be after start_date"})
+    return errors
+
+
+def customer_errors(body: CaseCreate) -> Errors:
+    """The client's or local player's organisation type, size and sector: taxonomy codes."""
+    vocab, sizes = vocabulary(), customer_sizes()
+    errors: Errors = []
+    for party in ("client", "local_player"):
+        who = getattr(body, party)
+        if who is None:
+            continue
+        for name, known in (
+            ("organisation_type", vocab.organisation_types),
+            ("size", sizes),
+            ("sector", vocab.sectors),
+        ):
+            value = getattr(who, name)
+            if value and value not in known:
+                errors.append({"field": f"{party}.{name}", "message": f"unknown code {value!r}"})
     return errors

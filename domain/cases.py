@@ -89,6 +89,10 @@ class ClientInfo(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$")
     contact_name: str = Field(default="", max_length=200)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    # for the EDIH reporting of customers served (taxonomy codes; optional)
+    organisation_type: str = Field(default="", max_length=64, description="organisation_types")
+    size: str = Field(default="", max_length=20, description="enterprise_size or pso_staff_size")
+    sector: str = Field(default="", max_length=64, description="sectors (dih_market_sectors)")
 
 
 class Invitation(BaseModel):
@@ -145,6 +149,8 @@ class Deliverable(BaseModel):
     due: str = ""  # ISO date; past it and not accepted, the deliverable is overdue
     file: FileRef | None = None
     reminders: int = 0
+    submitted_at: str = ""  # the last submission (UTC ISO 8601): on time when by ``due``
+    accepted_at: str = ""
 
 
 class MilestoneSpec(BaseModel):
@@ -194,6 +200,37 @@ class Review(BaseModel):
     comment: str = ""
 
 
+class Survey(BaseModel):
+    """The client's (joint service) or local player's (matchmaking) quality survey, each
+    score 1-5 (patch ``quality-review``)."""
+
+    quality: int
+    timeliness: int
+    communication: int
+    value: int
+    would_recommend: bool
+    comment: str = ""
+    at: str = ""
+
+    @property
+    def rating(self) -> int:
+        """One overall score (the mean of the four, rounded half up) for the pages that show one."""
+        return int((self.quality + self.timeliness + self.communication + self.value) / 4 + 0.5)
+
+
+class PeerReview(BaseModel):
+    """A hub's review of another party hub of the case: a partner reviews the collaboration
+    (its subject is the lead hub), the lead reviews each partner."""
+
+    reviewer: str
+    subject: str
+    reliability: int
+    contribution: int
+    would_collaborate_again: bool
+    comment: str = ""
+    at: str = ""
+
+
 class CaseFacts(BaseModel):
     """The whole state of one case; ``state`` is the lifecycle's current state value."""
 
@@ -235,6 +272,10 @@ class CaseFacts(BaseModel):
     signatures: dict[str, str] = {}  # party id -> SHA-256 it signed, for the current draft
     deliverables: list[Deliverable] = []
     review: Review | None = None
+    # the quality review (patch ``quality-review``; False for cases started before it)
+    quality_review: bool = False
+    survey: Survey | None = None
+    hub_reviews: list[PeerReview] = []
     end_reason: str = ""
     deadlines: dict[str, str] = {}  # name -> UTC ISO 8601 instant
     start_date: str
@@ -314,6 +355,37 @@ class CaseFacts(BaseModel):
 
     def deliverable_by_id(self, deliverable_id: str) -> Deliverable | None:
         return next((d for d in self.deliverables if d.id == deliverable_id), None)
+
+    # -- the quality review (cases with ``quality_review``) ----------------------------------
+    @property
+    def surveyed_party(self) -> str | None:
+        """The external party asked for the survey (none in co-development)."""
+        return {Scenario.joint_service: CLIENT, Scenario.matchmaking: LOCAL_PLAYER}.get(
+            self.scenario
+        )
+
+    @property
+    def review_pairs(self) -> list[tuple[str, str]]:
+        """Every (reviewer, subject) peer review the case expects: each partner hub reviews
+        the collaboration (the lead), the lead reviews each partner."""
+        partners = (
+            self.matched_hub_ids if self.scenario == Scenario.matchmaking else self.partner_ids
+        )
+        return [(p, self.lead_hub_id) for p in partners] + [(self.lead_hub_id, p) for p in partners]
+
+    def reviews_owed(self, hub_id: str | None) -> list[str]:
+        """The hubs ``hub_id`` still owes a peer review of, in the case's order."""
+        done = {(r.reviewer, r.subject) for r in self.hub_reviews}
+        return [s for r, s in self.review_pairs if r == hub_id and (r, s) not in done]
+
+    @property
+    def survey_missing(self) -> bool:
+        return self.quality_review and self.surveyed_party is not None and self.survey is None
+
+    @property
+    def peer_reviews_owed(self) -> bool:
+        done = {(r.reviewer, r.subject) for r in self.hub_reviews}
+        return self.quality_review and any(p not in done for p in self.review_pairs)
 
     @property
     def is_open(self) -> bool:

@@ -30,6 +30,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "pilot_completed",
     "review_opened",
     "reviewed",
+    "peer_reviewed",
     "closed",
     "cancelled",
     "request_rejected",

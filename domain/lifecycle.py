@@ -109,6 +109,26 @@ class Guards:
     def peer_review_missing(self) -> bool:
         return any(h not in self.facts.peer_reviews for h in self.facts.party_hub_ids)
 
+    # the quality review (patch ``quality-review``): a survey and peer reviews
+    @_never_raises
+    def quality_review(self) -> bool:
+        return self.facts.quality_review
+
+    @_never_raises
+    def survey_missing(self) -> bool:
+        return self.facts.survey_missing
+
+    @_never_raises
+    def peer_review_owed(self) -> bool:
+        return self.facts.peer_reviews_owed
+
+    @_never_raises
+    def reviews_outstanding(self) -> bool:
+        f = self.facts
+        if not f.quality_review:
+            return self.peer_review_missing()
+        return f.survey_missing or f.peer_reviews_owed
+
 
 class _Lifecycle(Guards, StateChart):  # type: ignore[misc]
     allow_event_without_transition = False
@@ -146,7 +166,10 @@ class JointServiceLifecycle(_Lifecycle):
     submit_deliverable = delivery.to.itself(cond="deliverable_open")
     accept_deliverable = delivery.to.itself(cond="deliverable_submitted")
     reject_deliverable = delivery.to.itself(cond="deliverable_submitted")
-    review = in_review.to(closed)
+    review = in_review.to(closed, unless="quality_review") | in_review.to.itself(
+        cond="survey_missing"
+    )
+    peer_review = in_review.to.itself(cond="peer_review_owed")
     cancel = cancelled.from_.any()  # from every open (non-final) state
     extend_deadline = (
         partnering.to.itself(cond="has_deadline")
@@ -170,6 +193,7 @@ class JointServiceLifecycle(_Lifecycle):
     all_signed = signing.to(delivery, unless="signature_missing")
     signing_lapsed = signing.to(expired)
     delivery_complete = delivery.to(in_review, cond="all_delivered")
+    reviews_complete = in_review.to(closed, cond="quality_review", unless="reviews_outstanding")
     review_window_closed = in_review.to(closed)
 
 
@@ -205,7 +229,8 @@ class CoDevelopmentLifecycle(_Lifecycle):
     accept_deliverable = development.to.itself(cond="deliverable_submitted")
     reject_deliverable = development.to.itself(cond="deliverable_submitted")
     complete_pilot = pilot.to(in_review)
-    review = in_review.to.itself(cond="peer_review_missing")
+    review = in_review.to.itself(cond="peer_review_missing", unless="quality_review")
+    peer_review = in_review.to.itself(cond="peer_review_owed")
     cancel = cancelled.from_.any()  # from every open (non-final) state
     extend_deadline = (
         partnering.to.itself(cond="has_deadline")
@@ -228,7 +253,7 @@ class CoDevelopmentLifecycle(_Lifecycle):
     all_signed = signing.to(development, unless="signature_missing")
     signing_lapsed = signing.to(expired)
     delivery_complete = development.to(pilot, cond="all_delivered")
-    reviews_complete = in_review.to(closed, unless="peer_review_missing")
+    reviews_complete = in_review.to(closed, unless="reviews_outstanding")
     review_window_closed = in_review.to(closed)
 
 
@@ -264,7 +289,10 @@ class MatchmakingLifecycle(_Lifecycle):
     sign = signing.to.itself(cond="signature_missing")
     decline_to_sign = signing.to(drafting)
     record_outcome = follow_up.to(in_review)
-    review = in_review.to(closed)
+    review = in_review.to(closed, unless="quality_review") | in_review.to.itself(
+        cond="survey_missing"
+    )
+    peer_review = in_review.to.itself(cond="peer_review_owed")
     cancel = cancelled.from_.any()  # from every open (non-final) state
     extend_deadline = (
         introducing.to.itself(cond="has_deadline")
@@ -287,6 +315,7 @@ class MatchmakingLifecycle(_Lifecycle):
     draft_ready = drafting.to(legal_review)
     all_signed = signing.to(follow_up, unless="signature_missing")
     signing_lapsed = signing.to(expired)
+    reviews_complete = in_review.to(closed, cond="quality_review", unless="reviews_outstanding")
     review_window_closed = in_review.to(closed)
 
 

@@ -72,6 +72,13 @@ def _by_state(f: CaseFacts) -> list[Pending]:
         return waiting
     if f.state == "review":
         due = f.deadlines.get("review", "")
+        if f.quality_review:
+            owed: list[Pending] = []
+            if f.survey_missing and f.surveyed_party is not None:
+                owed.append(Pending(f.surveyed_party, "your quality survey", due, "review"))
+            reviewers = dict.fromkeys(r for r, _ in f.review_pairs)
+            owed += [Pending(h, "your peer review", due) for h in reviewers if f.reviews_owed(h)]
+            return owed
         if f.scenario == Scenario.co_development:
             return [
                 Pending(h, "your peer review", due)

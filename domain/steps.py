@@ -15,6 +15,7 @@ from domain.actions import (
     CompletePilot,
     DeliverableDecision,
     ExtendDeadline,
+    GivePeerReview,
     GiveReview,
     HubIds,
     Nudge,
@@ -28,6 +29,7 @@ from domain.actions import (
     _Payload,
     consent_side,
     decided_deliverable,
+    peer_review_subject,
     signer_party,
 )
 from domain.cases import (
@@ -42,9 +44,11 @@ from domain.cases import (
     Introduction,
     Invitation,
     Meeting,
+    PeerReview,
     PilotResult,
     Review,
     Scenario,
+    Survey,
     TaskSpec,
 )
 from domain.lifecycle import enabled, fire
@@ -313,6 +317,7 @@ def _submit(
         )
     assert d is not None
     d.status, d.summary, d.reason, d.file = "submitted", p.summary, "", p.file
+    d.submitted_at = _iso(now)
     data: dict[str, Any] = {"deliverable_id": d.id, "hub_id": d.hub_id}
     if p.file is not None:
         data["file_sha256"] = p.file.sha256
@@ -330,6 +335,7 @@ def _decide(
     accepted = action == "accept_deliverable"
     d.status, d.reason = ("accepted", "") if accepted else ("rejected", p.reason)
     if accepted:
+        d.accepted_at = _iso(now)
         facts.deadlines.pop(f"deliverable:{d.id}", None)
     out.event(f"deliverable_{d.status}", caller.actor, deliverable_id=d.id, hub_id=d.hub_id)
     out.notify(d.hub_id, "state_changed", f"Deliverable {d.status}: {facts.title}")
@@ -347,6 +353,16 @@ def _open_review(facts: CaseFacts, now: datetime, out: Outcome, party: str | Non
     out.event(event, SYSTEM, review_deadline=facts.deadlines["review"])
     if party is not None:
         out.effects.append(IssueLink("review", party))
+    if facts.quality_review:
+        _schedule_review_reminder(facts, now)
+        for hub in dict.fromkeys(r for r, _ in facts.review_pairs):
+            out.notify(hub, "state_changed", f"Peer review open: {facts.title}")
+
+
+def _schedule_review_reminder(facts: CaseFacts, now: datetime) -> None:
+    nxt = now + timedelta(days=facts.reminder_days)
+    if nxt < datetime.fromisoformat(facts.deadlines["review"]):
+        facts.deadlines["review_reminder"] = _iso(nxt)
 
 
 def _complete_pilot(
@@ -365,6 +381,10 @@ def _review(
     facts: CaseFacts, action: str, caller: Caller, p: Any, now: datetime, out: Outcome
 ) -> None:
     assert isinstance(p, GiveReview)
+    if facts.quality_review:
+        _survey(facts, caller, p, now, out)
+        return
+    assert p.rating is not None
     review = Review(rating=p.rating, comment=p.comment)
     fire(facts, action)
     out.event("reviewed", caller.actor, rating=p.rating)
@@ -377,6 +397,74 @@ def _review(
         return
     facts.review = review
     _close(facts, "completed", out)
+
+
+def _survey(facts: CaseFacts, caller: Caller, p: GiveReview, now: datetime, out: Outcome) -> None:
+    """The client's or local player's survey (patch ``quality-review``); the case closes
+    once every expected review is in."""
+    assert p.quality and p.timeliness and p.communication and p.value
+    assert p.would_recommend is not None
+    survey = Survey(
+        quality=p.quality,
+        timeliness=p.timeliness,
+        communication=p.communication,
+        value=p.value,
+        would_recommend=p.would_recommend,
+        comment=p.comment,
+        at=_iso(now),
+    )
+    fire(facts, "review")
+    facts.survey = survey
+    facts.review = Review(rating=survey.rating, comment=p.comment)
+    scores = survey.model_dump(exclude={"comment", "at"})
+    out.event("reviewed", caller.actor, rating=survey.rating, **scores)
+    _close_when_reviewed(facts, out)
+
+
+def _peer_review(
+    facts: CaseFacts, action: str, caller: Caller, p: Any, now: datetime, out: Outcome
+) -> None:
+    assert isinstance(p, GivePeerReview) and caller.hub_id is not None
+    subject = peer_review_subject(facts, p, caller)
+    fire(facts, action)
+    review = PeerReview(
+        reviewer=caller.hub_id,
+        subject=subject,
+        reliability=p.reliability,
+        contribution=p.contribution,
+        would_collaborate_again=p.would_collaborate_again,
+        comment=p.comment,
+        at=_iso(now),
+    )
+    facts.hub_reviews.append(review)
+    scores = review.model_dump(exclude={"comment", "at"})
+    out.event("peer_reviewed", caller.actor, **scores)
+    _close_when_reviewed(facts, out)
+
+
+def _close_when_reviewed(facts: CaseFacts, out: Outcome) -> None:
+    if enabled(facts, "reviews_complete"):
+        fire(facts, "reviews_complete")
+        _close(facts, "completed", out)
+
+
+def _remind_reviewers(facts: CaseFacts, now: datetime, out: Outcome) -> None:
+    """Remind whoever still owes a review; again after ``reminder_days`` within the window."""
+    waiting = waiting_on(facts)
+    out.event("reminder_sent", SYSTEM, reminder="review", to=[w.party for w in waiting])
+    for w in waiting:
+        notice = Notice(
+            to=w.party,
+            template="reminder",
+            subject=f"Reminder: {w.what} of {facts.title}",
+            context={"what": w.what, "due": w.due},
+        )
+        if w.link_action is not None:
+            notice.link_action = w.link_action
+            version = facts.draft.version if facts.draft else 0  # the link first sent
+            notice.link_purpose = link_purpose(w.link_action, w.party, version)
+        out.notices.append(notice)
+    _schedule_review_reminder(facts, now)
 
 
 def _close(facts: CaseFacts, outcome: str, out: Outcome) -> None:
@@ -542,6 +630,7 @@ _HANDLERS = {
     "reject_deliverable": _decide,
     "complete_pilot": _complete_pilot,
     "review": _review,
+    "peer_review": _peer_review,
     "select_candidates": _select,
     "consent": _consent,
     "decline_consent": _consent,
@@ -601,9 +690,11 @@ def on_deadline(facts: CaseFacts, name: str, now: datetime) -> Outcome:
         _settle_introductions(facts, "introductions_lapsed", out)
         if facts.state == "expired":
             out.event("expired", SYSTEM, reason="no introduction was agreed by both sides")
+    elif kind == "review_reminder" and facts.state == "review":
+        _remind_reviewers(facts, now, out)
     elif kind == "review" and facts.state == "review":
         fire(facts, "review_window_closed")
-        reviewed = facts.review is not None or bool(facts.peer_reviews)
+        reviewed = facts.review is not None or bool(facts.peer_reviews or facts.hub_reviews)
         _close(facts, "completed" if reviewed else "no_review", out)
     _prune_deadlines(facts)
     return out

@@ -109,3 +109,18 @@ def vocabulary() -> Vocabulary:
         nuts2={country: frozenset(names) for country, names in regions.items()},
         labels=labels,
     )
+
+
+def customer_sizes() -> frozenset[str]:
+    """Size codes of a customer: enterprise sizes and public-sector staff bands."""
+    sizes = load_taxonomy()["organisation_types"]["enterprise_size"]
+    return frozenset(item["code"] for item in [*sizes["items"], *sizes.get("pso_staff_size", [])])
+
+
+def service_function_of() -> dict[str, str]:
+    """Each service code's EDIH service function code (e.g. ``test_before_invest``)."""
+    return {
+        service["code"]: function["code"]
+        for function in load_taxonomy()["service_functions"]["functions"]
+        for service in function["services"]
+    }

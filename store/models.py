@@ -285,3 +285,66 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class CaseReview(SQLModel, table=True):
+    """One quality review, written by the projection from the case's facts: the client's or
+    local player's survey (``kind`` survey, ``subject`` empty), a hub's peer review of another
+    party hub (``peer``), or the one rating of a case before the survey (``rating``).
+    Indicators read these rows by SQL (``store.indicators``)."""
+
+    __tablename__ = "case_review"
+    __table_args__ = (Index("ix_case_review_subject", "subject", "submitted_at"),)
+
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
+    reviewer: str = Field(primary_key=True, max_length=64)  # a hub id, client or local_player
+    subject: str = Field(default="", primary_key=True, max_length=64)  # the hub reviewed
+    kind: str = Field(max_length=10)
+    scenario: str = Field(max_length=20)
+    quality: int | None = None
+    timeliness: int | None = None
+    communication: int | None = None
+    value: int | None = None
+    would_recommend: bool | None = None
+    reliability: int | None = None
+    contribution: int | None = None
+    would_collaborate_again: bool | None = None
+    rating: int | None = None  # the overall 1-5 (the survey's rounded mean)
+    comment: str = Field(default="", max_length=5000)
+    submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class CaseMilestone(SQLModel, table=True):
+    """A deliverable's dates, for the on-time rate: on time when submitted (its last
+    submission, the one accepted) by the end of its due date."""
+
+    __tablename__ = "case_milestone"
+
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
+    deliverable_id: str = Field(primary_key=True, max_length=40)
+    hub_id: str = Field(max_length=64, index=True)
+    due: str = Field(default="", max_length=10)
+    submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    accepted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    on_time: bool | None = None  # None while not submitted
+
+
+class CasePhase(SQLModel, table=True):
+    """A case's stay in one state, from the event that moved it there to the one that moved it
+    on (``left_at`` empty while it is there): days in each phase, by SQL."""
+
+    __tablename__ = "case_phase"
+    __table_args__ = (Index("ix_case_phase_state", "state", "entered_at"),)
+
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=40)
+    entered_seq: int = Field(primary_key=True)
+    state: str = Field(max_length=20)
+    entered_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    left_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+# Indexes the indicators read by (migration 0011), declared here beside the tables they serve:
+# the cases ended in a period (covering: scope and counts read no table row), and events by type
+# (invitation answers, setbacks).
+Index("ix_case_ended", Case.state_since, Case.state, Case.scenario, Case.outcome, Case.id)  # type: ignore[arg-type]
+Index("ix_timeline_event_type", TimelineEntry.type, TimelineEntry.case_id)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from store.models import (
     TimelineEntry,
     utcnow,
 )
+from store.quality import enter_phase, sync_quality
 
 KEY_PREFIX = "dfk"
 
@@ -121,6 +122,8 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
         if case.state_since is None or case.state != facts.state:
             moved = events[-1].at if events else None
             case.state_since = datetime.fromisoformat(moved) if moved else utcnow()
+            enter_phase(session, facts.case_id, facts.state, facts.seq, case.state_since)
+        sync_quality(session, facts)
         case.state, case.outcome, case.title = facts.state, facts.outcome, facts.title
         case.facts = facts.model_dump(mode="json")
         case.seq, case.head_hash, case.updated_at = facts.seq, facts.head_hash, utcnow()

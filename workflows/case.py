@@ -132,6 +132,10 @@ EXECUTE_HEARTBEAT = timedelta(seconds=10)
 # record_case + queue_webhooks + notify (+ issue_link); search attributes upserted only when one
 # changes; the executed copy made off the case's lock, its PDF left to the outbox.
 ONE_PROJECTION = "one-projection"
+# Patch: cases opened from now end with the quality review (``domain.steps``: a survey by the
+# client or local player, peer reviews between the party hubs, review reminders); the facts
+# carry the flag, so the case keeps its path across continue-as-new and replays.
+QUALITY_REVIEW = "quality-review"
 
 
 def _refusal(exc: ActionRefused) -> ApplicationError:
@@ -222,6 +226,8 @@ class CollaborationCaseWorkflow:
         if self.facts.seq > 0:
             return
         work = self.facts.model_copy(deep=True)
+        # Patch: the quality review (survey, peer reviews, reminders) for cases opened from now.
+        work.quality_review = workflow.patched(QUALITY_REVIEW)
         out = Outcome()
         out.event(
             "case_requested",

@@ -25,7 +25,7 @@ from api.routes.links import (
     usable_link,
 )
 from api.web.auth import current_staff
-from domain.actions import kebab, link_actions, snake
+from domain.actions import SURVEY_FIELDS, kebab, link_actions, snake
 from domain.errors import DomainError
 
 WEB_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
@@ -83,6 +83,8 @@ def _form_body(choice: str, form: Any) -> dict[str, Any]:
             "document_sha256": form.get("document_sha256", ""),
             "signer_name": form.get("signer_name", ""),
         }
+    if choice == "review" and "rating" not in form:
+        return _survey_body(form)
     if choice == "review":
         rating = form.get("rating", "")
         if not str(rating).isdigit():
@@ -93,6 +95,19 @@ def _form_body(choice: str, form: Any) -> dict[str, Any]:
     if choice in ("decline-to-sign", "decline-consent"):
         return {"reason": form.get("reason", "")}
     return {}
+
+
+def _survey_body(form: Any) -> dict[str, Any]:
+    """The quality survey's fields; a question left unanswered is left out, so the refusal
+    names it."""
+    body: dict[str, Any] = {"comment": form.get("comment", "")}
+    for name in SURVEY_FIELDS:
+        raw = str(form.get(name) or "")
+        if name == "would_recommend" and raw in ("yes", "no"):
+            body[name] = raw == "yes"
+        elif raw.isdigit():
+            body[name] = int(raw)
+    return body
 
 
 @router.post("/l/{token}", response_class=HTMLResponse)

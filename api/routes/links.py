@@ -96,6 +96,7 @@ class LinkInfo(BaseModel):
     expires_at: datetime
     document: LinkDocument | None
     fields: dict[str, Any]
+    survey: bool = False  # a review link of a case with the quality survey
 
 
 def usable_link(session: Any, token: str) -> tuple[LinkToken, Case]:
@@ -192,6 +193,7 @@ def link_info(session: Any, link: LinkToken, case: Case, token: str) -> LinkInfo
         expires_at=as_utc(link.expires_at),  # type: ignore[arg-type]
         document=doc,
         fields=PAYLOADS[link.action].model_json_schema(),
+        survey=link.action == "review" and facts.quality_review,
     )
 
 

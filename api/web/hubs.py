@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
 from api.web.auth import BackOfficeDep, PageError
+from api.web.indicators import indicators_context
 from api.web.render import page
 from domain.hubs import HubProfile
 from domain.taxonomy import vocabulary
@@ -88,5 +89,6 @@ def hub_page(
         "cases": hub_cases(session, hub_id),
         "label": label,
         "region": label("nuts2", profile.region) if profile.region else "",
+        "heading": profile.short_name,
     }
-    return page(request, "hub.html", context)
+    return page(request, "hub.html", context | indicators_context(request, session, hub_id))

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
 from api.web.auth import BackOfficeDep
+from api.web.indicators import indicators_context
 from api.web.render import page
 from store.insights import PHASES, Figure, network_figures
 
@@ -33,8 +34,5 @@ def network_page(request: Request, session: SessionDep, staff: BackOfficeDep) ->
         for phase in PHASES
         if any(phase.label in by_label[s] for s in scenarios)
     ]
-    return page(
-        request,
-        "network.html",
-        {"f": figures, "link": cases_link, "scenarios": scenarios, "phases": phases},
-    )
+    context = {"f": figures, "link": cases_link, "scenarios": scenarios, "phases": phases}
+    return page(request, "network.html", context | indicators_context(request, session))

@@ -66,3 +66,22 @@ def test_cost_share_error_sums_as_decimals() -> None:
     assert cost_share_error([Decimal("50"), Decimal("49.995")]) is None  # within 0.01
     assert cost_share_error([0.1] * 4 + [99.6]) is None  # floats that do not add up exactly
     assert cost_share_error([50, 49.98]) == "cost shares must sum to 100 (within 0.01), got 99.98"
+
+
+def test_customer_codes_must_come_from_the_taxonomy() -> None:
+    from domain.case_start import CaseCreate, customer_errors
+
+    def body(**client: str) -> CaseCreate:
+        who = {"name": "Acme", "country": "PT", "email": "a@acme.example"} | client
+        return CaseCreate.model_validate(
+            {"scenario": "joint_service", "title": "t", "need": "n", "client": who}
+        )
+
+    good = body(organisation_type="private_company", size="micro", sector="agriculture_food")
+    assert customer_errors(good) == []
+    bad = body(organisation_type="sme", size="gigantic", sector="bakeries")
+    assert {e["field"] for e in customer_errors(bad)} == {
+        "client.organisation_type",
+        "client.size",
+        "client.sector",
+    }

@@ -107,8 +107,10 @@ async def test_co_development_builds_and_publishes_a_service(stack: Stack) -> No
         stack, f"hub_member:{LEAD}", cid, "complete-pilot", {"success": True, "summary": "3 SMEs"}
     )
     assert r.json()["state"] == "review", r.text
-    for hub in (LEAD, PARTNER, OTHER):
-        r = await act(stack, f"hub_member:{hub}", cid, "review", {"rating": 4})
+    peer = {"reliability": 4, "contribution": 4, "would_collaborate_again": True}
+    for hub, about in ((LEAD, PARTNER), (LEAD, OTHER), (PARTNER, None), (OTHER, None)):
+        body = peer if about is None else {**peer, "hub_id": about}
+        r = await act(stack, f"hub_member:{hub}", cid, "peer-review", body)
         assert r.status_code == 200, r.text
     case = r.json()
     assert case["state"] == "closed" and case["outcome"] == "completed"

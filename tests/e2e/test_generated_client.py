@@ -144,10 +144,14 @@ async def _drive(stack: Stack, pkg: Any, models: Any, as_: Any) -> None:
     assert case.state == "review"
 
     token = await link_token(stack, cid, "review")
-    r = await use_link.asyncio_detailed(
-        token, client=as_("anonymous"), body=models.ReviewBody(rating=5)
+    survey = models.ReviewBody(
+        quality=5, timeliness=4, communication=5, value=4, would_recommend=True
     )
+    r = await use_link.asyncio_detailed(token, client=as_("anonymous"), body=survey)
     assert r.status_code == 200, r.content
+    peer = {"reliability": 5, "contribution": 4, "would_collaborate_again": True}
+    await take(partner, "peer_review", models.PeerReviewBody.from_dict(peer))
+    await take(lead, "peer_review", models.PeerReviewBody.from_dict({**peer, "hub_id": PARTNER}))
     final = (
         await importlib.import_module("dihflow_client.api.cases.get_case").asyncio_detailed(
             cid, client=as_("back_office")

@@ -120,15 +120,27 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
     r = await act(stack, LEAD_MEMBER, cid, "accept-deliverable", {"hub_id": PARTNER})
     assert r.status_code == 200 and r.json()["state"] == "review", r.text
 
-    # the client answers the review on its link page (a form post, as from a browser)
+    # the client answers the quality survey on its link page (a form post, as from a browser)
     token = await link_token(stack, cid, "review")
     page = await stack.http.get(f"/l/{token}")
-    assert page.status_code == 200 and "How satisfied" in page.text
-    r = await post_form(stack, token, choice="review", rating="5", comment="Clear results")
+    assert page.status_code == 200 and "Timeliness" in page.text
+    survey = {"quality": "5", "timeliness": "4", "communication": "5", "value": "4"}
+    r = await post_form(stack, token, choice="review", comment="Clear results", **survey)
+    assert r.status_code == 422 and "would_recommend" in r.text  # a question left out
+    r = await post_form(
+        stack, token, choice="review", comment="Clear results", would_recommend="yes", **survey
+    )
     assert r.status_code == 200 and "Thank you for your review" in r.text
     mails = await outbox(stack, cid)
     assert {m["action"] for m in mails if m["link"]} == {"sign", "review"}
     assert any(m["subject"].endswith(f"Invitation: {case['title']}") for m in mails)
+    # then the hubs review each other: the partner the collaboration, the lead its partner
+    peer = {"reliability": 5, "contribution": 4, "would_collaborate_again": True}
+    assert (await read(stack, PARTNER_MEMBER, cid))["allowed_actions"] == ["peer-review"]
+    r = await act(stack, PARTNER_MEMBER, cid, "peer-review", peer)
+    assert r.status_code == 200 and r.json()["state"] == "review", r.text
+    r = await act(stack, LEAD_MEMBER, cid, "peer-review", {**peer, "hub_id": PARTNER})
+    assert r.status_code == 200 and r.json()["state"] == "closed", r.text
 
     case = await read(stack, "back_office", cid)
     assert case["state"] == "closed" and case["outcome"] == "completed"
@@ -155,6 +167,8 @@ async def test_joint_service_runs_from_request_to_closed(stack: Stack) -> None:
         "deliverable_accepted",
         "delivery_completed",
         "reviewed",
+        "peer_reviewed",
+        "peer_reviewed",
         "closed",
     ]
     # no personal data inside hashed content

@@ -51,3 +51,51 @@ async def test_client_signs_on_the_link_page_in_a_browser(
     assert (await read(stack, f"hub_member:{LEAD}", cid))["state"] == "delivery"
     await page.goto(link["link"])  # a used link says so
     assert "cannot be used" in await page.inner_text("h1")
+
+
+async def test_client_answers_the_quality_survey_without_javascript(stack: Stack, browser) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.helpers import link_token, post_form
+    from tests.web.conftest import assert_accessible, screenshots
+
+    case = await start_case(stack)
+    cid = case["id"]
+    await act(stack, f"hub_member:{PARTNER}", cid, "accept-invitation")
+    sha = (await act(stack, "legal", cid, "approve-draft")).json()["draft"]["sha256"]
+    for hub in (LEAD, PARTNER):
+        await act(stack, f"hub_signatory:{hub}", cid, "sign", {"document_sha256": sha})
+    token = await link_token(stack, cid, "sign")
+    await post_form(
+        stack, token, choice="sign", document_sha256=sha, signer_name="Ana", confirm="yes"
+    )
+    await act(stack, f"hub_member:{PARTNER}", cid, "submit-deliverable", {"summary": "PoC"})
+    r = await act(stack, f"hub_member:{LEAD}", cid, "accept-deliverable", {"hub_id": PARTNER})
+    assert r.json()["state"] == "review", r.text
+    url = f"{stack.base_url}/l/{await link_token(stack, cid, 'review')}"
+
+    # the form as a screen reader and axe-core see it (axe needs script; the page does not)
+    checked = await browser.new_context(bypass_csp=True)
+    page = await checked.new_page()
+    await page.goto(url)
+    assert await page.get_by_role("group", name="Timeliness: were the dates kept?").count() == 1
+    await assert_accessible(page)
+    await screenshots(page, "link-survey")
+    await checked.close()
+
+    plain = await browser.new_context(java_script_enabled=False)
+    page = await plain.new_page()
+    await page.goto(url)
+    for name, score in (("quality", 5), ("timeliness", 4), ("communication", 4)):
+        await page.check(f"input[name={name}][value='{score}']")
+    await page.check("input[name=would_recommend][value=yes]")
+    await page.click("button[value=review]")  # `value` unanswered: the browser keeps the form
+    assert await page.locator("[role=status]").count() == 0
+    await page.check("input[name=value][value='3']")
+    await page.fill("#comment", "Useful pilot")
+    await page.click("button[value=review]")
+    await page.wait_for_selector("[role=status]")
+    assert "Thank you for your review" in await page.inner_text("[role=status]")
+    await plain.close()
+
+    survey = (await read(stack, f"hub_member:{LEAD}", cid))["quality"]["survey"]
+    assert (survey["quality"], survey["value"], survey["would_recommend"]) == (5, 3, True)
+    assert survey["comment"] == "Useful pilot"

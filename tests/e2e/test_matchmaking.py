@@ -94,10 +94,20 @@ async def test_matchmaking_introduces_signs_an_nda_and_closes_with_feedback(stac
         stack, f"hub_member:{LEAD}", cid, "record-outcome", {"result": "collaboration_agreed"}
     )
     assert r.json()["state"] == "review", r.text
+    scores = {"quality": "5", "timeliness": "5", "communication": "4", "value": "5"}
     r = await post_form(
-        stack, await link_for(stack, cid, "review"), choice="review", rating="5", comment="Great"
+        stack,
+        await link_for(stack, cid, "review"),
+        choice="review",
+        would_recommend="yes",
+        comment="Great",
+        **scores,
     )
     assert r.status_code == 200, r.text
+    peer = {"reliability": 5, "contribution": 5, "would_collaborate_again": True}
+    for hub in (CANDIDATE, LEAD):  # the matched hub and the lead review each other
+        r = await act(stack, f"hub_member:{hub}", cid, "peer-review", peer)
+        assert r.status_code == 200, r.text
     case = await read(stack, "back_office", cid)
     assert case["state"] == "closed" and case["outcome"] == "completed"
     assert case["review"]["rating"] == 5

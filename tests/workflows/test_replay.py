@@ -29,6 +29,10 @@ def test_histories_cover_the_main_and_side_paths() -> None:
         "co_development_published",
         "matchmaking_with_nda",
         "matchmaking_declined",
+        # patch quality-review: the survey and the peer reviews
+        "joint_service_completed_quality_review",
+        "co_development_published_quality_review",
+        "matchmaking_with_nda_quality_review",
     } <= names
 
 

@@ -1,7 +1,7 @@
 """webhook secrets sealed at rest, and rotated with an overlap window
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 
 ``secret`` holds the secret sealed with the payload key ring (longer than the raw one);
 ``previous_secret`` and ``previous_until`` keep the secret a rotation replaced, still signing
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
