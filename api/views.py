@@ -320,6 +320,7 @@ def departed_view(session: Session, case: Case, facts: Any, hub_id: str, left: s
         review=None,
         end_reason="",
         allowed_actions=[],
+        actions=[],
         links=[],
         seq=0,
         head_hash="",
