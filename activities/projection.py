@@ -41,7 +41,9 @@ class ProjectionActivities:
     @activity.defn(name="project_step")
     def project_step(self, data: ProjectInput) -> ProjectResult:
         with session_scope(self.settings.database_url) as session:
-            added = project(session, data, self.settings.secret_key)
+            added = project(
+                session, data, self.settings.secret_key, self.settings.pdf_in_background
+            )
         if added:
             from activities.dispatcher import wake_dispatchers
 
@@ -49,8 +51,12 @@ class ProjectionActivities:
         return ProjectResult(messages=added)
 
 
-def project(session: Session, data: ProjectInput, secret_key: str) -> int:
-    """Write the step (see the module's docstring); the number of outbox rows added."""
+def project(
+    session: Session, data: ProjectInput, secret_key: str, pdf_rows: bool = True
+) -> int:
+    """Write the step (see the module's docstring); the number of outbox rows added. With
+    ``pdf_rows`` off (``pdf_in_background`` unset) no PDF is queued: it is made when first
+    asked for (``api.routes.cases.executed_pdf_on_demand``)."""
     facts = data.facts
     project_case(session, facts, data.events)
     session.flush()
@@ -82,7 +88,7 @@ def project(session: Session, data: ProjectInput, secret_key: str) -> int:
             added += add_message(
                 session, row.id, facts.case_id, row.seq, "webhook", row.webhook_id, payload
             )
-    for document_id in data.pdf_document_ids:
+    for document_id in data.pdf_document_ids if pdf_rows else ():
         mid = message_id(facts.case_id, seq, "pdf", document_id)
         payload = {"document_id": document_id}
         added += add_message(session, mid, facts.case_id, seq, "pdf", document_id, payload)

@@ -13,6 +13,7 @@ from activities.notify import read_outbox
 from base.settings import Settings
 from domain.actions import allowed_actions
 from domain.cases import Caller, Role
+from domain.dossier import EXECUTED_TEMPLATE
 from store.db import as_utc
 from store.models import Case, TimelineEntry
 from store.queries import ListedCase, case_facts, documents, hub_names, signatures
@@ -38,6 +39,8 @@ class DocumentView(BaseModel):
     size: int
     created_at: datetime
     download_url: str
+    # the executed copy's PDF: made when first asked for (unless made in the background)
+    pdf_url: str | None = None
 
 
 class SignatureView(BaseModel):
@@ -209,6 +212,9 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
                 size=d.size,
                 created_at=as_utc(d.created_at),  # type: ignore[arg-type]
                 download_url=f"/v1/cases/{case.id}/documents/{d.id}",
+                pdf_url=f"/v1/cases/{case.id}/documents/{d.id}-pdf"
+                if d.template == EXECUTED_TEMPLATE
+                else None,
             )
             for d in documents(session, case.id)
         ],

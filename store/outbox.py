@@ -81,39 +81,54 @@ def claim(url: str, limit: int, lease: timedelta, now: datetime | None = None) -
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = session.exec(query).all()
-        taken = []
-        for row in rows:
-            result = session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(
-                    col(OutboxMessage.id) == row.id,
-                    col(OutboxMessage.status) == "pending",
-                    col(OutboxMessage.next_attempt_at) <= now,
-                )
-                .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
-                .execution_options(synchronize_session=False)
+        if not rows:
+            return []
+        # one conditional update for the batch: a row another dispatcher took meanwhile no
+        # longer matches, and RETURNING says which rows this one took
+        result = session.execute(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(
+                col(OutboxMessage.id).in_([row.id for row in rows]),
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.next_attempt_at) <= now,
             )
-            if result.rowcount == 1:
-                taken.append(
-                    Claimed(
-                        row.id,
-                        row.case_id,
-                        row.seq,
-                        row.kind,
-                        row.recipient,
-                        dict(row.payload),
-                        row.attempts + 1,
-                    )
-                )
-        return taken
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+            .returning(col(OutboxMessage.id), col(OutboxMessage.attempts))
+            .execution_options(synchronize_session=False)
+        )
+        attempts = dict(result.all())
+        return [
+            Claimed(
+                row.id,
+                row.case_id,
+                row.seq,
+                row.kind,
+                row.recipient,
+                dict(row.payload),
+                attempts[row.id],
+            )
+            for row in rows
+            if row.id in attempts
+        ]
 
 
 def mark_sent(url: str, id: str) -> None:
+    mark_sent_many(url, [id])
+
+
+def mark_sent_many(url: str, ids: list[str]) -> int:
+    """Mark the rows sent, in one statement (the dispatcher marks what it sent meanwhile in
+    one go); rows already marked or given up are left as they are. The number marked."""
+    if not ids:
+        return 0
     with session_scope(url) as session:
-        row = session.get(OutboxMessage, id)
-        if row is not None and row.status == "pending":
-            row.status, row.sent_at, row.last_error = "sent", utcnow(), ""
-            session.add(row)
+        result = session.exec(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == "pending")
+            .values(status="sent", sent_at=utcnow(), last_error="")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)
 
 
 def backoff(attempts: int) -> timedelta:

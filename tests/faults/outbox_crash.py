@@ -78,10 +78,10 @@ async def _dispatch(settings: Any) -> None:
     from base.engine import connect
     from store import outbox
 
-    def die(url: str, id: str) -> None:  # sent, not yet marked
+    def die(url: str, ids: list[str]) -> int:  # sent, not yet marked
         os._exit(DIED)
 
-    outbox.mark_sent = die  # type: ignore[assignment]
+    outbox.mark_sent_many = die  # type: ignore[assignment]
     client = await connect(settings)
     OutboxDispatcher(settings, client, lease=timedelta(seconds=1)).start()
     await asyncio.sleep(120)
