@@ -51,9 +51,7 @@ class ProjectionActivities:
         return ProjectResult(messages=added)
 
 
-def project(
-    session: Session, data: ProjectInput, secret_key: str, pdf_rows: bool = True
-) -> int:
+def project(session: Session, data: ProjectInput, secret_key: str, pdf_rows: bool = True) -> int:
     """Write the step (see the module's docstring); the number of outbox rows added. With
     ``pdf_rows`` off (``pdf_in_background`` unset) no PDF is queued: it is made when first
     asked for (``api.routes.cases.executed_pdf_on_demand``)."""

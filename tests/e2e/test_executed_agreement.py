@@ -8,7 +8,6 @@ with LibreOffice installed, PDF). Without ``soffice`` the PDF test skips with th
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
