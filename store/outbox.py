@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from store.db import as_utc, session_scope
@@ -44,15 +46,39 @@ def add_message(
     payload: dict[str, Any],
 ) -> bool:
     """Add the row unless it exists (a retried projection); True when it was new."""
+    return add_messages(session, [row(id, case_id, seq, kind, recipient, payload)]) == 1
+
+
+def row(
+    id: str, case_id: str, seq: int, kind: str, recipient: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """An outbox row's values, for ``add_messages``."""
     assert kind in KINDS, kind
-    if session.get(OutboxMessage, id) is not None:
-        return False
-    session.add(
-        OutboxMessage(
-            id=id, case_id=case_id, seq=seq, kind=kind, recipient=recipient, payload=payload
-        )
+    return dict(id=id, case_id=case_id, seq=seq, kind=kind, recipient=recipient, payload=payload)
+
+
+def add_messages(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Add the rows (``row``) that do not exist yet (a retried projection finds them), each by
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (one compiled statement, no read first,
+    no ORM object). How many were new."""
+    if not rows:
+        return 0
+    now = utcnow()
+    values = [
+        {"status": "pending", "attempts": 0, "last_error": "", **r} | _times(now) for r in rows
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(col(OutboxMessage.id))  # a row that existed returns nothing
     )
-    return True
+    connection = session.connection()  # Core: one compiled statement, cached, per row
+    return sum(len(connection.execute(statement, v).all()) for v in values)
+
+
+def _times(now: datetime) -> dict[str, datetime]:
+    return {"next_attempt_at": now, "created_at": now}
 
 
 @dataclass(frozen=True)
