@@ -176,7 +176,7 @@ class ExecutedActivities:
             certificate_sha256=cert_row.sha256,
         )
         if pdf_row is None and not data.pdf:
-            result.pdf_skipped = "no PDF yet: made in the background"
+            result.pdf_skipped = "no PDF yet: made when first asked for (or by the outbox)"
         elif pdf_row is None:
             _heartbeat()
             pdf_row, result.pdf_skipped = executed_pdf(

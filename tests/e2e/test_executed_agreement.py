@@ -192,6 +192,15 @@ async def test_the_executed_docx_is_the_signed_agreement_plus_the_certificate(
     assert head_at_execution in "\n".join(cert_paragraphs)
 
 
+async def test_the_executed_copy_says_where_its_pdf_is(executed: Executed) -> None:
+    """The PDF is made when first asked for: the copy's entry names the URL to ask."""
+    copy, cert = executed.document("executed_agreement"), executed.document("signature_certificate")
+    assert copy is not None and cert is not None
+    assert copy["pdf_url"] == f"/v1/cases/{executed.case_id}/documents/{copy['id']}-pdf"
+    assert cert["pdf_url"] is None
+    assert all(d["pdf_url"] is None for d in executed.case["documents"] if d is not copy)
+
+
 async def test_the_executed_copy_is_also_a_pdf(stack: Stack, executed: Executed) -> None:
     """Made when first asked for (its ``pdf_url``), never on the step's path."""
     require_libreoffice()
