@@ -3,7 +3,9 @@
 It runs beside the worker (an asyncio task in the worker process, started and stopped with
 it; ``worker.start_dispatcher``), looks for due rows every ``POLL_SECONDS`` and is woken at once
 when a projection in the same process commits. Each row is taken for a lease (see
-``store.outbox``), sent, then marked sent; a failure is retried with backoff (2 s doubling to
+``store.outbox``), sent, then marked sent (what was sent while the last marking ran is marked in one
+statement: at most one marking in flight, so under load rows are marked in batches and at
+low load one by one, at once); a failure is retried with backoff (2 s doubling to
 5 min), a refused mail address is given up at once. Any number of workers may run one.
 
 What a row sends:
@@ -85,6 +87,8 @@ class OutboxDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        self._to_mark: list[str] = []  # sent, to be marked by the next marking
+        self._marking: asyncio.Task[None] | None = None
         self.sent = 0  # rows marked sent by this dispatcher
 
     # -- life ---------------------------------------------------------------------------------
@@ -105,6 +109,8 @@ class OutboxDispatcher:
         for task in list(self._sending):
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
+        if self._marking is not None:  # what was sent is marked before stopping
+            await asyncio.gather(self._marking, return_exceptions=True)
         for converter in self._all_converters:
             await asyncio.to_thread(converter.close)
 
@@ -165,8 +171,21 @@ class OutboxDispatcher:
             with contextlib.suppress(Exception):
                 await self._thread(outbox.mark_retry, url, row.id, error)
             return
-        await self._thread(outbox.mark_sent, url, row.id)
-        self.sent += 1
+        self._to_mark.append(row.id)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_sent())
+
+    async def _mark_sent(self) -> None:
+        """Mark what was sent, in one statement, until nothing is left to mark (a crash before
+        this leaves the rows to come due again after the lease: sent again, same message id)."""
+        while self._to_mark:
+            ids, self._to_mark = self._to_mark, []
+            try:
+                await self._thread(outbox.mark_sent_many, self.settings.database_url, ids)
+            except Exception:  # the store is busy: the rows are sent again after the lease
+                log.exception("could not mark %d outbox rows sent", len(ids))
+                continue
+            self.sent += len(ids)
 
     async def _thread(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a thread, its CPU told to ``on_cpu``."""

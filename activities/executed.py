@@ -176,7 +176,7 @@ class ExecutedActivities:
             certificate_sha256=cert_row.sha256,
         )
         if pdf_row is None and not data.pdf:
-            result.pdf_skipped = "no PDF yet: made in the background"
+            result.pdf_skipped = "no PDF yet: made when first asked for (or by the outbox)"
         elif pdf_row is None:
             _heartbeat()
             pdf_row, result.pdf_skipped = executed_pdf(
@@ -374,16 +374,18 @@ def _write_certificate(document: Any, cert: Certificate, *, new_page: bool) -> N
         f"Case {cert.case_id}: {cert.title}. Document {cert.document_id} (version "
         f"{cert.version}), executed on {utc_text(cert.executed_at)} when the last party signed."
     )
-    table = document.add_table(rows=1, cols=len(COLUMNS))
+    # every row at once: one XML parse for the table (add_row parses one per cell)
+    table = document.add_table(rows=1 + len(cert.signers), cols=len(COLUMNS))
     if "Table Grid" in styles:
         table.style = document.styles["Table Grid"]
     else:
         _borders(table)
-    for cell, title in zip(table.rows[0].cells, COLUMNS, strict=True):
+    rows = table.rows
+    for cell, title in zip(rows[0].cells, COLUMNS, strict=True):
         _cell_text(cell, title, bold=True)
-    for s in cert.signers:
+    for row, s in zip(rows[1:], cert.signers, strict=True):
         values = (s.party, s.signer_name, s.role, s.organisation, s.signed_at, s.ip, s.user_agent)
-        for cell, value in zip(table.add_row().cells, values, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
             _cell_text(cell, value)
     document.add_paragraph()
     _labelled(document, "Document SHA-256: ", cert.document_sha256)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -142,8 +143,11 @@ def _facts(session: object, case_id: str) -> CaseFacts:
 
 
 def _hub_name(session: object, hub_id: str) -> str:
-    hub = session.get(Hub, hub_id)  # type: ignore[attr-defined]
-    return hub.name if hub is not None else hub_id
+    """The hub's name (the name column alone: no profile JSON read), or its id if unknown."""
+    name = session.execute(  # type: ignore[attr-defined]
+        select(Hub.name).where(Hub.id == hub_id)
+    ).scalar()
+    return name if name is not None else hub_id
 
 
 def _context(notice: Notice, data: NotifyInput, name: str, lead: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.messages import REQUESTS, _context, _hub_name
@@ -30,7 +30,7 @@ from base.settings import Settings
 from domain.cases import EXTERNAL_PARTIES, CaseFacts
 from store.db import session_scope
 from store.models import Hub
-from store.outbox import add_message, message_id
+from store.outbox import add_messages, message_id, row
 from store.records import derive_link_token, ensure_link, project_case, record_signature
 
 
@@ -41,7 +41,9 @@ class ProjectionActivities:
     @activity.defn(name="project_step")
     def project_step(self, data: ProjectInput) -> ProjectResult:
         with session_scope(self.settings.database_url) as session:
-            added = project(session, data, self.settings.secret_key)
+            added = project(
+                session, data, self.settings.secret_key, self.settings.pdf_in_background
+            )
         if added:
             from activities.dispatcher import wake_dispatchers
 
@@ -49,15 +51,17 @@ class ProjectionActivities:
         return ProjectResult(messages=added)
 
 
-def project(session: Session, data: ProjectInput, secret_key: str) -> int:
-    """Write the step (see the module's docstring); the number of outbox rows added."""
+def project(session: Session, data: ProjectInput, secret_key: str, pdf_rows: bool = True) -> int:
+    """Write the step (see the module's docstring); the number of outbox rows added. With
+    ``pdf_rows`` off (``pdf_in_background`` unset) no PDF is queued: it is made when first
+    asked for (``api.routes.cases.executed_pdf_on_demand``)."""
     facts = data.facts
     project_case(session, facts, data.events)
     session.flush()
     if data.signature is not None:
         record_signature(session, signature_row(facts.case_id, data.signature))
     seq = facts.seq
-    added = 0
+    rows: list[dict[str, Any]] = []  # the outbox rows, added in one statement at the end
     for link in data.links:
         token = derive_link_token(secret_key, facts.case_id, link.purpose)
         ensure_link(
@@ -74,19 +78,25 @@ def project(session: Session, data: ProjectInput, secret_key: str) -> int:
         mail = _link_mail(session, facts, link, seq)
         if mail is not None:
             mid = message_id(facts.case_id, seq, f"link:{link.purpose}", link.party)
-            added += add_message(session, mid, facts.case_id, seq, "mail", link.party, mail)
-    added += _notices(session, data, seq)
-    for row, _ in insert_deliveries(session, facts.case_id, data.events, data.hub_ids):
-        if row.status == "pending":  # the delivery id is the message id of a webhook delivery
-            payload = {"delivery_id": row.id}
-            added += add_message(
-                session, row.id, facts.case_id, row.seq, "webhook", row.webhook_id, payload
+            rows.append(row(mid, facts.case_id, seq, "mail", link.party, mail))
+    rows.extend(_notices(session, data, seq))
+    for delivery, _ in insert_deliveries(session, facts.case_id, data.events, data.hub_ids):
+        if delivery.status == "pending":  # the delivery id is the message id of its row
+            payload = {"delivery_id": delivery.id}
+            rows.append(
+                row(
+                    delivery.id,
+                    facts.case_id,
+                    delivery.seq,
+                    "webhook",
+                    delivery.webhook_id,
+                    payload,
+                )
             )
-    for document_id in data.pdf_document_ids:
+    for document_id in data.pdf_document_ids if pdf_rows else ():
         mid = message_id(facts.case_id, seq, "pdf", document_id)
-        payload = {"document_id": document_id}
-        added += add_message(session, mid, facts.case_id, seq, "pdf", document_id, payload)
-    return added
+        rows.append(row(mid, facts.case_id, seq, "pdf", document_id, {"document_id": document_id}))
+    return add_messages(session, rows)
 
 
 def _link_mail(
@@ -122,12 +132,12 @@ def _link_mail(
     }
 
 
-def _notices(session: Session, data: ProjectInput, seq: int) -> int:
+def _notices(session: Session, data: ProjectInput, seq: int) -> list[dict[str, Any]]:
     """One mail row per notice to a known recipient (a hub in the registry, or an external
     party of the case); a recipient nobody can reach is skipped, as ``notify`` did."""
     facts = data.facts
     if not data.notices:
-        return 0
+        return []
     lead = _hub_name(session, facts.lead_hub_id)
     shim = NotifyInput(
         case_id=facts.case_id,
@@ -137,7 +147,7 @@ def _notices(session: Session, data: ProjectInput, seq: int) -> int:
         notices=data.notices,
         link_days=facts.link_days,
     )
-    added, seen = 0, set()
+    rows, seen = [], set()
     for i, notice in enumerate(data.notices):
         if notice.to in EXTERNAL_PARTIES:
             who = facts.external(notice.to)
@@ -145,10 +155,12 @@ def _notices(session: Session, data: ProjectInput, seq: int) -> int:
                 continue
             name, email = who.contact_name or who.name, who.email
         else:
-            hub = session.get(Hub, notice.to)
+            hub = session.execute(  # two columns: no ORM object, no whole profile
+                select(Hub.name, Hub.profile["email"].as_string()).where(Hub.id == notice.to)
+            ).first()
             if hub is None:
                 continue
-            name, email = hub.name, hub.profile["email"]
+            name, email = hub
         kind = f"mail:{notice.template}"
         recipient = notice.to
         while (kind, recipient) in seen:  # a second notice to one recipient in one step
@@ -165,5 +177,5 @@ def _notices(session: Session, data: ProjectInput, seq: int) -> int:
             "action": notice.link_action.replace("_", "-") if notice.link_action else None,
         }
         mid = message_id(facts.case_id, seq, kind, recipient)
-        added += add_message(session, mid, facts.case_id, seq, "mail", notice.to, mail)
-    return added
+        rows.append(row(mid, facts.case_id, seq, "mail", notice.to, mail))
+    return rows

@@ -14,6 +14,7 @@ from api.action_docs import action_path, schema_ref
 from base.settings import Settings
 from domain.actions import allowed_actions, snake
 from domain.cases import HUB_ROLES, Caller, Role
+from domain.dossier import EXECUTED_TEMPLATE
 from store import framework as framework_rows
 from store.db import as_utc
 from store.models import Case, TimelineEntry
@@ -51,6 +52,8 @@ class DocumentView(BaseModel):
     size: int
     created_at: datetime
     download_url: str
+    # the executed copy's PDF: made when first asked for (unless made in the background)
+    pdf_url: str | None = None
 
 
 class SignatureView(BaseModel):
@@ -256,6 +259,9 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
                 size=d.size,
                 created_at=as_utc(d.created_at),  # type: ignore[arg-type]
                 download_url=f"/v1/cases/{case.id}/documents/{d.id}",
+                pdf_url=f"/v1/cases/{case.id}/documents/{d.id}-pdf"
+                if d.template == EXECUTED_TEMPLATE
+                else None,
             )
             for d in documents(session, case.id)
         ],

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
         "resident"  # resident | process | off (see activities/pdf.py)
     )
     pdf_python: str | None = None  # a Python that imports LibreOffice's uno (auto when unset)
+    pdf_in_background: bool = False  # True: the outbox's converters make each executed copy's
+    # PDF right after the copy; False: made when first asked for (a download, the dossier)
     max_cached_workflows: int = 1000  # workflows a worker keeps in memory (the SDK's default)
     rate_limit_per_minute: int = 600  # per API key, shared by every API process; 0: none
     body_max_bytes: int = 1024 * 1024  # JSON bodies (uploads have upload_max_bytes)

@@ -18,7 +18,7 @@ each with rejected, cancelled and expired as other endings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from statemachine import State, StateChart
@@ -338,9 +338,90 @@ def lifecycle_for(facts: CaseFacts) -> Any:
     return chart(model=facts, start_value=facts.state)
 
 
+# A lifecycle's transitions read once from its class: building a chart binds every guard anew
+# (python-statemachine resolves and parses them per instance, about 0.4 ms, three times that
+# inside the workflow sandbox), and a step asks the lifecycle several times (the validator, the
+# handler, the step's events). The answers are python-statemachine's: the same transitions in
+# the same order, a guard as its ``cond``/``unless`` (tests/domain/test_lifecycle_plan.py
+# compares both for every state of every lifecycle); a lifecycle whose guards are not plain
+# ``Guards`` names is asked through a chart as before.
+_Guard = tuple[str, bool]  # a Guards method, the value it must have
+_Step = tuple[tuple[str, ...], str, tuple[_Guard, ...]]  # events, target state, guards
+
+
+def _acts(chart: type[StateChart], specs: Any) -> bool:
+    """Would any of these callbacks run (declared, or named by convention and defined on the
+    chart or the facts)? The lifecycles have none: a chart that does is asked as a chart."""
+    return any(
+        not spec.is_convention or hasattr(chart, spec.func) or hasattr(CaseFacts, spec.func)
+        for spec in specs
+    )
+
+
+@cache
+def _plan(chart: type[StateChart]) -> dict[str, tuple[_Step, ...]] | None:
+    """By state value, its transitions in the chart's order; None if a guard is not plain or
+    a callback would run."""
+    plan: dict[str, tuple[_Step, ...]] = {}
+    for state in chart.states:
+        if _acts(chart, state.enter) or _acts(chart, state.exit):
+            return None
+        steps = []
+        for transition in state.transitions:
+            hooks = (transition.validators, transition.before, transition.on, transition.after)
+            if any(_acts(chart, specs) for specs in hooks):
+                return None
+            guards = []
+            for spec in transition.cond:
+                name = spec.func
+                if not isinstance(name, str) or not callable(getattr(Guards, name, None)):
+                    return None
+                guards.append((name, bool(spec.expected_value)))
+            events = tuple(getattr(e, "id", e) for e in transition.events)
+            steps.append((events, transition.target.value, tuple(guards)))
+        plan[state.value] = tuple(steps)
+    return plan
+
+
+class _Check(Guards):
+    """The guards over one case's facts, each asked at most once."""
+
+    def __init__(self, facts: CaseFacts):
+        self.model = facts
+        self.seen: dict[str, bool] = {}
+
+    def passes(self, guards: tuple[_Guard, ...]) -> bool:
+        for name, wanted in guards:
+            value = self.seen.get(name)
+            if value is None:
+                value = self.seen[name] = bool(getattr(self, name)())
+            if value != wanted:
+                return False
+        return True
+
+
+def _steps(facts: CaseFacts) -> tuple[_Step, ...] | None:
+    try:
+        chart = LIFECYCLES[facts.scenario]
+    except KeyError:
+        raise ValueError(f"no lifecycle for scenario {facts.scenario!r}") from None
+    plan = _plan(chart)
+    if plan is None or facts.state not in plan:
+        return None  # asked through a chart (which says what is wrong with the state)
+    return plan[facts.state]
+
+
 def enabled_event_names(facts: CaseFacts) -> list[str]:
     """The events the lifecycle would take now, guards included (snake_case names)."""
-    return [event.id for event in lifecycle_for(facts).enabled_events()]
+    steps = _steps(facts)
+    if steps is None:
+        return [event.id for event in lifecycle_for(facts).enabled_events()]
+    check, enabled = _Check(facts), {}
+    for events, _, guards in steps:
+        for event in events:
+            if event not in enabled and check.passes(guards):
+                enabled[event] = True
+    return list(enabled)
 
 
 def enabled(facts: CaseFacts, event: str) -> bool:
@@ -354,6 +435,13 @@ def fire(facts: CaseFacts, event: str) -> str:
 
     Raises ``statemachine.exceptions.TransitionNotAllowed`` when the event is not legal now.
     """
-    chart = lifecycle_for(facts)
+    steps = _steps(facts)
+    if steps is not None:
+        check = _Check(facts)
+        for events, target, guards in steps:
+            if event in events and check.passes(guards):
+                facts.state = target
+                return facts.state
+    chart = lifecycle_for(facts)  # not legal now: the chart raises as it always did
     chart.send(event)
     return facts.state

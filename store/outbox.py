@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from store.db import as_utc, session_scope
@@ -44,15 +46,39 @@ def add_message(
     payload: dict[str, Any],
 ) -> bool:
     """Add the row unless it exists (a retried projection); True when it was new."""
+    return add_messages(session, [row(id, case_id, seq, kind, recipient, payload)]) == 1
+
+
+def row(
+    id: str, case_id: str, seq: int, kind: str, recipient: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """An outbox row's values, for ``add_messages``."""
     assert kind in KINDS, kind
-    if session.get(OutboxMessage, id) is not None:
-        return False
-    session.add(
-        OutboxMessage(
-            id=id, case_id=case_id, seq=seq, kind=kind, recipient=recipient, payload=payload
-        )
+    return dict(id=id, case_id=case_id, seq=seq, kind=kind, recipient=recipient, payload=payload)
+
+
+def add_messages(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Add the rows (``row``) that do not exist yet (a retried projection finds them), each by
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (one compiled statement, no read first,
+    no ORM object). How many were new."""
+    if not rows:
+        return 0
+    now = utcnow()
+    values = [
+        {"status": "pending", "attempts": 0, "last_error": "", **r} | _times(now) for r in rows
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(col(OutboxMessage.id))  # a row that existed returns nothing
     )
-    return True
+    connection = session.connection()  # Core: one compiled statement, cached, per row
+    return sum(len(connection.execute(statement, v).all()) for v in values)
+
+
+def _times(now: datetime) -> dict[str, datetime]:
+    return {"next_attempt_at": now, "created_at": now}
 
 
 @dataclass(frozen=True)
@@ -81,39 +107,54 @@ def claim(url: str, limit: int, lease: timedelta, now: datetime | None = None) -
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = session.exec(query).all()
-        taken = []
-        for row in rows:
-            result = session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(
-                    col(OutboxMessage.id) == row.id,
-                    col(OutboxMessage.status) == "pending",
-                    col(OutboxMessage.next_attempt_at) <= now,
-                )
-                .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
-                .execution_options(synchronize_session=False)
+        if not rows:
+            return []
+        # one conditional update for the batch: a row another dispatcher took meanwhile no
+        # longer matches, and RETURNING says which rows this one took
+        result = session.execute(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(
+                col(OutboxMessage.id).in_([row.id for row in rows]),
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.next_attempt_at) <= now,
             )
-            if result.rowcount == 1:
-                taken.append(
-                    Claimed(
-                        row.id,
-                        row.case_id,
-                        row.seq,
-                        row.kind,
-                        row.recipient,
-                        dict(row.payload),
-                        row.attempts + 1,
-                    )
-                )
-        return taken
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+            .returning(col(OutboxMessage.id), col(OutboxMessage.attempts))
+            .execution_options(synchronize_session=False)
+        )
+        attempts = dict(result.all())
+        return [
+            Claimed(
+                row.id,
+                row.case_id,
+                row.seq,
+                row.kind,
+                row.recipient,
+                dict(row.payload),
+                attempts[row.id],
+            )
+            for row in rows
+            if row.id in attempts
+        ]
 
 
 def mark_sent(url: str, id: str) -> None:
+    mark_sent_many(url, [id])
+
+
+def mark_sent_many(url: str, ids: list[str]) -> int:
+    """Mark the rows sent, in one statement (the dispatcher marks what it sent meanwhile in
+    one go); rows already marked or given up are left as they are. The number marked."""
+    if not ids:
+        return 0
     with session_scope(url) as session:
-        row = session.get(OutboxMessage, id)
-        if row is not None and row.status == "pending":
-            row.status, row.sent_at, row.last_error = "sent", utcnow(), ""
-            session.add(row)
+        result = session.exec(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == "pending")
+            .values(status="sent", sent_at=utcnow(), last_error="")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)
 
 
 def backoff(attempts: int) -> timedelta:

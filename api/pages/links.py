@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.problems import ApiError
+from api.problems import RETRY_AFTER_SECONDS, ApiError
 from api.routes.links import (
     PrivateRoute,
     act_by_link,
@@ -140,6 +140,8 @@ async def link_page_post(
             "link.html",
             {"info": info, "token": token, "error": message},
             status_code=status,
+            # as every 503 of the API: when to try again (a busy store, a step still finishing)
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None,
         )
     return templates.TemplateResponse(
         request, "link.html", {"info": info, "token": token, "done": DONE.get(choice, "Done.")}

@@ -208,3 +208,21 @@ def test_the_outbox_listing_shows_what_is_pending(
     lines = capsys.readouterr().out.splitlines()
     assert lines[:2] == ["mail: pending 3", "webhook: pending 1"]
     assert len(lines) == 6 and all("pending attempts 0" in line for line in lines[2:])
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_the_executed_copy_pdf_is_queued_only_when_made_in_the_background(
+    url: str, background: bool
+) -> None:
+    data = step_input().model_copy(update={"pdf_document_ids": ["c-project1-v1-executed"]})
+    with session_scope(url) as session:
+        project(session, data, SECRET, pdf_rows=background)
+
+    pdfs = [r for r in outbox(url) if r.kind == "pdf"]
+    if background:
+        assert [(r.recipient, r.payload) for r in pdfs] == [
+            ("c-project1-v1-executed", {"document_id": "c-project1-v1-executed"})
+        ]
+    else:  # made when first asked for (api.routes.cases.executed_pdf_on_demand)
+        assert pdfs == []
+    assert len(outbox(url)) == 4 + len(pdfs)  # the step's mail and webhook all the same

@@ -63,3 +63,23 @@ async def test_unknown_link_is_404(settings: Settings) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert (await client.get("/v1/links/nope")).status_code == 404
         assert (await client.get("/l/nope")).status_code == 404
+
+
+async def test_a_link_page_told_to_wait_says_when_to_try_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As every 503 of the API: the page says why and ``Retry-After`` says when."""
+    from api.pages import links as pages
+    from api.problems import ApiError
+
+    async def busy(*args: object, **kwargs: object) -> None:
+        raise ApiError(503, "the case is still completing its previous step; retry in a moment")
+
+    monkeypatch.setattr(pages, "act_by_link", busy)
+    token = _link(settings, "sign:v1:client", datetime.now(UTC) + timedelta(days=3))
+    transport = httpx.ASGITransport(app=create_app(settings, run_migrations=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        form = {"choice": "sign", "confirm": "yes", "document_sha256": "0" * 64}
+        page = await client.post(f"/l/{token}", data=form)
+    assert page.status_code == 503 and page.headers["retry-after"] == "2"
+    assert "still completing its previous step" in page.text

@@ -666,10 +666,12 @@ def test_check_action_runs_the_permission_rule_once_and_asks_the_lifecycle_once(
             name,
             lambda f, c, name=name, rule=rule: runs.append(name) or rule(f, c),
         )
-    charts = []
-    lifecycle_for = lifecycle_module.lifecycle_for
+    charts = []  # the lifecycle asked (its enabled events), once per check
+    enabled_event_names = lifecycle_module.enabled_event_names
     monkeypatch.setattr(
-        lifecycle_module, "lifecycle_for", lambda f: charts.append(f) or lifecycle_for(f)
+        actions_module,
+        "enabled_event_names",
+        lambda f: charts.append(f) or enabled_event_names(f),
     )
     facts = _signing()
 

@@ -8,7 +8,6 @@ with LibreOffice installed, PDF). Without ``soffice`` the PDF test skips with th
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
@@ -197,21 +196,34 @@ async def test_the_executed_docx_is_the_signed_agreement_plus_the_certificate(
     assert head_at_execution in "\n".join(cert_paragraphs)
 
 
+async def test_the_executed_copy_says_where_its_pdf_is(executed: Executed) -> None:
+    """The PDF is made when first asked for: the copy's entry names the URL to ask."""
+    copy, cert = executed.document("executed_agreement"), executed.document("signature_certificate")
+    assert copy is not None and cert is not None
+    assert copy["pdf_url"] == f"/v1/cases/{executed.case_id}/documents/{copy['id']}-pdf"
+    assert cert["pdf_url"] is None
+    assert all(d["pdf_url"] is None for d in executed.case["documents"] if d is not copy)
+
+
 async def test_the_executed_copy_is_also_a_pdf(stack: Stack, executed: Executed) -> None:
-    """Made after the step by the outbox's converters (or by the first download)."""
+    """Made when first asked for (its ``pdf_url``), never on the step's path."""
     require_libreoffice()
-    deadline = asyncio.get_running_loop().time() + 60
-    while (pdf := await executed_pdf(stack, executed.case_id)) is None:
-        assert asyncio.get_running_loop().time() < deadline, "no PDF of the executed copy"
-        await asyncio.sleep(0.2)
-    content = await download(stack, pdf)
+    copy = executed.document("executed_agreement")
+    assert copy is not None
+    assert copy["pdf_url"] == f"/v1/cases/{executed.case_id}/documents/{copy['id']}-pdf"
+    r = await stack.http.get(copy["pdf_url"], headers=stack.auth(LEAD_MEMBER))
+    assert r.status_code == 200, r.text
+    content = r.content
     assert content.startswith(b"%PDF-") and len(content) > 10_000
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     assert executed.case["title"] in text.replace("\n", " ")
     assert "Signature certificate" in text and "Ana Ribeiro" in text
     # never on the step's path: the event names the .docx, the PDF follows it
     assert executed.event("executed_copy_produced").data["pdf_sha256"] is None
-    assert pdf["id"] == f"{executed.document('executed_agreement')['id']}-pdf"  # type: ignore[index]
+    pdf = await executed_pdf(stack, executed.case_id)  # listed once made
+    assert pdf is not None and pdf["id"] == f"{copy['id']}-pdf"
+    assert pdf["sha256"] == r.headers["X-Document-SHA256"]
+    assert await download(stack, pdf) == content
 
 
 async def executed_pdf(stack: Stack, case_id: str) -> dict[str, Any] | None:
