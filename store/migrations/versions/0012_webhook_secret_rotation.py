@@ -1,6 +1,6 @@
 """webhook secrets sealed at rest, and rotated with an overlap window
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 
 ``secret`` holds the secret sealed with the payload key ring (longer than the raw one);
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0015"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
