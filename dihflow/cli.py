@@ -10,6 +10,7 @@ dihflow templates check NAME [FILE] [--preview OUT.docx]   check an edited agree
 dihflow outbox [--limit N]       what the outbox holds: counts by kind and status, unsent rows
 dihflow users create --role ROLE USERNAME       a staff account (prints its password once)
 dihflow users list | disable USERNAME | reset-password USERNAME
+dihflow hubs import FILE.csv|FILE.json [--dry-run] | export [--format csv|json] [-o FILE]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import gc
 import sys
 
 from base.settings import Settings, SettingsError
+from dihflow import hubs_cli
 from domain.cases import Role
 
 
@@ -97,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     user_reset.add_argument("username")
+    hubs_cli.add_parser(sub)
     return parser
 
 
@@ -295,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_dossier(args.file)
     elif args.command == "users":
         return _users(settings, args)
+    elif args.command == "hubs":
+        return hubs_cli.run(settings, args, _say)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "outbox":

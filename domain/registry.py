@@ -2,8 +2,9 @@
 
 A CSV file has one hub per line under a header naming the columns of ``COLUMNS`` (any order;
 ``region``, ``ai_subfields``, ``sectors``, ``competences``, ``languages``, ``infrastructure``
-and ``catalogue`` may be missing). Lists are separated by ``;``; ``representatives`` and
-``catalogue`` hold JSON arrays. A JSON file is an array of profile objects, as
+and ``catalogue`` may be missing). Lists are separated by ``;`` (a list whose items hold a ``;``
+is written, and may be given, as a JSON array); ``representatives`` and ``catalogue`` hold
+JSON arrays. A JSON file is an array of profile objects, as
 ``dihflow hubs export --format json`` writes it.
 
 Reading never stops at a bad row: each problem is reported with its line (1 = the header in
@@ -152,9 +153,9 @@ def _cell(position: dict[str, int], name: str) -> str:
 def _from_cells(raw: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, value in raw.items():
-        if name in LIST_COLUMNS:
+        if name in LIST_COLUMNS and not value.startswith("["):
             data[name] = [v.strip() for v in value.split(SEPARATOR) if v.strip()]
-        elif name in JSON_COLUMNS:
+        elif name in JSON_COLUMNS or name in LIST_COLUMNS:
             try:
                 data[name] = json.loads(value) if value else []
             except json.JSONDecodeError as exc:
@@ -179,9 +180,9 @@ def to_csv(profiles: Iterable[HubProfile]) -> Iterator[str]:
         cells = []
         for name in COLUMNS:
             value = data.get(name)
-            if name in LIST_COLUMNS:
-                cells.append(SEPARATOR.join(value or []))
-            elif name in JSON_COLUMNS:
+            if name in LIST_COLUMNS and not any(SEPARATOR in v or v.startswith("[") for v in value):
+                cells.append(SEPARATOR.join(value))
+            elif name in JSON_COLUMNS or name in LIST_COLUMNS:
                 cells.append(json.dumps(value or [], ensure_ascii=False, separators=(",", ":")))
             else:
                 cells.append("" if value is None else str(value))
@@ -207,8 +208,10 @@ def _json_rows(text: str) -> Iterator[Row]:
     at = _skip_space(text, at + 1)
     if at < len(text) and text[at] == "]":
         return
+    counted, line = 0, 1  # newlines are counted once, from where the last count stopped
     while at < len(text):
-        line = _line(text, at)
+        line += text.count("\n", counted, at)
+        counted = at
         try:
             item, at = decoder.raw_decode(text, at)
         except json.JSONDecodeError as exc:

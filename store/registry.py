@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, insert, update
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session, col
 
 from domain.hubs import HubProfile
 from domain.matching import hub_doc, profile_text
+from domain.registry import Problem, read_rows
 from store.models import Hub, HubIndex, utcnow
 
 BATCH = 500
@@ -58,12 +59,19 @@ def import_profiles(
     embed: Embed | None = None,
     embedding_model: str = "",
     batch: int = BATCH,
+    write: bool = True,
 ) -> ImportCounts:
-    """Insert new hubs, update changed ones, leave equal ones alone; caller commits."""
+    """Insert new hubs, update changed ones, leave equal ones alone; caller commits. With
+    ``write=False`` only count what would happen (the preview before an upload is saved)."""
     counts = ImportCounts()
     for chunk in _batches(profiles, batch):
         by_id = {p.id: p for p in chunk}  # a later row of the same id wins
-        stored = dict(session.exec(select(Hub.id, Hub.profile).where(col(Hub.id).in_(list(by_id)))))
+        stored: dict[str, Any] = {
+            hub_id: profile
+            for hub_id, profile in session.execute(
+                select(col(Hub.id), col(Hub.profile)).where(col(Hub.id).in_(list(by_id)))
+            )
+        }
         now = utcnow()
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
@@ -76,11 +84,12 @@ def import_profiles(
                 changed.append({**row, "updated_at": now})
             else:
                 counts.unchanged += 1
-        if new:
+        if write and new:
             session.execute(insert(Hub), new)
-        if changed:
+        if write and changed:
             session.execute(update(Hub), changed)
-        index_rows(session, [r["profile"] for r in [*new, *changed]], embed, embedding_model)
+        if write:
+            index_rows(session, [r["profile"] for r in [*new, *changed]], embed, embedding_model)
         counts.created += len(new)
         counts.updated += len(changed)
         if on_batch:
@@ -136,11 +145,69 @@ def all_profiles(session: Session, batch: int = BATCH) -> Iterator[HubProfile]:
     """Every hub, by id, read in batches (for export)."""
     last = ""
     while True:
-        rows = session.exec(
-            select(Hub.id, Hub.profile).where(Hub.id > last).order_by(col(Hub.id)).limit(batch)
+        rows = session.execute(
+            select(col(Hub.id), col(Hub.profile))
+            .where(col(Hub.id) > last)
+            .order_by(col(Hub.id))
+            .limit(batch)
         ).all()
         if not rows:
             return
         for hub_id, profile in rows:
             yield HubProfile.model_validate(profile)
             last = hub_id
+
+
+@dataclass
+class ImportReport:
+    counts: ImportCounts
+    problems: list[Problem]
+    rows: int  # rows read (valid or not)
+
+    @property
+    def rejected(self) -> int:
+        return len({p.line for p in self.problems})
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{self.rows} rows read: {c.created} hubs created, {c.updated} updated, "
+            f"{c.unchanged} unchanged, {self.rejected} rows rejected"
+        )
+
+
+def import_text(
+    session: Session,
+    text: str,
+    kind: str,
+    *,
+    on_rows: Callable[[int], None] | None = None,
+    embed: Embed | None = None,
+    embedding_model: str = "",
+    write: bool = True,
+) -> ImportReport:
+    """Read a CSV or JSON file's rows, keep the valid ones and import them (``write``) or
+    count what importing them would do; every problem is kept for the report."""
+    problems: list[Problem] = []
+    seen = 0
+
+    def valid() -> Iterator[HubProfile]:
+        nonlocal seen
+        for row in read_rows(text, kind):
+            seen += 1
+            if row.profile is None:
+                problems.extend(row.problems)
+                if on_rows:
+                    on_rows(1)
+            else:
+                yield row.profile
+
+    counts = import_profiles(
+        session,
+        valid(),
+        on_batch=on_rows,
+        embed=embed,
+        embedding_model=embedding_model,
+        write=write,
+    )
+    return ImportReport(counts, problems, seen)
