@@ -180,8 +180,10 @@ def to_csv(profiles: Iterable[HubProfile]) -> Iterator[str]:
         cells = []
         for name in COLUMNS:
             value = data.get(name)
-            if name in LIST_COLUMNS and not any(SEPARATOR in v or v.startswith("[") for v in value):
-                cells.append(SEPARATOR.join(value))
+            if name in LIST_COLUMNS and not any(
+                SEPARATOR in v or v[:1] == "[" for v in value or []
+            ):
+                cells.append(SEPARATOR.join(value or []))
             elif name in JSON_COLUMNS or name in LIST_COLUMNS:
                 cells.append(json.dumps(value or [], ensure_ascii=False, separators=(",", ":")))
             else:
