@@ -11,7 +11,7 @@ from api import problems, web
 from api.deps import AuthenticateFirst, TemporalClients
 from api.limits import BodyLimit
 from api.pages import links as link_pages
-from api.routes import cases, dossier, hubs, links, system, templates, webhooks
+from api.routes import cases, dossier, hubs, links, matches, system, templates, webhooks
 from base.settings import Settings
 from store.db import migrate
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(cases.router)
     app.include_router(dossier.router)
     app.include_router(hubs.router)
+    app.include_router(matches.router)
     app.include_router(templates.router)
     app.include_router(links.router)
     app.include_router(webhooks.router)

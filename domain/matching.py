@@ -94,6 +94,8 @@ class HubSignals:
 @dataclass(frozen=True)
 class Match:
     hub_id: str
+    name: str
+    country: str
     score: float
     components: dict[str, float]
     weights: dict[str, float]
@@ -277,6 +279,8 @@ def rank_hubs(
         matches.append(
             Match(
                 hub_id=doc.hub_id,
+                name=doc.name,
+                country=doc.country,
                 score=float(total[i]),
                 components={k: round(float(v[i]), 4) for k, v in parts.items()},
                 weights=weights,

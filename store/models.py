@@ -39,7 +39,7 @@ class HubIndex(SQLModel, table=True):
 
     __tablename__ = "hub_index"
 
-    hub_id: str = Field(primary_key=True, foreign_key="hub.id", max_length=64)
+    hub_id: str = Field(primary_key=True, foreign_key="hub.id", ondelete="CASCADE", max_length=64)
     fingerprint: str = Field(max_length=64)
     codes: list[str] = Field(sa_column=Column(JSON, nullable=False))
     terms: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))

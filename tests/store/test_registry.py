@@ -81,3 +81,14 @@ def test_editing_one_hub_rewrites_its_matching_vectors(store_url: str) -> None:
         session.commit()
         row = session.get(HubIndex, hub.id)
         assert row is not None and "oliv" in row.terms and "drone" in row.terms
+
+
+def test_removing_a_hub_removes_its_matching_vectors(store_url: str) -> None:
+    hub = load_demo_network()[0]
+    with session_scope(store_url) as session:
+        upsert_hub(session, hub)
+        session.commit()
+        row = session.get(Hub, hub.id)
+        session.delete(row)
+        session.commit()
+    assert _count(store_url, HubIndex) == 0

@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("embedding", sa.LargeBinary(), nullable=True),
         sa.Column("embedding_model", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["hub_id"], ["hub.id"]),
+        sa.ForeignKeyConstraint(["hub_id"], ["hub.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("hub_id"),
     )
 
