@@ -39,12 +39,14 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from domain.cases import Candidate, CaseFacts
+from domain.glossary import code_reader, glossary
 from domain.taxonomy import vocabulary
 from domain.text import term_counts, words_and_terms
 
 LIMIT = 10
 MIN_REVIEWS = 3
 PARTIAL = 0.5  # a sibling service of the needed one's function
+READ_WEIGHT = 0.5  # a code read from the need's words, against 1 for a ticked one
 WEIGHTS: dict[str, float] = {
     "coverage": 0.40,
     "text": 0.25,
@@ -68,6 +70,7 @@ class MatchRequest:
     excluded_countries: tuple[str, ...] = ()
     requester: str | None = None
     limit: int = LIMIT
+    read_codes: bool = True  # count the codes the need's words point to (domain.glossary)
 
 
 @dataclass(frozen=True)
@@ -127,10 +130,12 @@ def profile_text(profile: Mapping[str, Any]) -> str:
     """The words a need is matched against: description, labels of the codes, competences,
     infrastructure and catalogue entries."""
     vocab = vocabulary()
+    words = glossary()
     parts = [profile.get("name", ""), profile.get("description", "")]
-    for kind in ("services", "technologies", "ai_subfields", "sectors", "competences"):
-        for code in profile.get(kind, []):
-            parts.append(_label(vocab, kind, code))
+    for kind, prefix in (("services", "s"), ("technologies", "t"), ("ai_subfields", "t")):
+        parts += [words.get(f"{prefix}:{code}", code) for code in profile.get(kind, [])]
+    parts += [words.get(f"x:{code}", code) for code in profile.get("sectors", [])]
+    parts += [_label(vocab, "competences", code) for code in profile.get("competences", [])]
     parts += list(profile.get("infrastructure", []))
     for entry in profile.get("catalogue", []):
         parts += [entry.get("name", ""), entry.get("description", "")]
@@ -203,9 +208,13 @@ class MatchIndex:
             return np.zeros(len(self.docs))
         return np.asarray(self.codes[:, j].todense()).ravel()
 
-    def coverage(self, request: MatchRequest) -> np.ndarray:
+    def coverage(self, request: MatchRequest, read: Sequence[str] = ()) -> np.ndarray:
+        """The share of the needed items each hub covers; codes ``read`` from the need's
+        words (not ticked) count at ``READ_WEIGHT``."""
         wanted = _wanted(request)
-        if not wanted:
+        ticked = {code for code, _ in wanted}
+        extra = [code for code in read if code not in ticked]
+        if not wanted and not extra:
             return np.zeros(len(self.docs))
         total = np.zeros(len(self.docs))
         for code, partial in wanted:
@@ -213,7 +222,9 @@ class MatchIndex:
             if partial is not None:
                 covered = np.maximum(covered, PARTIAL * self._column(partial))
             total += covered
-        return total / len(wanted)
+        for code in extra:
+            total += READ_WEIGHT * self._column(code)
+        return total / (len(wanted) + READ_WEIGHT * len(extra))
 
 
 def _wanted(request: MatchRequest) -> list[tuple[str, str | None]]:
@@ -244,7 +255,8 @@ def rank_hubs(
     if n == 0:
         return []
     signals = signals or {}
-    coverage = index.coverage(request)
+    read = code_reader().read(request.need) if request.need.strip() and request.read_codes else []
+    coverage = index.coverage(request, read)
     text = np.zeros(n)
     if request.need.strip():
         text = np.asarray((index.text @ index.query_vector(request.need).T).todense()).ravel()
@@ -284,7 +296,7 @@ def rank_hubs(
                 score=float(total[i]),
                 components={k: round(float(v[i]), 4) for k, v in parts.items()},
                 weights=weights,
-                reasons=_reasons(index, doc, request, float(text[i]))
+                reasons=_reasons(index, doc, request, float(text[i]), read)
                 + _signal_reasons(doc, request, requester, signals.get(doc.hub_id)),
             )
         )
@@ -373,7 +385,9 @@ def _signal_reasons(
     return reasons
 
 
-def _reasons(index: MatchIndex, doc: HubDoc, request: MatchRequest, text: float) -> list[str]:
+def _reasons(
+    index: MatchIndex, doc: HubDoc, request: MatchRequest, text: float, read: Sequence[str] = ()
+) -> list[str]:
     """What the hub offers of the need, in words, then what its profile says of it."""
     vocab = vocabulary()
     functions = vocab.labels.get("functions", {})
@@ -404,6 +418,16 @@ def _reasons(index: MatchIndex, doc: HubDoc, request: MatchRequest, text: float)
     sectors = [_label(vocab, "sectors", s) for s in request.sectors if f"x:{s}" in doc.codes]
     if sectors:
         reasons.append("serves " + ", ".join(sectors))
+    ticked = {f"t:{t}" for t in request.technologies} | {f"x:{s}" for s in request.sectors}
+    for code in read:
+        if code in doc.codes and code not in ticked:
+            kind = (
+                "sectors"
+                if code[0] == "x"
+                else ("technologies" if code[2:] in vocab.technologies else "ai_subfields")
+            )
+            verb = "serves" if kind == "sectors" else "works with"
+            reasons.append(f"{verb} {_label(vocab, kind, code[2:])}, which the need describes")
     if text > 0:
         words = _telling_terms(index, doc, request.need)
         reasons.append(
@@ -435,6 +459,9 @@ def brute_force(
     """Scores every hub in a loop over its own vectors (no index): coverage and TF-IDF text
     only, with ``idf`` from the same corpus; what an index saves is measured against this."""
     wanted = _wanted(request)
+    ticked = {code for code, _ in wanted}
+    read = code_reader().read(request.need) if request.need.strip() and request.read_codes else []
+    extra = [code for code in read if code not in ticked]
     q = term_counts(request.need)
     q_vec = {t: (1 + math.log(c)) * idf(t) for t, c in q.items() if idf(t) > 0}
     q_norm = math.sqrt(sum(v * v for v in q_vec.values())) or 1.0
@@ -447,7 +474,8 @@ def brute_force(
         cov = 0.0
         for code, partial in wanted:
             cov += 1.0 if code in codes else (PARTIAL if partial and partial in codes else 0.0)
-        cov = cov / len(wanted) if wanted else 0.0
+        cov += sum(READ_WEIGHT for code in extra if code in codes)
+        cov = cov / (len(wanted) + READ_WEIGHT * len(extra)) if wanted or extra else 0.0
         d_vec = {t: (1 + math.log(c)) * idf(t) for t, c in doc.terms.items()}
         d_norm = math.sqrt(sum(v * v for v in d_vec.values())) or 1.0
         text = sum(v * d_vec.get(t, 0.0) for t, v in q_vec.items()) / (q_norm * d_norm)

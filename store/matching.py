@@ -121,7 +121,7 @@ def signals(session: Session, hub_ids: Sequence[str] | None = None) -> dict[str,
     hubs); a hub's peer review rates the case's other hubs. Framework-agreement membership is
     ``unknown`` until the register exists (``agreement_status``)."""
     ratings: dict[str, list[int]] = defaultdict(list)
-    for (facts,) in session.exec(select(Case.facts).where(Case.state == "closed")).all():
+    for facts in session.exec(select(Case.facts).where(Case.state == "closed")).all():
         _collect_ratings(facts, ratings)
     open_cases = dict(
         session.exec(

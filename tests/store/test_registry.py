@@ -3,13 +3,15 @@ written with each changed profile. Every test runs on SQLite and on PostgreSQL."
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlmodel import select
 
 from domain.hubs import load_demo_network
 from domain.registry import to_csv, to_json
 from store.db import session_scope
-from store.models import Hub, HubIndex
+from store.models import Hub, HubIndex, utcnow
 from store.records import upsert_hub
 from store.registry import all_profiles, import_text
 
@@ -92,3 +94,48 @@ def test_removing_a_hub_removes_its_matching_vectors(store_url: str) -> None:
         session.delete(row)
         session.commit()
     assert _count(store_url, HubIndex) == 0
+
+
+def _case(session: Any, case_id: str, state: str, facts: dict[str, Any]) -> None:
+    from store.models import Case, CaseParty
+
+    session.add(
+        Case(
+            id=case_id,
+            scenario="joint_service",
+            state=state,
+            title=case_id,
+            lead_hub_id="tagus-ai",
+            facts=facts,
+            head_hash="0" * 64,
+        )
+    )
+    session.flush()
+    for hub_id, role in (("tagus-ai", "lead"), ("spree-trust", "partner")):
+        session.add(CaseParty(case_id=case_id, hub_id=hub_id, role=role, created_at=utcnow()))
+
+
+def test_signals_read_review_ratings_of_closed_cases_and_count_open_ones(store_url: str) -> None:
+    from store.matching import signals
+
+    accepted = {"invitations": [{"hub_id": "spree-trust", "status": "accepted"}]}
+    with session_scope(store_url) as session:
+        for hub in load_demo_network():
+            upsert_hub(session, hub)
+        session.flush()
+        for i, rating in enumerate((5, 4, 5)):
+            facts = {**accepted, "lead_hub_id": "tagus-ai", "review": {"rating": rating}}
+            _case(session, f"c-closed-{i}", "closed", facts)
+        peer = {
+            **accepted,
+            "lead_hub_id": "tagus-ai",
+            "peer_reviews": {"spree-trust": {"rating": 3}},
+        }
+        _case(session, "c-peer", "closed", peer)
+        _case(session, "c-open", "delivery", {**accepted, "lead_hub_id": "tagus-ai"})
+        session.commit()
+        found = signals(session)
+    assert found["spree-trust"].ratings == (5, 4, 5)
+    assert found["tagus-ai"].ratings == (3,)  # the partner's peer review rates the lead
+    assert found["spree-trust"].open_cases == found["tagus-ai"].open_cases == 1
+    assert found["spree-trust"].agreement == "unknown"
