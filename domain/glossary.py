@@ -10,6 +10,7 @@ codes fit what it describes.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -55,18 +56,29 @@ class CodeReader:
             [term_counts(entries[c], "english") for c in self.columns]
         )
         self.tfidf = TfidfTransformer(sublinear_tf=True)
-        self.matrix = self.tfidf.fit_transform(counts)
+        self.matrix = self.tfidf.fit_transform(counts).tocsc()
+        self.vocabulary: dict[str, int] = self.terms.vocabulary_
+        self.idf = self.tfidf.idf_
+        self.groups = [
+            np.array([i for i, c in enumerate(self.columns) if c.startswith(prefix)])
+            for prefix in ("t:", "x:")
+        ]
 
     def read(self, need: str) -> list[str]:
         """The best technology ("t:") and the best sector ("x:") above ``THRESHOLD``."""
-        query = self.tfidf.transform(self.terms.transform([term_counts(need)]))
-        scores = np.asarray((self.matrix @ query.T).todense()).ravel()
+        weights = {
+            self.vocabulary[t]: (1.0 + math.log(c)) * float(self.idf[self.vocabulary[t]])
+            for t, c in term_counts(need).items()
+            if t in self.vocabulary
+        }
+        if not weights:
+            return []
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        vector = np.fromiter(weights.values(), dtype=np.float64) / norm
+        scores = np.asarray(self.matrix[:, list(weights)] @ vector).ravel()
         found = []
-        for prefix in ("t:", "x:"):
-            best = max(
-                (i for i, c in enumerate(self.columns) if c.startswith(prefix)),
-                key=lambda i: (scores[i], -i),
-            )
+        for group in self.groups:
+            best = group[np.argmax(scores[group])]  # the first of equals: taxonomy order
             if scores[best] >= THRESHOLD:
                 found.append(self.columns[best])
         return found

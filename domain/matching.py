@@ -183,9 +183,13 @@ class MatchIndex:
         counts = self.terms.fit_transform([dict(d.terms) for d in self.docs] or [{}])
         self.tfidf = TfidfTransformer(sublinear_tf=True)
         self.text = sparse.csr_matrix(self.tfidf.fit_transform(counts))
+        self.text_columns = self.text.tocsc()  # a query reads only its terms' columns
+        self.term_column: dict[str, int] = self.terms.vocabulary_
+        self.idf: np.ndarray = self.tfidf.idf_
         self.code_vectorizer = DictVectorizer(dtype=np.float64)
         codes = self.code_vectorizer.fit_transform([dict.fromkeys(d.codes, 1) for d in self.docs])
-        self.codes = sparse.csc_matrix(codes)
+        # dense, one byte a cell, column-major: a needed code is one contiguous column
+        self.codes = np.asfortranarray(codes.toarray().astype(np.uint8))
         self.code_column = self.code_vectorizer.vocabulary_
         with_embeddings = [d.embedding for d in self.docs if d.embedding is not None]
         self.embeddings: np.ndarray | None = None
@@ -197,16 +201,29 @@ class MatchIndex:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def query_vector(self, need: str) -> Any:
-        """The need's TF-IDF vector (L2-normalised), in the index's term space."""
-        counts = self.terms.transform([term_counts(need)])
-        return self.tfidf.transform(counts)
+    def query_weights(self, need: str) -> dict[int, float]:
+        """The need's TF-IDF vector (sublinear tf, L2-normalised, as the hubs' rows) as
+        {term column: weight}; terms no hub uses drop out."""
+        weights = {
+            self.term_column[t]: (1.0 + math.log(c)) * float(self.idf[self.term_column[t]])
+            for t, c in term_counts(need).items()
+            if t in self.term_column
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {j: w / norm for j, w in weights.items()}
+
+    def text_scores(self, weights: dict[int, float]) -> np.ndarray:
+        """Cosine of every hub's text with the query: its terms' columns only."""
+        if not weights:
+            return np.zeros(len(self.docs))
+        columns = self.text_columns[:, list(weights)]
+        return np.asarray(columns @ np.fromiter(weights.values(), dtype=np.float64)).ravel()
 
     def _column(self, code: str) -> np.ndarray:
         j = self.code_column.get(code)
         if j is None:
             return np.zeros(len(self.docs))
-        return np.asarray(self.codes[:, j].todense()).ravel()
+        return self.codes[:, j].astype(np.float64)
 
     def coverage(self, request: MatchRequest, read: Sequence[str] = ()) -> np.ndarray:
         """The share of the needed items each hub covers; codes ``read`` from the need's
@@ -258,8 +275,10 @@ def rank_hubs(
     read = code_reader().read(request.need) if request.need.strip() and request.read_codes else []
     coverage = index.coverage(request, read)
     text = np.zeros(n)
+    weights_of_need: dict[int, float] = {}
     if request.need.strip():
-        text = np.asarray((index.text @ index.query_vector(request.need).T).todense()).ravel()
+        weights_of_need = index.query_weights(request.need)
+        text = index.text_scores(weights_of_need)
     semantic = np.zeros(n)
     use_semantic = index.embeddings is not None and query_embedding is not None
     if use_semantic:
@@ -284,7 +303,7 @@ def rank_hubs(
         **_signal_arrays(index, signals),
     }
     total = np.round(sum(weights[k] * v for k, v in parts.items()), 6)
-    order = candidates[np.argsort(-total[candidates], kind="stable")][: request.limit]
+    order = _top(candidates, total, request.limit)
     matches = []
     for i in order:
         doc = index.docs[i]
@@ -296,11 +315,22 @@ def rank_hubs(
                 score=float(total[i]),
                 components={k: round(float(v[i]), 4) for k, v in parts.items()},
                 weights=weights,
-                reasons=_reasons(index, doc, request, float(text[i]), read)
+                reasons=_reasons(index, int(i), request, float(text[i]), read, weights_of_need)
                 + _signal_reasons(doc, request, requester, signals.get(doc.hub_id)),
             )
         )
     return matches
+
+
+def _top(candidates: np.ndarray, total: np.ndarray, k: int) -> np.ndarray:
+    """The best ``k`` candidates, best first, ties by position (= hub id): a partial sort
+    keeps every candidate tied with the k-th, then only those are ordered."""
+    scores = total[candidates]
+    if candidates.size > 4 * k:
+        kth = np.partition(-scores, k - 1)[k - 1]
+        keep = -scores <= kth
+        candidates, scores = candidates[keep], scores[keep]
+    return candidates[np.lexsort((candidates, -scores))][:k]
 
 
 def _complementarity(index: MatchIndex, request: MatchRequest, requester: _Requester) -> np.ndarray:
@@ -386,10 +416,16 @@ def _signal_reasons(
 
 
 def _reasons(
-    index: MatchIndex, doc: HubDoc, request: MatchRequest, text: float, read: Sequence[str] = ()
+    index: MatchIndex,
+    i: int,
+    request: MatchRequest,
+    text: float,
+    read: Sequence[str],
+    need_weights: dict[int, float],
 ) -> list[str]:
     """What the hub offers of the need, in words, then what its profile says of it."""
     vocab = vocabulary()
+    doc = index.docs[i]
     functions = vocab.labels.get("functions", {})
     reasons = []
     for s in request.services:
@@ -429,20 +465,22 @@ def _reasons(
             verb = "serves" if kind == "sectors" else "works with"
             reasons.append(f"{verb} {_label(vocab, kind, code[2:])}, which the need describes")
     if text > 0:
-        words = _telling_terms(index, doc, request.need)
+        words = _telling_terms(index, i, request.need, need_weights)
         reasons.append(
             f"its profile answers the need's {', '.join(words)} (text relevance {text:.2f})"
         )
     return reasons
 
 
-def _telling_terms(index: MatchIndex, doc: HubDoc, need: str, top: int = 4) -> list[str]:
+def _telling_terms(
+    index: MatchIndex, i: int, need: str, need_weights: dict[int, float], top: int = 4
+) -> list[str]:
     """The need's terms that weigh most in this hub's match (by TF-IDF weight)."""
-    query = index.query_vector(need)
-    row = index.text[index.position[doc.hub_id]]
-    product = row.multiply(query)
+    start, end = index.text.indptr[i], index.text.indptr[i + 1]
+    row = dict(zip(index.text.indices[start:end], index.text.data[start:end], strict=True))
+    product = [(w * row[j], j) for j, w in need_weights.items() if j in row]
     names = index.terms.feature_names_
-    weights = sorted(zip(product.data, product.indices, strict=True), key=lambda p: (-p[0], p[1]))
+    weights = sorted(product, key=lambda p: (-p[0], p[1]))
     as_written: dict[str, str] = {}
     for term, word in words_and_terms(need):
         as_written.setdefault(term, word)
