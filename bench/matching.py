@@ -33,8 +33,14 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.synthetic import network  # noqa: E402
-from domain.matching import HubDoc, MatchIndex, MatchRequest, brute_force, hub_doc  # noqa: E402
-from domain.matching import rank_hubs  # noqa: E402
+from domain.matching import (  # noqa: E402
+    HubDoc,
+    MatchIndex,
+    MatchRequest,
+    brute_force,
+    hub_doc,
+    rank_hubs,
+)
 
 NEEDS = Path(__file__).resolve().parent.parent / "tests" / "matching_eval" / "needs.yaml"
 TARGET_LEXICAL_MS, TARGET_SEMANTIC_MS = 25.0, 50.0
