@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
 from temporalio import activity
 
 from activities.payloads import RecordInput, SignatureInput
 from base.settings import Settings
 from domain.cases import Candidate, CaseFacts
 from domain.hubs import CataloguedService, HubProfile
-from domain.matching import rank
+from domain.matching import candidates, request_for_case
 from store.db import session_scope
+from store.matching import match
 from store.models import Hub, Signature
 from store.records import project_case, record_signature, upsert_hub
 
@@ -50,8 +50,7 @@ class RecordActivities:
     @activity.defn(name="rank_candidates")
     def rank_candidates(self, facts: CaseFacts) -> list[Candidate]:
         with session_scope(self.settings.database_url) as session:
-            profiles = [h.profile for h in session.exec(select(Hub))]
-        return rank(facts, profiles)
+            return candidates(match(session, request_for_case(facts)))
 
     @activity.defn(name="publish_service")
     def publish_service(self, facts: CaseFacts) -> None:

@@ -19,6 +19,7 @@ from api.routes import (
     hubs,
     indicators,
     links,
+    matches,
     system,
     templates,
     webhooks,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(cases.router)
     app.include_router(dossier.router)
     app.include_router(hubs.router)
+    app.include_router(matches.router)
     app.include_router(templates.router)
     app.include_router(links.router)
     app.include_router(webhooks.router)

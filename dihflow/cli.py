@@ -12,6 +12,7 @@ dihflow users create --role ROLE USERNAME       a staff account (prints its pass
 dihflow users list | disable USERNAME | reset-password USERNAME
 dihflow report --from DATE --to DATE [--format html|docx|pdf] [-o FILE]   the network's report
 dihflow export kpis --from DATE --to DATE [-o FILE]   CSV for EDIH reporting
+dihflow hubs import FILE.csv|FILE.json [--dry-run] | export [--format csv|json] [-o FILE]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 
 from base import logs
 from base.settings import Settings, SettingsError
-from dihflow import reports
+from dihflow import hubs_cli, reports
 from domain.cases import Role
 
 
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_reset.add_argument("username")
     reports.add_commands(sub)  # report, export kpis
+    hubs_cli.add_parser(sub)
     return parser
 
 
@@ -381,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_dossier(args.file, args.expect_head)
     elif args.command == "users":
         return _users(settings, args)
+    elif args.command == "hubs":
+        return hubs_cli.run(settings, args, _say)
     elif args.command == "lifecycle":
         return _lifecycle(args.scenario, args.svg)
     elif args.command == "outbox":

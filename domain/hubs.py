@@ -31,6 +31,8 @@ _CODE_KINDS = {
     "technologies": "technology",
     "ai_subfields": "AI subfield",
     "sectors": "sector",
+    "competences": "competence",
+    "languages": "language",
 }
 
 
@@ -114,6 +116,9 @@ class HubProfile(BaseModel):
     technologies: list[str] = Field(min_length=1)
     ai_subfields: list[str] = Field(default_factory=list)
     sectors: list[str] = Field(default_factory=list)
+    competences: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)  # ISO 639-1, e.g. "pt", "en"
+    infrastructure: list[NonEmpty] = Field(default_factory=list)  # labs, testbeds, compute
     description: NonEmpty
     website: NonEmpty
     email: Email
@@ -136,7 +141,9 @@ class HubProfile(BaseModel):
             )
         return value
 
-    @field_validator("services", "technologies", "ai_subfields", "sectors")
+    @field_validator(
+        "services", "technologies", "ai_subfields", "sectors", "competences", "languages"
+    )
     @classmethod
     def _known_codes(cls, value: list[str], info: ValidationInfo) -> list[str]:
         return _check_codes(str(info.field_name), value)

@@ -15,6 +15,20 @@ import yaml
 
 TAXONOMY_PATH = Path(__file__).parent / "data" / "taxonomy.yaml"
 
+# ISO 639-1 codes of the EU's 24 official languages and of languages spoken in associated
+# countries, which a hub may work in (the taxonomy yaml has no language list).
+LANGUAGES = {
+    "bg": "Bulgarian", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek",
+    "en": "English", "es": "Spanish", "et": "Estonian", "fi": "Finnish", "fr": "French",
+    "ga": "Irish", "hr": "Croatian", "hu": "Hungarian", "it": "Italian", "lt": "Lithuanian",
+    "lv": "Latvian", "mt": "Maltese", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese",
+    "ro": "Romanian", "sk": "Slovak", "sl": "Slovenian", "sv": "Swedish",
+    "is": "Icelandic", "no": "Norwegian", "sr": "Serbian", "mk": "Macedonian",
+    "sq": "Albanian", "bs": "Bosnian", "tr": "Turkish", "uk": "Ukrainian", "he": "Hebrew",
+    "ka": "Georgian", "hy": "Armenian", "lb": "Luxembourgish", "ca": "Catalan",
+    "eu": "Basque", "gl": "Galician",
+}  # fmt: skip
+
 
 @lru_cache(maxsize=1)
 def load_taxonomy() -> dict[str, Any]:
@@ -42,6 +56,10 @@ class Vocabulary:
     organisation_types: frozenset[str]
     nuts2: dict[str, frozenset[str]]
     labels: dict[str, dict[str, str]] = field(repr=False, compare=False)
+    competences: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    # service code -> the code of its function (e.g. "test_before_invest")
+    service_function: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def label(self, kind: str, code: str) -> str:
         """Display label of ``code`` in ``kind`` (a field name, e.g. ``"services"``).
@@ -69,8 +87,15 @@ def vocabulary() -> Vocabulary:
     tax = load_taxonomy()
 
     services: dict[str, str] = {}
+    functions: dict[str, str] = {}
+    service_function: dict[str, str] = {}
     for function in tax["service_functions"]["functions"]:
         services.update(_labels(function["services"]))
+        functions[function["code"]] = function["label"]
+        service_function.update({s["code"]: function["code"] for s in function["services"]})
+    competences: dict[str, str] = {}
+    for kind in tax["competences"]["kinds"]:
+        competences.update(_labels(kind["items"]))
 
     country_entries = [
         *tax["countries"]["eu_member_states"],
@@ -96,6 +121,9 @@ def vocabulary() -> Vocabulary:
         "countries": countries,
         "associated_countries": _labels(tax["countries"]["associated_countries"], key="name"),
         "organisation_types": _labels(tax["organisation_types"]["items"]),
+        "functions": functions,
+        "competences": competences,
+        "languages": dict(LANGUAGES),
         "nuts2": {code: name for names in regions.values() for code, name in names.items()},
     }
     return Vocabulary(
@@ -108,6 +136,9 @@ def vocabulary() -> Vocabulary:
         organisation_types=frozenset(labels["organisation_types"]),
         nuts2={country: frozenset(names) for country, names in regions.items()},
         labels=labels,
+        competences=frozenset(competences),
+        languages=frozenset(LANGUAGES),
+        service_function=service_function,
     )
 
 

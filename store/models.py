@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -28,6 +28,23 @@ class Hub(SQLModel, table=True):
     country: str = Field(max_length=2, index=True)
     profile: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class HubIndex(SQLModel, table=True):
+    """A hub's matching vectors (``domain.matching.HubDoc``), written with its profile:
+    taxonomy codes, stemmed term counts and, when the embedding model is installed, the
+    profile's sentence embedding. ``fingerprint`` is the profile's and the analyser's hash, so
+    an unchanged profile is not analysed again."""
+
+    __tablename__ = "hub_index"
+
+    hub_id: str = Field(primary_key=True, foreign_key="hub.id", ondelete="CASCADE", max_length=64)
+    fingerprint: str = Field(max_length=64)
+    codes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    terms: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    embedding_model: str = Field(default="", max_length=80)
     updated_at: datetime = _ts()
 
 

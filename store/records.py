@@ -16,6 +16,7 @@ from domain.hubs import HubProfile
 from domain.steps import is_overdue
 from domain.timeline import TimelineEvent
 from store.db import as_utc
+from store.matching import index_hubs
 from store.models import (
     Case,
     CaseParty,
@@ -43,8 +44,11 @@ def upsert_hub(session: Session, profile: HubProfile) -> bool:
     data = profile.model_dump(mode="json")
     if row is None:
         session.add(Hub(id=profile.id, name=profile.name, country=profile.country, profile=data))
+        session.flush()
+        index_hubs(session, [data])
         return True
     if row.profile != data:
+        index_hubs(session, [data])
         row.name, row.country, row.profile, row.updated_at = (
             profile.name,
             profile.country,

@@ -71,3 +71,46 @@ def test_keys_list_shows_prefixes_and_revoke_stops_a_key(
     with session_scope(database) as session:
         assert principal_for_key(session, key) is None
     assert main(["keys", "revoke", "nope"]) == 2
+
+
+def test_hubs_import_reports_problems_by_line_keeps_valid_rows_and_is_idempotent(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from domain.hubs import load_demo_network
+    from domain.registry import to_csv
+
+    lines = "".join(to_csv(load_demo_network()[:3])).splitlines()
+    lines[2] = lines[2].replace("pilot_production", "pilot_production;teleportation", 1)
+    file = tmp_path / "hubs.csv"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    assert main(["hubs", "import", str(file)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"{file}: line 3, column 12 (services): unknown service code 'teleportation'")
+    assert out[-1] == "3 rows read: 2 hubs created, 0 updated, 0 unchanged, 1 rows rejected"
+    assert main(["hubs", "import", str(file)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "3 rows read: 0 hubs created, 0 updated, 2 unchanged, 1 rows rejected"
+    )
+
+
+def test_hubs_export_then_import_changes_nothing(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["seed"])
+    for fmt in ("csv", "json"):
+        file = tmp_path / f"all.{fmt}"
+        assert main(["hubs", "export", "--format", fmt, "-o", str(file)]) == 0
+        capsys.readouterr()
+        assert main(["hubs", "import", str(file)]) == 0
+        assert capsys.readouterr().out.strip() == (
+            "30 rows read: 0 hubs created, 0 updated, 30 unchanged, 0 rows rejected"
+        )
+
+
+def test_hubs_import_refuses_a_file_of_another_kind(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "hubs.xlsx").write_bytes(b"PK")
+    assert main(["hubs", "import", str(tmp_path / "hubs.xlsx")]) == 2
+    assert "neither .csv nor .json" in capsys.readouterr().out

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.web import case, cases, framework, hubs, legal, library, network, render, signin
+from api.web import (
+    case,
+    cases,
+    framework,
+    hub_import,
+    hubs,
+    legal,
+    library,
+    network,
+    render,
+    signin,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -19,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.include_router(case.router)
     app.include_router(legal.router)
     app.include_router(library.router)
+    app.include_router(hub_import.router)
     app.include_router(hubs.router)
     app.include_router(network.router)
     app.include_router(framework.router)

@@ -1,7 +1,8 @@
 """The hub registry pages (back office): the list with search and filters (country, service,
 technology, words of the name, city or description), kept in the URL; a hub's page with its
 profile, its representatives and their mandates (expired ones marked) and its open and ended
-cases. Read-only: hubs are edited through the JSON API (``PUT /v1/hubs/{id}``).
+cases. Hubs are imported in bulk from a file (``api.web.hub_import``) and edited one by one
+through the JSON API (``PUT /v1/hubs/{id}``).
 
 Decision: these pages are the back office's only, like the Network page; the legal helpdesk
 reads a case's parties on the case page.
@@ -20,6 +21,7 @@ from api.web.auth import BackOfficeDep, PageError
 from api.web.indicators import indicators_context
 from api.web.render import page
 from domain.hubs import HubProfile
+from domain.registry import COLUMNS
 from domain.taxonomy import vocabulary
 from store.insights import HubFilter, hub_cases, mandates, search_hubs
 from store.models import Hub
@@ -69,8 +71,18 @@ def hubs_page(request: Request, session: SessionDep, staff: BackOfficeDep) -> HT
                 "technologies", {t for h in everything for t in h.technologies}
             ),
             "filtered": any(vars(flt).values()),
+            "imported": _imported(q.get("imported", "")),
+            "columns": COLUMNS,
         },
     )
+
+
+def _imported(value: str) -> dict[str, int] | None:
+    """The summary an import returns with (``created,updated,unchanged,rejected``)."""
+    parts = value.split(",")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return None
+    return dict(zip(("created", "updated", "unchanged", "rejected"), map(int, parts), strict=True))
 
 
 @router.get("/hubs/{hub_id}", response_class=HTMLResponse)

@@ -108,6 +108,9 @@ def FCA(_: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - a body, named like
 FCA_COMMENT = {"clause": "{clause}", "text": "A comment from the matrix"}
 FCA_AMENDMENT = {"clause": "{clause}", "text": "New text", "rationale": "clearer"}
 FCA_DEADLINE = {"deadline": "2099-01-01T00:00:00+00:00"}
+
+
+MATCH = {"services": ["testing_experimentation"], "need": "defect detection on cork stoppers"}
 HOOK = {"url": f"http://127.0.0.1:9/{MARK}", "event_types": ["service_published"]}
 CODEC = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "e30="}]}
 
@@ -497,6 +500,20 @@ TABLE: list[Row] = [
     R("PUT /v1/hubs/{hub_id}", "back-office", "missing-hub", 404, json=lambda o: o["hub_body"]),
     R("PUT /v1/hubs/{hub_id}", "back-office", "own-hub", 422,
       json=lambda o: {**o["hub_body"], "id": PARTNER}, note="id differs from the path"),
+    # -- matches: everyone with a key asks; a hub asks for itself ---------------------------------
+    *no_key("POST /v1/matches", json=MATCH),
+    R("POST /v1/matches", "lead-member", "none", 200, json=MATCH),
+    R("POST /v1/matches", "lead-signatory", "none", 200, json=MATCH),
+    R("POST /v1/matches", "foreign-hub", "none", 200, json=MATCH),
+    R("POST /v1/matches", "back-office", "none", 200, json={**MATCH, "requesting_hub_id": LEAD}),
+    R("POST /v1/matches", "legal", "none", 200, json=MATCH),
+    R("POST /v1/matches", "lead-member", "none", 403, json={**MATCH, "requesting_hub_id": PARTNER},
+      note="a hub asks for itself"),
+    R("POST /v1/matches", "back-office", "none", 422, json={"services": ["telepathy"]},
+      note="unknown code"),
+    R("POST /v1/matches", "back-office", "none", 422, json={}, note="nothing asked"),
+    R("POST /v1/matches", "back-office", "none", 422,
+      json={**MATCH, "requesting_hub_id": f"{MARK}-nowhere"}, note="unknown hub"),
     # -- templates: everyone with a key reads them; only legal publishes ------------------------
     *no_key("GET /v1/templates"),
     R("GET /v1/templates", "lead-member", "none", 200),
@@ -644,6 +661,8 @@ TABLE: list[Row] = [
     *page("POST /templates/{name}/publish", "template", 303, form={"csrf_token": "x"}),
     *page("GET /hubs", "none", 303),
     *page("GET /hubs/{hub_id}", "own-hub", 303),
+    *page("POST /hubs/import/preview", "none", 303, form={"csrf_token": "x"}),
+    *page("POST /hubs/import", "none", 303, form={"csrf_token": "x"}),
     *page("GET /network", "none", 303),
     # -- webhooks: a hub manages only its own (another hub's → 404); staff have none (403) ------
     *no_key("POST /v1/webhooks", json=HOOK),

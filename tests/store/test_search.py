@@ -267,6 +267,28 @@ def test_text_pages_newest_first_once_each_when_matches_are_few_or_many(
 # --- cases stored before the search existed -----------------------------------------------
 
 
+def seed_old_hubs(url: str) -> None:
+    """The demo hubs as a store of that revision holds them (no matching vectors yet: the
+    first match indexes them)."""
+    from domain.hubs import load_demo_network
+    from store.models import Hub, utcnow
+
+    now = utcnow()
+    rows = [
+        {
+            "id": h.id,
+            "name": h.name,
+            "country": h.country,
+            "profile": h.model_dump(mode="json"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for h in load_demo_network()
+    ]
+    with get_engine(url).begin() as conn:
+        conn.execute(insert(Hub.__table__), rows)  # type: ignore[attr-defined]
+
+
 def migrate_to(url: str, revision: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -285,7 +307,7 @@ def test_existing_cases_are_found_and_listed_by_hub_when_migrated(
         url = store_url
         _reset_postgres(url)
     migrate_to(url, "0006")
-    seed_hubs(url)
+    seed_old_hubs(url)
     created = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)
     facts = make_facts("old1", events=make_events(1), title="Ceramics kiln monitoring")
     with get_engine(url).begin() as conn:
