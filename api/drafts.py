@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from documents.files import LocalFiles
 from documents.rendering import docx_text
 from store.models import Document
 
@@ -44,7 +45,7 @@ def text_diff(old: list[str], new: list[str], context: int = CONTEXT_LINES) -> l
 
 def document_diff(documents_dir: Path, old: Document, new: Document) -> list[DiffLine]:
     """The text diff between two stored documents."""
-    read = [(documents_dir / d.path).read_bytes() for d in (old, new)]
+    read = [LocalFiles(Path(documents_dir)).read(d.path) for d in (old, new)]
     return text_diff(document_text(read[0]), document_text(read[1]))
 
 

@@ -8,7 +8,6 @@ import os
 import secrets
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -42,6 +41,7 @@ from api.views import (
     timeline_view,
 )
 from base.search import SA_LEAD_HUB, SA_SCENARIO, SA_STATE
+from documents.files import file_key, files_for
 from domain.actions import ACTIONS, check_allowed, check_body, kebab, repeated_signature, snake
 from domain.cases import CaseFacts, CaseStart, Scenario
 from domain.errors import ActionRefused
@@ -368,7 +368,7 @@ def document_file(session: Any, settings: Any, case_id: str, doc_id: str) -> Fil
         doc = executed_pdf_on_demand(session, settings, case_id, doc_id)
     if doc is None or doc.case_id != case_id:
         raise ApiError(404, f"no document {doc_id!r} in case {case_id!r}")
-    path = Path(settings.documents_dir) / doc.path
+    path = files_for(settings).local_path(doc.path)
     if not path.exists():
         raise ApiError(404, f"the file of document {doc_id!r} is missing from the document store")
     pdf = path.suffix == ".pdf"
@@ -426,7 +426,7 @@ def deliverable_file(settings: Any, facts: CaseFacts, deliverable_id: str) -> Fi
     d = facts.deliverable_by_id(deliverable_id)
     if d is None or d.file is None:
         raise ApiError(404, f"deliverable {deliverable_id!r} has no file")
-    path = Path(settings.documents_dir) / d.file.sha256[:2] / f"{d.file.sha256}.bin"
+    path = files_for(settings).local_path(file_key(d.file.sha256, ".bin"))
     return FileResponse(
         path,
         media_type=d.file.content_type,

@@ -10,7 +10,6 @@ SHA-256, update ``attach_executed_copy``), and the dossier records its SHA-256.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -26,7 +25,7 @@ from api.steps import record_external_copy
 from api.uploads import CHUNK, is_multipart
 from api.views import case_view, timeline_view
 from base.settings import Settings
-from documents.files import store_file
+from documents.files import files_for, store_file
 from domain.actions import allowed_actions, check_external_copy
 from domain.cases import Caller
 from domain.digests import sha256_hex
@@ -308,7 +307,7 @@ def _signature(s: Signature) -> dict[str, Any]:
 
 
 def _dossier_document(settings: Settings, doc: Document) -> DossierDocument:
-    path = Path(settings.documents_dir) / doc.path
+    path = files_for(settings).local_path(doc.path)
     return DossierDocument(
         id=doc.id,
         template=doc.template,

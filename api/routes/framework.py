@@ -13,7 +13,6 @@ import asyncio
 import base64
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -28,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import CallerDep, SessionDep, SettingsDep, TemporalClients, TemporalDep
 from api.idempotency import claim
 from api.problems import ApiError, Problem
+from documents.files import files_for
 from domain.actions import signing_authority
 from domain.cases import HUB_ROLES, Caller, Role
 from domain.framework import (
@@ -433,7 +433,7 @@ def download_version(
     doc = session.get(Document, row.final_document_id)
     if doc is None:
         raise ApiError(404, "the final version's document is not in the store")
-    path = Path(settings.documents_dir) / doc.path
+    path = files_for(settings).local_path(doc.path)
     return FileResponse(path, media_type=DOCX, filename=f"{doc.id}.docx")
 
 

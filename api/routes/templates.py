@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -17,6 +16,7 @@ from api.problems import ApiError
 from api.routes.cases import DOCX
 from api.uploads import is_multipart
 from documents import library
+from documents.files import files_for
 from domain.cases import Role
 from domain.digests import sha256_hex
 from store.db import as_utc
@@ -309,7 +309,7 @@ def get_document_file(
 ) -> FileResponse:
     doc = _document(session, caller, doc_id)
     return FileResponse(
-        Path(settings.documents_dir) / doc.path,
+        files_for(settings).local_path(doc.path),
         media_type=DOCX,
         filename=f"{doc.id}.docx",
         headers={"X-Document-SHA256": doc.sha256},

@@ -32,6 +32,7 @@ from api.web.forms import action_form, body_from_form
 from api.web.render import page
 from api.web.status import partners, waiting_on
 from base.settings import Settings
+from documents.files import files_for
 from domain.actions import ACTIONS, snake
 from domain.cases import CLIENT, LOCAL_PLAYER, CaseFacts
 from domain.errors import DomainError
@@ -133,7 +134,6 @@ def actor_names(session: Session, events: list[TimelineEvent]) -> dict[str, str]
 def _diff(
     session: Session, settings: Settings, case_id: str, old_id: str, new_id: str
 ) -> dict[str, Any]:
-    from pathlib import Path
 
     docs = [session.get(Document, d) for d in (old_id, new_id)]
     if any(d is None or d.case_id != case_id for d in docs):
@@ -142,8 +142,8 @@ def _diff(
     assert old is not None and new is not None
     try:
         lines = text_diff(
-            paragraphs(Path(settings.documents_dir) / old.path),
-            paragraphs(Path(settings.documents_dir) / new.path),
+            paragraphs(files_for(settings).local_path(old.path)),
+            paragraphs(files_for(settings).local_path(new.path)),
         )
     except (OSError, ValueError, KeyError):
         return {"error": "One of these documents is not a readable .docx in the document store."}

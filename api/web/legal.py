@@ -11,7 +11,6 @@ reads.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -23,6 +22,7 @@ from api.problems import ApiError
 from api.steps import perform_action
 from api.web.auth import PageError, StaffDep
 from api.web.render import env, page
+from documents.files import files_for
 from domain.actions import allowed_actions
 from domain.errors import DomainError
 from store.insights import QueueItem, legal_queue, queue_item
@@ -165,7 +165,7 @@ def draft_file(
     doc = session.get(Document, doc_id)
     if doc is None or doc.case_id != case_id:
         raise PageError(404, "This case has no such document.", "Document not found")
-    path = Path(settings.documents_dir) / doc.path
+    path = files_for(settings).local_path(doc.path)
     if not path.is_file():
         raise PageError(404, "The document's file is missing from the store.", "File missing")
     return FileResponse(
