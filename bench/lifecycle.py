@@ -557,8 +557,20 @@ class OurDriver:
         accepted = {"hub_id": PARTNER}
         await self.timed(run, "accept-deliverable", act("lead", "accept-deliverable", accepted))
         token = await self.eventually_token(run, cid, "review:v1:client")
-        form = {"choice": "review", "rating": "5", "comment": "Clear results"}
+        form = {
+            "choice": "review",
+            "comment": "Clear results",
+            "quality": "5",
+            "timeliness": "4",
+            "communication": "5",
+            "value": "4",
+            "would_recommend": "yes",
+        }
         await self.timed(run, "review", lambda: http.post(f"/l/{token}", data=form))
+        peer = {"reliability": 5, "contribution": 4, "would_collaborate_again": True}
+        await self.timed(run, "peer-review", act("partner", "peer-review", peer))
+        lead_peer = {**peer, "hub_id": PARTNER}
+        await self.timed(run, "peer-review", act("lead", "peer-review", lead_peer))
         return run
 
     def check_closed(self, runs: Sequence[CaseRun]) -> None:

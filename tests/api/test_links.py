@@ -76,7 +76,7 @@ async def test_a_link_page_told_to_wait_says_when_to_try_again(
         raise ApiError(503, "the case is still completing its previous step; retry in a moment")
 
     monkeypatch.setattr(pages, "act_by_link", busy)
-    token = _link(settings, "sign:v1:client", datetime.now(UTC) + timedelta(days=3))
+    token = _link(settings, "sign:wait", datetime.now(UTC) + timedelta(days=3))  # no version
     transport = httpx.ASGITransport(app=create_app(settings, run_migrations=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         form = {"choice": "sign", "confirm": "yes", "document_sha256": "0" * 64}

@@ -39,6 +39,7 @@ async def assert_projected(stack: Stack, response, expected_last_event: str) -> 
     case = response.json()
     assert case == await read(stack, "back_office", case["id"]) | {
         "allowed_actions": case["allowed_actions"],
+        "actions": case["actions"],
         "links": case["links"],
         "client": case["client"],
     }

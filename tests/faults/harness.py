@@ -71,6 +71,8 @@ EXPECTED_EVENTS = [
     "deliverable_accepted",
     "delivery_completed",
     "reviewed",
+    "peer_reviewed",
+    "peer_reviewed",
     "closed",
 ]
 
@@ -391,6 +393,9 @@ def lifecycle(stack: Stack, cid: str) -> list[Callable[[], Awaitable[Step]]]:
     async def has_event(type_: str) -> bool:
         return type_ in await event_types(stack, cid)
 
+    async def count_events(type_: str, at_least: int) -> bool:
+        return (await event_types(stack, cid)).count(type_) >= at_least
+
     async def accept() -> Step:
         return Step(
             "accept-invitation",
@@ -452,7 +457,21 @@ def lifecycle(stack: Stack, cid: str) -> list[Callable[[], Awaitable[Step]]]:
         token = await eventually_token(stack, cid, "review")
         return Step(
             "review",
-            lambda: post_form(stack, token, choice="review", rating="5", comment="Clear results"),
+            lambda: post_form(stack, token, choice="review", comment="Clear results", **SURVEY),
+            lambda: has_event("reviewed"),
+        )
+
+    async def partner_review() -> Step:
+        return Step(
+            "peer-review (partner)",
+            lambda: act(stack, PARTNER_MEMBER, cid, "peer-review", PEER),
+            lambda: count_events("peer_reviewed", 1),
+        )
+
+    async def lead_review() -> Step:
+        return Step(
+            "peer-review (lead)",
+            lambda: act(stack, LEAD_MEMBER, cid, "peer-review", {**PEER, "hub_id": PARTNER}),
             lambda: has_event("closed"),
         )
 
@@ -465,10 +484,20 @@ def lifecycle(stack: Stack, cid: str) -> list[Callable[[], Awaitable[Step]]]:
         submit,
         accept_deliverable,
         review,
+        partner_review,
+        lead_review,
     ]
 
 
-STEPS_PER_CASE = 8
+STEPS_PER_CASE = 10
+SURVEY = {
+    "quality": "5",
+    "timeliness": "4",
+    "communication": "5",
+    "value": "4",
+    "would_recommend": "yes",
+}
+PEER = {"reliability": 5, "contribution": 4, "would_collaborate_again": True}
 LAST_SIGNATURE = 4  # the step index of ``client_sign``
 
 
