@@ -48,7 +48,7 @@ def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
     assert run.returncode == 0, run.stderr[-5000:]
     out = run.stdout
     lines = out.splitlines()
-    assert "shape of a case: 9 updates," in out and "(run loop): produce_executed_agreement" in out
+    assert "shape of a case: 11 updates," in out and "(run loop): produce_executed_agreement" in out
     for k in (1, 2):
         for kind in ("minimal", "floor", "ours"):
             assert any(row.startswith(f"K={k} {kind}: ") and "step p50" in row for row in lines)
