@@ -346,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         except EngineLost as exc:
             _say(f"error: {exc}")
             return 1
+        except asyncio.CancelledError:
+            # a stop signal arrived while the worker was still shutting down: the stack has
+            # stopped all the same (its engine too, in run_dev's finally)
+            return 0
     elif args.command == "worker":
         from worker import run_worker
 

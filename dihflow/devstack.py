@@ -100,8 +100,8 @@ async def run_dev(
     finally:
         server.stop()
         say("stopped")
-    if failure:
-        raise EngineLost(failure[0])
+        if failure:  # also over a shutdown that the dead engine cut short
+            raise EngineLost(failure[0])
 
 
 class EngineLost(RuntimeError):
