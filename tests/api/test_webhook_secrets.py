@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
@@ -21,34 +19,20 @@ from api.app import create_app
 from base.settings import Settings
 from store.db import session_scope
 from store.models import Webhook, WebhookDelivery, utcnow
+from tests.receiver import Receiver, receiving
 
 RING = "k1:" + base64.b64encode(os.urandom(32)).decode()
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    got: list[tuple[dict[str, str], bytes]] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).got.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Receiver.got = []
-    yield f"http://127.0.0.1:{server.server_port}/hook"
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[Receiver]:
+    with receiving() as r:
+        yield r
 
 
-def _deliver(settings: Settings, hook_id: str, n: int) -> tuple[dict[str, str], bytes]:
+def _deliver(
+    settings: Settings, hook_id: str, n: int, receiver: Receiver
+) -> tuple[dict[str, str], bytes]:
     with session_scope(settings.database_url) as session:
         session.add(
             WebhookDelivery(
@@ -65,18 +49,19 @@ def _deliver(settings: Settings, hook_id: str, n: int) -> tuple[dict[str, str], 
             WebhookActivities(settings).deliver_webhook, DeliveryInput(delivery_id=f"dl-{n}")
         )
     )
-    return _Receiver.got[-1]
+    got = receiver.requests[-1]
+    return got.headers, got.body
 
 
 def _verifies(secret: str, delivered: tuple[dict[str, str], bytes]) -> bool:
     headers, body = delivered
     return verify_signature(
-        secret, headers["X-Dihflow-Timestamp"], body, headers["X-Dihflow-Signature"]
+        secret, headers["x-dihflow-timestamp"], body, headers["x-dihflow-signature"]
     )
 
 
 def test_sealed_at_rest_and_rotated_with_an_overlap(
-    api_settings: Settings, keys: dict[str, str], receiver: str
+    api_settings: Settings, keys: dict[str, str], receiver: Receiver
 ) -> None:
     settings = api_settings.replace(payload_keys=RING)
     auth = {"Authorization": f"Bearer {keys['hub_member']}", "Idempotency-Key": "hook-1"}
@@ -85,7 +70,7 @@ def test_sealed_at_rest_and_rotated_with_an_overlap(
         app = create_app(settings, run_migrations=False)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://a") as c:
-            body = {"url": receiver, "event_types": ["*"]}
+            body = {"url": receiver.url(), "event_types": ["*"]}
             first = (await c.post("/v1/webhooks", json=body, headers=auth)).json()
             again = (await c.post("/v1/webhooks", json=body, headers=auth)).json()
             assert again["secret"] == first["secret"]  # the retry shows the same secret
@@ -100,8 +85,8 @@ def test_sealed_at_rest_and_rotated_with_an_overlap(
         assert row is not None and row.secret.startswith("sealed:v1:k1:")
         assert new not in row.secret and old not in (row.previous_secret or "")
 
-    during = _deliver(settings, hook_id, 1)
-    assert during[0]["X-Dihflow-Signature"].count("sha256=") == 2
+    during = _deliver(settings, hook_id, 1, receiver)
+    assert during[0]["x-dihflow-signature"].count("sha256=") == 2
     assert _verifies(new, during) and _verifies(old, during)
 
     with session_scope(settings.database_url) as session:
@@ -109,12 +94,12 @@ def test_sealed_at_rest_and_rotated_with_an_overlap(
         assert row is not None
         row.previous_until = utcnow() - timedelta(seconds=1)  # the overlap is over
         session.add(row)
-    after = _deliver(settings, hook_id, 2)
+    after = _deliver(settings, hook_id, 2, receiver)
     assert _verifies(new, after) and not _verifies(old, after)
 
 
 def test_without_a_ring_the_secret_is_kept_as_given(
-    api_settings: Settings, keys: dict[str, str], receiver: str
+    api_settings: Settings, keys: dict[str, str], receiver: Receiver
 ) -> None:
     async def register() -> dict[str, str]:
         app = create_app(api_settings, run_migrations=False)
@@ -122,10 +107,10 @@ def test_without_a_ring_the_secret_is_kept_as_given(
         async with httpx.AsyncClient(transport=transport, base_url="http://a") as c:
             r = await c.post(
                 "/v1/webhooks",
-                json={"url": receiver, "event_types": ["*"]},
+                json={"url": receiver.url(), "event_types": ["*"]},
                 headers={"Authorization": f"Bearer {keys['hub_member']}"},
             )
             return r.json()  # type: ignore[no-any-return]
 
     made = asyncio.run(register())
-    assert _verifies(made["secret"], _deliver(api_settings, made["id"], 3))
+    assert _verifies(made["secret"], _deliver(api_settings, made["id"], 3, receiver))

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from api.app import create_app
 from base.settings import Settings
 from store.db import session_scope
 from store.models import Webhook, WebhookDelivery
+from tests.receiver import Receiver, receiving
 
 REAL_GETADDRINFO = socket.getaddrinfo
 FAKE_DNS = {"hub.example": "93.184.216.34", "internal.example": "10.1.2.3"}
@@ -126,39 +125,21 @@ def test_a_name_repointed_at_a_private_address_is_refused_at_delivery(
         assert row is not None and "refused" in row.last_error
 
 
-class _Redirect(BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        type(self).hits.append(self.path)
-        self.send_response(307)
-        self.send_header("Location", "/elsewhere")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def redirecting() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Redirect.hits = []
-    yield f"http://127.0.0.1:{server.server_port}/hook"
-    server.shutdown()
-    server.server_close()
+def redirecting() -> Iterator[Receiver]:
+    with receiving(307, {"Location": "/elsewhere"}) as r:
+        yield r
 
 
-def test_a_redirect_is_never_followed(api_settings: Settings, redirecting: str) -> None:
-    delivery = _pending_delivery(api_settings, redirecting)  # "any": loopback allowed here
+def test_a_redirect_is_never_followed(api_settings: Settings, redirecting: Receiver) -> None:
+    delivery = _pending_delivery(api_settings, redirecting.url())  # "any": loopback allowed here
     with pytest.raises(ApplicationError, match="HTTP 307"):
         asyncio.run(
             ActivityEnvironment().run(
                 WebhookActivities(api_settings).deliver_webhook, DeliveryInput(delivery_id=delivery)
             )
         )
-    assert _Redirect.hits == ["/hook"]  # never /elsewhere
+    assert [r.path for r in redirecting.requests] == ["/hook"]  # never /elsewhere
 
 
 def test_target_problem_allows_anything_http_when_not_public_only() -> None:

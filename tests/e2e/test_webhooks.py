@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +20,7 @@ from store.db import get_engine
 from store.models import WebhookDelivery
 from tests.conftest import Stack
 from tests.e2e.helpers import LEAD, PARTNER, act, start_case
+from tests.receiver import Receiver, receiving
 from worker import sandbox_runner
 from workflows import WORKFLOWS
 
@@ -34,67 +31,10 @@ WAIT_SECONDS = 20.0
 
 
 # -- a real receiver ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Received:
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    answered: int
-
-    @property
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
-
-
-class Receiver:
-    """An HTTP server in a thread that records every POST and answers 204, or 500 while
-    ``fail_next`` is above zero."""
-
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.fail_next = 0
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with receiver._lock:
-                    status = 204
-                    if receiver.fail_next > 0:
-                        status, receiver.fail_next = 500, receiver.fail_next - 1
-                    receiver.requests.append(
-                        Received(
-                            self.path, {k.lower(): v for k, v in self.headers.items()}, body, status
-                        )
-                    )
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:  # keep the test output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def received(self, path: str, case_id: str) -> list[Received]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path and r.json["case_id"] == case_id]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-    r.thread.join(5)
+    with receiving() as r:
+        yield r
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,50 +16,36 @@ from store.db import session_scope
 from store.models import Webhook, WebhookDelivery
 from tests.e2e.helpers import PARTNER, act, start_case
 from tests.faults.harness import fault_stack
+from tests.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.e2e
 ANSWER_AFTER = 3.0  # seconds the receiver takes: the worker is stopped meanwhile
 
 
-class _Slow(BaseHTTPRequestHandler):
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).arrived.set()
-        time.sleep(ANSWER_AFTER)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def slow_receiver() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Slow.arrived = threading.Event()
-    yield f"http://127.0.0.1:{server.server_port}/hook"
-    server.shutdown()
-    server.server_close()
+def slow_receiver() -> Iterator[Receiver]:
+    with receiving(200, delay=ANSWER_AFTER) as r:
+        yield r
 
 
 async def test_a_stopped_worker_finishes_its_activity_first(
-    dev_server: DevServer, tmp_path: Path, slow_receiver: str
+    dev_server: DevServer, tmp_path: Path, slow_receiver: Receiver
 ) -> None:
     async with fault_stack(dev_server, tmp_path) as faults:
         stack, workers = faults.stack, faults.workers
         with session_scope(stack.settings.database_url) as session:
             session.add(
                 Webhook(
-                    id="wh-slow", hub_id=PARTNER, url=slow_receiver, event_types=["*"], secret="s"
+                    id="wh-slow",
+                    hub_id=PARTNER,
+                    url=slow_receiver.url(),
+                    event_types=["*"],
+                    secret="s",
                 )
             )
         worker = workers.spawn()
         case = await start_case(stack)  # its first event is delivered to the slow receiver
-        assert await asyncio.to_thread(_Slow.arrived.wait, 60), "no delivery arrived"
+        assert await asyncio.to_thread(slow_receiver.arrived.wait, 60), "no delivery arrived"
         worker.send_signal(signal.SIGTERM)  # mid-delivery
         code = await asyncio.to_thread(worker.wait, 60)
         assert code == 0
