@@ -134,7 +134,8 @@ CASE_SUMMARY = sa.Table(
     sa.Column("cross_border", sa.Integer, nullable=False, server_default="0"),
     *_figures(SURVEY_COLUMNS + PEER_COLUMNS + ON_TIME_COLUMNS + INVITATION_COLUMNS),
     *_figures(PHASE_COLUMNS + SETBACK_COLUMNS),
-    sa.Index("ix_case_summary_period", "ended_at", "scenario"),
+    # the cases of a period by scenario and ending, read from the index alone
+    sa.Index("ix_case_summary_period", "ended_at", "scenario", "ending"),
 )
 
 CASE_HUB_SUMMARY = sa.Table(
@@ -149,9 +150,12 @@ CASE_HUB_SUMMARY = sa.Table(
     sa.Column("country", sa.String(2), nullable=False, server_default=""),
     sa.Column("lead_country", sa.String(2), nullable=False, server_default=""),
     *_figures(PEER_COLUMNS + ON_TIME_COLUMNS + INVITATION_COLUMNS),
-    # the network's collaborations (pairs, countries) by period; a hub's rows by hub, and the
-    # rows of the cases it led (its pairs as lead)
-    sa.Index("ix_case_hub_summary_period", "ended_at", "role", "scenario"),
+    # the network's collaborations (pairs and their countries) by period, read from the index
+    # alone; a hub's rows by hub, and the rows of the cases it led (its pairs as lead)
+    sa.Index(
+        "ix_case_hub_summary_period",
+        *("ended_at", "role", "scenario", "lead_hub_id", "hub_id", "lead_country", "country"),
+    ),
     sa.Index("ix_case_hub_summary_hub", "hub_id", "ended_at"),
     sa.Index("ix_case_hub_summary_lead", "lead_hub_id", "ended_at"),
 )

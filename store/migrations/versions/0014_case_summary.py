@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
         sa.PrimaryKeyConstraint("case_id"),
     )
-    op.create_index("ix_case_summary_period", "case_summary", ["ended_at", "scenario"])
+    op.create_index("ix_case_summary_period", "case_summary", ["ended_at", "scenario", "ending"])
     op.create_table(
         "case_hub_summary",
         sa.Column("case_id", sa.String(40), nullable=False),
@@ -101,7 +101,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id", "hub_id"),
     )
     op.create_index(
-        "ix_case_hub_summary_period", "case_hub_summary", ["ended_at", "role", "scenario"]
+        "ix_case_hub_summary_period",
+        "case_hub_summary",
+        ["ended_at", "role", "scenario", "lead_hub_id", "hub_id", "lead_country", "country"],
     )
     op.create_index("ix_case_hub_summary_hub", "case_hub_summary", ["hub_id", "ended_at"])
     op.create_index("ix_case_hub_summary_lead", "case_hub_summary", ["lead_hub_id", "ended_at"])
