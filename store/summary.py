@@ -214,8 +214,8 @@ def rebuild_summaries(conn: sa.Connection, batch: int = BATCH) -> int:
     while True:
         ids = list(
             conn.execute(
-                sa.select(CASE.id)
-                .where(CASE.id > after, CASE.state.in_(ENDINGS))
+                sa.select(CASE.id)  # by the key alone: the cases still open are left out later
+                .where(CASE.id > after)
                 .order_by(CASE.id)
                 .limit(batch)
             ).scalars()
@@ -374,9 +374,11 @@ def _phases(conn: sa.Connection, ids: list[str], cases: dict[str, dict[str, Any]
         sa.select(
             p.case_id, p.state, sa.func.sum(days_between(p.entered_at, p.left_at)), sa.func.count()
         )
-        .where(p.case_id.in_(ids), p.left_at.is_not(None), p.state.in_(PHASE_ORDER))
+        .where(p.case_id.in_(ids), p.left_at.is_not(None))  # by the key, not by the state
         .group_by(p.case_id, p.state)
     ):
+        if state not in PHASE_ORDER:
+            continue
         cases[case_id][f"{state}_days"] = float(days or 0)
         cases[case_id][f"{state}_n"] = n
 
