@@ -28,7 +28,7 @@ from store.models import (
     utcnow,
 )
 from store.quality import enter_phase, sync_quality
-from store.summary import summarise_cases
+from store.summary import hub_country_changed, summarise_cases
 
 KEY_PREFIX = "dfk"
 
@@ -50,6 +50,8 @@ def upsert_hub(session: Session, profile: HubProfile) -> bool:
         return True
     if row.profile != data:
         index_hubs(session, [data])
+        if row.country != profile.country:
+            hub_country_changed(session.connection(), profile.id, profile.country)
         row.name, row.country, row.profile, row.updated_at = (
             profile.name,
             profile.country,

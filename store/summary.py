@@ -10,8 +10,9 @@ milestone): ``summarise_cases`` replaces the rows of the cases it is given, so a
 projection leaves one row per case. Migration 0014 and ``rebuild_summaries`` fill the tables
 from the ended cases already stored, with the same function.
 
-A hub's country is taken when the summary is written: a hub that moves later keeps its earlier
-cases' countries.
+A hub whose country changes (a corrected profile) has its summaries' countries and its cases'
+cross-border flags updated with it (``hub_country_changed``), as the figures read the hubs'
+countries of today.
 """
 
 from __future__ import annotations
@@ -399,3 +400,26 @@ def _events(conn: sa.Connection, ids: list[str], cases: dict[str, dict[str, Any]
     ):
         if cases[case_id]["ending"] == "expired":
             cases[case_id]["end_reason"] = reason or ""
+
+
+def hub_country_changed(conn: sa.Connection, hub_id: str, country: str) -> None:
+    """Give the hub's summary rows its new country (as a party and as the lead), and work out
+    again whether each of its cases is cross-border."""
+    h, s = CASE_HUB_SUMMARY.c, CASE_SUMMARY.c
+    conn.execute(sa.update(CASE_HUB_SUMMARY).where(h.hub_id == hub_id).values(country=country))
+    conn.execute(
+        sa.update(CASE_HUB_SUMMARY).where(h.lead_hub_id == hub_id).values(lead_country=country)
+    )
+    taking_part = CASE_HUB_SUMMARY.alias("taking_part")
+    countries = (
+        sa.select(sa.func.count(sa.distinct(taking_part.c.country)))
+        .where(taking_part.c.case_id == s.case_id, taking_part.c.role.in_(PARTY_ROLES))
+        .scalar_subquery()
+    )
+    conn.execute(
+        sa.update(CASE_SUMMARY)
+        .where(
+            s.case_id.in_(sa.select(h.case_id).where(h.hub_id == hub_id, h.role.in_(PARTY_ROLES)))
+        )
+        .values(cross_border=sa.case((countries > 1, 1), else_=0))
+    )

@@ -12,9 +12,12 @@ import sqlalchemy as sa
 
 import store.records
 from domain.cases import Invitation
+from domain.hubs import load_demo_network
 from domain.timeline import chain_event
 from store.db import get_engine, migrate, session_scope
 from store.indicators import Scope, indicators
+from store.records import upsert_hub
+from store.registry import import_profiles
 from store.summary import CASE_HUB_SUMMARY, CASE_SUMMARY, rebuild_summaries, summarise_cases
 from tests.conftest import _reset_postgres
 from tests.store.history import (
@@ -179,3 +182,22 @@ def test_migration_0014_fills_the_summaries_of_the_cases_already_ended(
     assert got == expected
     assert got[0]["cases"]["total"] == 8
     assert got[0]["peer_reviews"]["reliability"] == {"mean": 4.25, "n": 8}
+
+
+def test_a_hubs_corrected_country_reaches_its_cases_summaries(history: str) -> None:
+    with session_scope(history) as session:
+        assert indicators(session, Scope(*PERIOD))["cross_border"] == {"share": 0.8, "n": 5}
+    profile = next(p for p in load_demo_network() if p.id == MESETA)
+    with session_scope(history) as session:  # C1 (Meseta, Spain → Ebro) becomes cross-border
+        upsert_hub(session, profile.model_copy(update={"country": "PT"}))
+    hubs = _rows(history, CASE_HUB_SUMMARY)
+    assert (hubs[("C1", MESETA)]["country"], hubs[("C1", EBRO)]["lead_country"]) == ("PT", "PT")
+    assert hubs[("C1", EBRO)]["country"] == "ES"
+    assert _rows(history, CASE_SUMMARY)[("C1",)]["cross_border"] == 1
+    with session_scope(history) as session:
+        assert indicators(session, Scope(*PERIOD))["cross_border"] == {"share": 1.0, "n": 5}
+    with session_scope(history) as session:  # the bulk import puts it back in Spain
+        import_profiles(session, [profile])
+    hubs = _rows(history, CASE_HUB_SUMMARY)
+    assert (hubs[("C1", MESETA)]["country"], hubs[("C1", EBRO)]["lead_country"]) == ("ES", "ES")
+    assert _rows(history, CASE_SUMMARY)[("C1",)]["cross_border"] == 0
