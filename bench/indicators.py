@@ -4,8 +4,9 @@ raw.
 Builds N cases that ended in 2025 straight into the store (bulk inserts, no workflow): the
 three scenarios with every ending, each with its parties (a lead and one to three invited hubs
 of the 30 demo hubs), timeline events of partnering and of its ending, its phases, reviews
-(a survey and two peer reviews on most completed cases) and milestones. Then measures, on
-SQLite and on PostgreSQL:
+(a survey and two peer reviews on most completed cases) and milestones; then their summaries
+(``store.summary.rebuild_summaries``, what migration 0014 runs; the projection writes the same
+rows one case at a time). Then measures, on SQLite and on PostgreSQL:
 
 - the network's indicators for the year (``store.indicators``), and a hub's, p50/p95 over runs;
 - the whole report (data, four charts, HTML and .docx; the PDF's LibreOffice conversion is left
@@ -49,6 +50,7 @@ from store.models import (  # noqa: E402
     CaseReview,
     TimelineEntry,
 )
+from store.summary import rebuild_summaries  # noqa: E402
 
 YEAR = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
 BATCH = 5_000
@@ -84,8 +86,8 @@ def say(text: str) -> None:
 
 
 # -- building the store -------------------------------------------------------------------------
-def build(url: str, n: int, seed: int = 7) -> float:
-    """N ended cases in the store; the seconds it took."""
+def build(url: str, n: int, seed: int = 7) -> tuple[float, float]:
+    """N ended cases in the store, then their summaries; the seconds each took."""
     began = time.perf_counter()
     migrate(url)
     seed_demo_network(url)
@@ -99,7 +101,11 @@ def build(url: str, n: int, seed: int = 7) -> float:
         if (i + 1) % BATCH == 0:
             _flush(engine, rows)
     _flush(engine, rows)
-    return time.perf_counter() - began
+    built = time.perf_counter() - began
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        rebuild_summaries(conn)
+    return built, time.perf_counter() - began
 
 
 TABLES: dict[str, Any] = {
@@ -345,8 +351,11 @@ def read_raw(url: str, scope: Scope) -> int:
 
 
 def run_store(label: str, url: str, args: argparse.Namespace) -> None:
-    built = build(url, args.cases)
-    say(f"{label}: {args.cases} ended cases built in {built:.1f} s")
+    built, summarised = build(url, args.cases)
+    say(
+        f"{label}: {args.cases} ended cases built in {built:.1f} s,"
+        f" their summaries in {summarised:.1f} s"
+    )
     scope = Scope(*YEAR)
     hub = "tagus-ai"
     with session_scope(url) as session:

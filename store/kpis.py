@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.taxonomy import service_function_of
-from store.indicators import CASE, Scope, _ending, scope_cases
+from store.indicators import Scope, scope_cases
 from store.models import CaseMilestone, CaseParty, CaseReview, Hub
+from store.summary import CASE, ending
 
 COLUMNS = (
     "record_type",
@@ -88,7 +89,7 @@ def _service_rows(session: Session, scope: Scope) -> Iterator[dict[str, Any]]:
             CASE.facts,
             CASE.facts["created_at"].as_string(),
             CASE.state_since,
-            _ending(),
+            ending(),
             rating,
             late,
             timed,
@@ -146,7 +147,7 @@ def _collaboration_rows(session: Session, scope: Scope) -> Iterator[dict[str, An
             partner.c.country,
             CASE.facts["created_at"].as_string(),
             CASE.state_since,
-            _ending(),
+            ending(),
         )
         .join(party, party.c.case_id == CASE.id)
         .join(lead, lead.c.id == CASE.lead_hub_id)

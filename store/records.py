@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from domain.cases import CaseFacts
+from domain.cases import ENDINGS, CaseFacts
 from domain.digests import sha256_hex
 from domain.hubs import HubProfile
 from domain.steps import is_overdue
@@ -28,6 +28,7 @@ from store.models import (
     utcnow,
 )
 from store.quality import enter_phase, sync_quality
+from store.summary import hub_country_changed, summarise_cases
 
 KEY_PREFIX = "dfk"
 
@@ -49,6 +50,8 @@ def upsert_hub(session: Session, profile: HubProfile) -> bool:
         return True
     if row.profile != data:
         index_hubs(session, [data])
+        if row.country != profile.country:
+            hub_country_changed(session.connection(), profile.id, profile.country)
         row.name, row.country, row.profile, row.updated_at = (
             profile.name,
             profile.country,
@@ -94,7 +97,9 @@ def principal_for_key(session: Session, raw: str) -> Principal | None:
 def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]) -> None:
     """Write ``events`` (those not yet stored) and the case snapshot if it is newer.
 
-    Keyed by (case id, event seq): a retried or replayed projection changes nothing.
+    Keyed by (case id, event seq): a retried or replayed projection changes nothing. A step
+    of a case in its ending (the ending itself, or a later review) rewrites the case's
+    summary rows (``store.summary``) in the same transaction.
     """
     stored = {
         seq
@@ -136,6 +141,9 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
         case.overdue = is_overdue(facts)
         session.add(case)
         _sync_parties(session, facts, case.created_at)
+        if facts.state in ENDINGS:  # the case's summary, from the rows just written
+            session.flush()
+            summarise_cases(session.connection(), [facts.case_id])
 
 
 def _sync_parties(session: Session, facts: CaseFacts, created_at: datetime) -> None:

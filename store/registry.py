@@ -23,6 +23,7 @@ from domain.hubs import HubProfile
 from domain.matching import hub_doc, profile_text
 from domain.registry import Problem, read_rows
 from store.models import Hub, HubIndex, utcnow
+from store.summary import hub_country_changed
 
 BATCH = 500
 ANALYSER = "terms-v1"  # bump when domain.text or hub_doc changes: every row is analysed again
@@ -88,6 +89,9 @@ def import_profiles(
             session.execute(insert(Hub), new)
         if write and changed:
             session.execute(update(Hub), changed)
+            for hub_id, profile in by_id.items():  # a corrected country reaches the summaries
+                if hub_id in stored and stored[hub_id].get("country") != profile.country:
+                    hub_country_changed(session.connection(), hub_id, profile.country)
         if write:
             index_rows(session, [r["profile"] for r in [*new, *changed]], embed, embedding_model)
         counts.created += len(new)

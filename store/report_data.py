@@ -1,7 +1,7 @@
-"""What the network's collaboration report reads beyond the indicators, by SQL over the
-cases that ended in a period: days per phase by scenario with the bottleneck phases, why
-cases failed, the cross-border country × country matrix, and the framework agreement's
-register (a hook: nothing until a register table exists)."""
+"""What the network's collaboration report reads beyond the indicators, from the per-case
+summaries (``store.summary``) of the cases that ended in a period: days per phase by scenario
+with the bottleneck phases, why cases failed, the cross-border country × country matrix, and
+the framework agreement's register (a hook: nothing until a register table exists)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.cases import Scenario
-from store.indicators import CASE, Scope, _hub_pairs, _phase_days, indicators, scope_cases
-from store.models import Hub, TimelineEntry
+from store.indicators import Scope, hub_pairs, indicators, phase_days, summary_rows
+from store.summary import CASE_SUMMARY, PHASE_COLUMNS, SETBACKS
 
-# the event types that tell why a case did not go ahead, or went ahead with a setback
-SETBACKS = (
-    "invitation_declined",
-    "invitation_lapsed",
-    "consent_declined",
-    "signature_declined",
-    "changes_requested",
-    "deliverable_rejected",
-    "deliverable_overdue",
-)
 FAILED = ("rejected", "cancelled", "expired")
-EVENT = TimelineEntry.__table__.c  # type: ignore[attr-defined]
 TOP_REASONS = 10
 # The framework agreement's register of signatories, kept by the framework agreement's own
 # tables when they exist: the report asks for this table and shows nothing without it.
@@ -34,12 +23,11 @@ FRAMEWORK_REGISTER_TABLE = "framework_signatory"
 
 def report_data(session: Session, scope: Scope) -> dict[str, Any]:
     """Everything the report shows, as plain data (charts are drawn from it)."""
-    cases = scope_cases(scope).cte("scope_cases")
     return {
         "indicators": indicators(session, scope),
         "phases_by_scenario": phases_by_scenario(session, scope),
-        "failures": failures(session, cases),
-        "cross_border": country_matrix(session, cases),
+        "failures": failures(session, scope),
+        "cross_border": country_matrix(session, scope),
         "framework_register": framework_register(session),
     }
 
@@ -47,12 +35,18 @@ def report_data(session: Session, scope: Scope) -> dict[str, Any]:
 def phases_by_scenario(session: Session, scope: Scope) -> dict[str, dict[str, Any]]:
     """Mean days per phase for each scenario, and its bottlenecks: the phases taking the
     most days on average (the longest, and any within a day of it)."""
+    s = CASE_SUMMARY.c
+    source, where = summary_rows(Scope(scope.start, scope.end, hub_id=scope.hub_id))
+    rows = session.execute(
+        sa.select(s.scenario, *(sa.func.sum(s[name]) for name in PHASE_COLUMNS))
+        .select_from(source)
+        .where(where)
+        .group_by(s.scenario)
+    ).all()
+    totals = {row[0]: dict(zip(PHASE_COLUMNS, row[1:], strict=True)) for row in rows}
     out: dict[str, dict[str, Any]] = {}
     for scenario in Scenario:
-        cases = scope_cases(
-            Scope(scope.start, scope.end, hub_id=scope.hub_id, scenario=scenario.value)
-        ).cte("scope_cases")
-        phases = _phase_days(session, cases)
+        phases = phase_days(totals.get(scenario.value, dict.fromkeys(PHASE_COLUMNS, 0)))
         means = {p: f["mean"] for p, f in phases.items() if f["mean"] is not None}
         longest = max(means.values(), default=None)
         out[scenario.value] = {
@@ -62,58 +56,41 @@ def phases_by_scenario(session: Session, scope: Scope) -> dict[str, dict[str, An
     return out
 
 
-def failures(session: Session, cases: Any) -> dict[str, Any]:
+def failures(session: Session, scope: Scope) -> dict[str, Any]:
     """Failed cases by ending and by the reason given (the back office's or the lead's on a
     cancellation or rejection, the system's on an expiry), and the setbacks on the way."""
-    reason = CASE.facts["end_reason"].as_string()
+    s = CASE_SUMMARY.c
+    source, where = summary_rows(scope)
     rows = session.execute(
-        sa.select(CASE.state, reason, sa.func.count())
-        .where(CASE.id.in_(sa.select(cases.c.id)), CASE.state.in_(FAILED))
-        .group_by(CASE.state, reason)
-    ).all()
-    expired = EVENT.data["reason"].as_string()
-    expiries = session.execute(
-        sa.select(expired, sa.func.count())
-        .where(EVENT.case_id.in_(sa.select(cases.c.id)), EVENT.type == "expired")
-        .group_by(expired)
+        sa.select(s.ending, s.end_reason, sa.func.count())
+        .select_from(source)
+        .where(where, s.ending.in_(FAILED))
+        .group_by(s.ending, s.end_reason)
     ).all()
     reasons: dict[tuple[str, str], int] = {}
     for state, text, n in rows:
-        if state != "expired":
-            key = (state, (text or "").strip() or "no reason given")
-            reasons[key] = reasons.get(key, 0) + n
-    for text, n in expiries:
-        key = ("expired", (text or "").strip() or "no reason given")
+        key = (state, (text or "").strip() or "no reason given")
         reasons[key] = reasons.get(key, 0) + n
     top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
-    setbacks: dict[str, int] = {
-        type_: n
-        for type_, n in session.execute(
-            sa.select(EVENT.type, sa.func.count())
-            .where(EVENT.case_id.in_(sa.select(cases.c.id)), EVENT.type.in_(SETBACKS))
-            .group_by(EVENT.type)
-        ).all()
-    }
-    by_ending = {state: sum(n for (s, _), n in reasons.items() if s == state) for state in FAILED}
+    counts = session.execute(
+        sa.select(*(sa.func.sum(s[f"{t}_n"]) for t in SETBACKS)).select_from(source).where(where)
+    ).one()
+    by_ending = {state: sum(n for (s_, _), n in reasons.items() if s_ == state) for state in FAILED}
     return {
         "by_ending": by_ending,
-        "reasons": [{"ending": s, "reason": r, "cases": n} for (s, r), n in top],
-        "setbacks": {t: int(setbacks.get(t, 0)) for t in SETBACKS},
+        "reasons": [{"ending": e, "reason": r, "cases": n} for (e, r), n in top],
+        "setbacks": {t: int(n or 0) for t, n in zip(SETBACKS, counts, strict=True)},
     }
 
 
-def country_matrix(session: Session, cases: Any) -> dict[str, Any]:
+def country_matrix(session: Session, scope: Scope) -> dict[str, Any]:
     """Collaborations (a lead hub with a partner or matched hub) by the lead's country (rows)
-    and the partner's (columns)."""
-    pairs = _hub_pairs(cases)
-    lead_hub = Hub.__table__.alias("lead_hub")  # type: ignore[attr-defined]
-    partner_hub = Hub.__table__.alias("partner_hub")  # type: ignore[attr-defined]
+    and the partner's (columns); for a hub, the collaborations it is in."""
+    pairs = hub_pairs(scope)
     rows = session.execute(
-        sa.select(lead_hub.c.country, partner_hub.c.country, sa.func.count())
-        .select_from(pairs)
-        .join(lead_hub, lead_hub.c.id == pairs.c.lead)
-        .join(partner_hub, partner_hub.c.id == pairs.c.partner)
-        .group_by(lead_hub.c.country, partner_hub.c.country)
+        sa.select(pairs.c.lead_country, pairs.c.partner_country, sa.func.count()).group_by(
+            pairs.c.lead_country, pairs.c.partner_country
+        )
     ).all()
     countries = sorted({r[0] for r in rows} | {r[1] for r in rows})
     cells = {(a, b): n for a, b, n in rows}

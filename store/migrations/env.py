@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import store.framework  # noqa: F401  (the framework agreement's tables)
 import store.models  # noqa: F401  (registers the tables on the metadata)
+import store.summary  # noqa: F401  (the per-case summaries)
 
 config = context.config
 target_metadata = SQLModel.metadata
