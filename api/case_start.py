@@ -117,4 +117,8 @@ def first_facts(
         )
     if body.scenario == Scenario.matchmaking or body.wanted_services:
         data["wanted_services"] = body.wanted_services  # a joint service: the services delivered
+    if body.wanted_technologies:
+        data["wanted_technologies"] = body.wanted_technologies
+    if body.wanted_sectors:
+        data["wanted_sectors"] = body.wanted_sectors
     return CaseFacts(**data)

@@ -85,6 +85,19 @@ class LinkView(BaseModel):
     sent_at: str
 
 
+class SuggestedPartner(BaseModel):
+    """A hub the matching ranked for a joint service when it opened (``domain.matching``, the
+    model of ``POST /v1/matches`` and of the matchmaking start): advice for the lead, who may
+    invite any hub."""
+
+    hub_id: str
+    name: str
+    score: float = Field(description="out of 100")
+    components: dict[str, float] = Field(description="each score component, in [0, 1]")
+    reasons: list[str]
+    invited: bool = Field(description="already invited (whatever the invitation's status)")
+
+
 class CaseSummary(BaseModel):
     id: str
     scenario: str
@@ -131,6 +144,11 @@ class CaseView(CaseSummary):
     matchmaking: dict[str, Any] | None
     review: dict[str, Any] | None
     quality: dict[str, Any] | None = None  # the quality review (cases opened since it exists)
+    suggested_partners: list[SuggestedPartner] = Field(
+        default=[],
+        description="a joint service's partners suggested by the matching when it opened, best "
+        "first; shown to the lead hub and the network staff",
+    )
     end_reason: str
     allowed_actions: list[str] = Field(
         description="the steps this caller can take now; `actions` says how to take each"
@@ -202,7 +220,10 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         *(i.hub_id for i in facts.invitations),
         *(i.hub_id for i in facts.introductions),
     ]
-    names = hub_names(session, ids)
+    is_lead = caller.hub_id == facts.lead_hub_id and caller.role != "link"
+    insider = is_lead or caller.role in (Role.back_office, Role.legal)
+    suggested = facts.candidates if insider and facts.scenario == "joint_service" else []
+    names = hub_names(session, [*ids, *(c.hub_id for c in suggested)])
     parties = [
         PartyView(hub_id=facts.lead_hub_id, name=names.get(facts.lead_hub_id, ""), role="lead")
     ]
@@ -223,8 +244,6 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         for i in facts.introductions
     ]
     framework = _framework(session, parties)
-    is_lead = caller.hub_id == facts.lead_hub_id and caller.role != "link"
-    insider = is_lead or caller.role in (Role.back_office, Role.legal)
     links = []
     # Only in the embedded default (dev outbox, no mail): the lead sees the client's links to
     # pass on by hand. Elsewhere a link reaches its party only, by mail.
@@ -281,6 +300,17 @@ def case_view(session: Session, case: Case, caller: Caller, settings: Settings) 
         matchmaking=_matchmaking(facts),
         review=facts.review.model_dump() if facts.review else None,
         quality=_quality(facts),
+        suggested_partners=[
+            SuggestedPartner(
+                hub_id=c.hub_id,
+                name=names.get(c.hub_id, ""),
+                score=c.score,
+                components=c.components,
+                reasons=c.reasons,
+                invited=facts.invitation(c.hub_id) is not None,
+            )
+            for c in suggested
+        ],
         end_reason=facts.end_reason,
         allowed_actions=(allowed := allowed_actions(facts, caller)),
         actions=[

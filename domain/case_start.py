@@ -38,10 +38,13 @@ EXAMPLE: dict[str, Any] = {
 class CaseCreate(BaseModel):
     """Start a case. Which fields apply depends on ``scenario``:
 
-    - ``joint_service``: ``client`` (required), ``invited_hub_ids``, ``tasks``;
+    - ``joint_service``: ``client`` (required), ``invited_hub_ids``, ``tasks``; the case opens
+      with suggested partners ranked for ``wanted_services``, ``wanted_technologies``,
+      ``wanted_sectors`` and the need;
     - ``co_development``: ``invited_hub_ids`` (co-developers), ``service_name`` (required),
       ``service_description``, ``ipr_model``, ``background_ip``, ``milestones``;
-    - ``matchmaking``: ``local_player`` (required), ``wanted_services`` (taxonomy codes).
+    - ``matchmaking``: ``local_player`` (required), ``wanted_services``,
+      ``wanted_technologies``, ``wanted_sectors`` (taxonomy codes) to rank candidates with.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": EXAMPLE})
@@ -63,6 +66,10 @@ class CaseCreate(BaseModel):
     background_ip: dict[str, list[str]] = Field(default={}, max_length=20)
     milestones: list[MilestoneSpec] = Field(default=[], max_length=50)
     wanted_services: list[str] = Field(default=[], max_length=20)
+    wanted_technologies: list[str] = Field(
+        default=[], max_length=20, description="technology or AI subfield codes"
+    )
+    wanted_sectors: list[str] = Field(default=[], max_length=20, description="sector codes")
     signing_order: Literal["parallel", "sequential"] = Field(
         default="parallel",
         description="sequential: each party signs in turn (lead, partners, then the client)",
@@ -128,11 +135,22 @@ def start_errors(body: CaseCreate, lead: str, today: date) -> Errors:
         problem = cost_share_error(t.cost_share_pct for t in body.tasks)
         if problem is not None:
             errors.append({"field": "tasks", "message": problem})
-    services = vocabulary().services
+    vocab = vocabulary()
     errors += [
         {"field": f"wanted_services.{i}", "message": f"unknown service code {code!r}"}
         for i, code in enumerate(body.wanted_services)
-        if code not in services
+        if code not in vocab.services
+    ]
+    known_technologies = {*vocab.technologies, *vocab.ai_subfields}
+    errors += [
+        {"field": f"wanted_technologies.{i}", "message": f"unknown technology code {code!r}"}
+        for i, code in enumerate(body.wanted_technologies)
+        if code not in known_technologies
+    ]
+    errors += [
+        {"field": f"wanted_sectors.{i}", "message": f"unknown sector code {code!r}"}
+        for i, code in enumerate(body.wanted_sectors)
+        if code not in vocab.sectors
     ]
     errors += customer_errors(body)
     start = body.start_date or today

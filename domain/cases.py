@@ -162,9 +162,14 @@ class MilestoneSpec(BaseModel):
 
 
 class Candidate(BaseModel):
+    """A hub the matching ranked for a case (``domain.matching.candidates``): its score out of
+    100, each score component in [0, 1] (empty for cases ranked before components were kept)
+    and the reasons in words."""
+
     hub_id: str
     score: float
     reasons: list[str] = []
+    components: dict[str, float] = {}
 
 
 class Introduction(BaseModel):
@@ -256,9 +261,16 @@ class CaseFacts(BaseModel):
     milestone_plan: list[MilestoneSpec] = []
     pilot: PilotResult | None = None
     peer_reviews: dict[str, Review] = {}
-    # matchmaking
+    # what the case needs (taxonomy codes): matchmaking ranks its candidates with them, a
+    # joint service its suggested partners (for a joint service, the services delivered)
     wanted_services: list[str] = []
+    wanted_technologies: list[str] = []  # technology or AI subfield codes
+    wanted_sectors: list[str] = []
+    # the matching's ranking when the case opened: a matchmaking case's candidates; a joint
+    # service's suggested partners (patch ``joint-service-suggestions``; advice only, the lead
+    # may invite any hub)
     candidates: list[Candidate] = []
+    # matchmaking
     introductions: list[Introduction] = []
     meetings: list[Meeting] = []
     nda_requested: bool = False

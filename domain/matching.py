@@ -1,7 +1,8 @@
 """Partner matching: which hubs fit a need, each result with its score components and reasons.
 
-One model serves ``POST /v1/matches`` and the matchmaking start (the ``rank_candidates``
-activity). Components, each in [0, 1] and reported with its weight (``WEIGHTS``):
+One model serves ``POST /v1/matches``, the matchmaking start and the joint-service start
+(the ``rank_candidates`` activity: candidates, suggested partners). Components, each in
+[0, 1] and reported with its weight (``WEIGHTS``):
 
 - ``coverage``: the share of the needed services, technologies and sectors the hub offers,
   taxonomy-aware: a needed service is fully covered by the hub offering it and half covered by
@@ -526,8 +527,12 @@ def brute_force(
 
 # -- the matchmaking start -----------------------------------------------------------------------
 def request_for_case(facts: CaseFacts, limit: int = LIMIT) -> MatchRequest:
+    """What a case asks of the matching when it opens (a matchmaking case's candidates, a
+    joint service's suggested partners): its needed codes and its words; never its lead."""
     return MatchRequest(
         services=tuple(facts.wanted_services),
+        technologies=tuple(facts.wanted_technologies),
+        sectors=tuple(facts.wanted_sectors),
         need=f"{facts.title}. {facts.need}",
         requester=facts.lead_hub_id,
         limit=limit,
@@ -535,9 +540,15 @@ def request_for_case(facts: CaseFacts, limit: int = LIMIT) -> MatchRequest:
 
 
 def candidates(matches: Sequence[Match]) -> list[Candidate]:
-    """The matchmaking case's candidates: score and reasons (the components in words too)."""
+    """A case's ranked hubs (matchmaking candidates, joint-service suggestions): the score
+    out of 100, each component and the reasons in words."""
     return [
-        Candidate(hub_id=m.hub_id, score=round(m.score * 100, 1), reasons=m.reasons)
+        Candidate(
+            hub_id=m.hub_id,
+            score=round(m.score * 100, 1),
+            reasons=m.reasons,
+            components=dict(m.components),
+        )
         for m in matches
     ]
 

@@ -45,7 +45,8 @@ class IssueLink:
 
 @dataclass(frozen=True)
 class RankCandidates:
-    """Rank the candidate hubs of a matchmaking case (then ``candidates_ranked``)."""
+    """Rank hubs for the case's needs: a matchmaking case's candidates (then
+    ``candidates_ranked``), a joint service's suggested partners (advice; no step)."""
 
 
 @dataclass(frozen=True)

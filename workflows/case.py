@@ -22,6 +22,8 @@ workflow carries each ``Effect`` out with the activity that does it (dispatch by
 state the step reaches             effect                           activity
 =================================  ===============================  ===========================
 matching (the case opens)          ``RankCandidates``               ``rank_candidates``
+requested/partnering (a joint      ``RankCandidates`` (suggested    ``rank_candidates``
+service opens)                     partners; patch below)
 drafting (partnering closed,       ``RenderDraft``, then            ``render_agreement``
 draft revised, NDA requested)      ``draft_ready``: legal_review
 signing (draft approved)           ``IssueLink(sign, party)``       ``project_step`` (its token
@@ -51,6 +53,9 @@ Cases started before that patch keep their path for the whole run: ``record_case
 ``queue_webhooks`` (patch ``webhooks``), ``notify`` and ``issue_link`` per step; the executed
 copy (patch ``executed-agreement``) made by the run loop once the step has returned (patch
 ``executed-after-step``), later steps queueing behind it on the case's lock.
+A joint service opened since patch ``joint-service-suggestions`` ranks suggested partners
+with the same effect and activity as the matchmaking start (no lifecycle step; kept in
+``facts.candidates``); one opened before it has none.
 Versioning: guard control-flow changes with ``workflow.patched("<id>")`` and keep the saved
 histories under ``tests/workflows/histories`` replaying (see README).
 """
@@ -136,6 +141,11 @@ ONE_PROJECTION = "one-projection"
 # client or local player, peer reviews between the party hubs, review reminders); the facts
 # carry the flag, so the case keeps its path across continue-as-new and replays.
 QUALITY_REVIEW = "quality-review"
+# Patch: a joint service opens with suggested partners, ranked by the matchmaking start's own
+# ``RankCandidates`` effect (``rank_candidates``, ``domain.matching``) and kept in
+# ``facts.candidates``; advice only (no lifecycle step, no event of its own: the opening
+# step's projection stores them). Cases opened before it open without.
+JOINT_SERVICE_SUGGESTIONS = "joint-service-suggestions"
 
 
 def _refusal(exc: ActionRefused) -> ApplicationError:
@@ -254,7 +264,9 @@ class CollaborationCaseWorkflow:
             )
             out.events.extend(more.events)
             out.notices.extend(more.notices)
-        if work.scenario == Scenario.matchmaking:
+        if work.scenario == Scenario.matchmaking or (
+            work.scenario == Scenario.joint_service and workflow.patched(JOINT_SERVICE_SUGGESTIONS)
+        ):
             out.effects.append(RankCandidates())
         await self._carry_out(work, out, None)
 
@@ -622,6 +634,8 @@ class CollaborationCaseWorkflow:
             start_to_close_timeout=self._timeout,
             retry_policy=STORE_RETRY,
         )
+        if work.scenario != Scenario.matchmaking:
+            return  # a joint service's suggested partners: advice, the case stays where it is
         fire(work, "candidates_ranked")
         out.event(
             "candidates_ranked",

@@ -1,6 +1,7 @@
 """``POST /v1/matches``: which hubs fit a need, best first, each with its score components
 (value and weight) and its reasons in words. The model is ``domain.matching``'s, the same the
-matchmaking start ranks its candidates with (``store.matching.match``).
+matchmaking start ranks its candidates with and the joint-service start its suggested partners
+(``store.matching.match``).
 
 Any caller with a key may ask. A hub's member or signatory asks for its own hub (the
 requesting hub defaults to it, and is never in its results); the back office and the legal

@@ -85,3 +85,18 @@ def test_customer_codes_must_come_from_the_taxonomy() -> None:
         "client.size",
         "client.sector",
     }
+
+
+def test_a_cases_needed_technologies_and_sectors_are_taxonomy_codes() -> None:
+    body = _body(
+        wanted_services=["testing_experimentation"],
+        wanted_technologies=["computer_vision", "teleportation", "robotics"],
+        wanted_sectors=["mfg_wood", "alchemy"],
+    )
+
+    errors = start_errors(body, LEAD, TODAY)
+
+    assert errors == [
+        {"field": "wanted_technologies.1", "message": "unknown technology code 'teleportation'"},
+        {"field": "wanted_sectors.1", "message": "unknown sector code 'alchemy'"},
+    ]

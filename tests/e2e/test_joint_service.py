@@ -42,6 +42,7 @@ async def assert_projected(stack: Stack, response, expected_last_event: str) -> 
         "actions": case["actions"],
         "links": case["links"],
         "client": case["client"],
+        "suggested_partners": case["suggested_partners"],  # the lead's and the staff's only
     }
     events = await timeline(stack, case["id"])
     assert verify_chain(events, case["id"]) == []

@@ -33,6 +33,9 @@ def test_histories_cover_the_main_and_side_paths() -> None:
         "joint_service_completed_quality_review",
         "co_development_published_quality_review",
         "matchmaking_with_nda_quality_review",
+        # patch joint-service-suggestions: a joint service opens with suggested partners
+        "joint_service_completed_suggestions",
+        "joint_service_suggested_partners",
     } <= names
 
 
