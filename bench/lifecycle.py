@@ -9,9 +9,10 @@ network; the PDF of the executed copy comes from the worker's resident LibreOffi
 product's default; ``--pdf`` chooses another converter).
 
 Each case is opened with ``POST /v1/cases`` (an Idempotency-Key, one invited partner), then
-taken through the eight human steps: accept-invitation, approve-draft, three signatures (the
-client's through its mailed link), submit-deliverable, accept-deliverable, and the client's
-review through its link page. A step's latency is the call until its answer, which carries the
+taken through its ten human steps: accept-invitation, approve-draft, three signatures (the
+client's through its mailed link), submit-deliverable, accept-deliverable, the client's review
+with its quality survey through its link page, and the two peer reviews (partner and lead):
+with the opening, 11 updates. A step's latency is the call until its answer, which carries the
 new state as read back from the store (the workflow records each step before it answers).
 Each step follows the answer of the one before: no think time. The executed copy is made once
 the last signature has returned, so the deliverable submitted right after waits for it (the
@@ -25,9 +26,9 @@ nothing. Its worker has the same runner (the product's sandbox), executor and ca
 that arrives while the run loop works waits for it, as a case's steps wait for its lock.
 
 The minimal floor (``floor_case.minimal_segments``) is the same workflow on a queue and worker
-of its own, given the same human steps as updates, one local activity per step that does
-nothing and the one draft render by raw docxtpl: the least any engine-backed product of this
-shape can do.
+of its own, given the same human steps as updates (all 11, read from the same warm-up
+history, and checked to match), one local activity per step that does nothing and the one
+draft render by raw docxtpl: the least any engine-backed product of this shape can do.
 
 For each K, the minimal floor runs, then the floor, then ours; throughput is K over the time
 from the first start to the last closed case. CPU per case comes from /proc (dev server, API,
@@ -914,6 +915,7 @@ async def run_all(ks: Sequence[int], pdf: str | None, tmp: Path, quick: bool) ->
             from floor_case import MINIMAL_STEP, minimal_segments
 
             least = minimal_segments(segments)
+            assert [s.update for s in least] == [s.update for s in segments if s.update], least
             stack.minimal = stack.spawn_worker(
                 "minimal",
                 DIHFLOW_TASK_QUEUE=MINIMAL_QUEUE,

@@ -14,6 +14,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 HISTORIES = Path(__file__).resolve().parent / "workflows" / "histories"
 sys.path.insert(0, str(BENCH))
 
+from floor_case import DRAFT_RENDER, MINIMAL_STEP, minimal_segments  # noqa: E402
 from lifecycle import count_updates_and_activities, shape  # noqa: E402
 
 
@@ -37,6 +38,21 @@ def test_the_shape_of_a_case_is_read_from_its_history() -> None:
     assert count_updates_and_activities(segments) == (len(updates), scheduled)
 
 
+def test_the_minimal_floor_has_the_human_steps_of_a_case() -> None:
+    history = WorkflowHistory.from_json(
+        "case", (HISTORIES / "joint_service_executed_after_step.json").read_text()
+    )
+    segments = shape(history)
+    least = minimal_segments(segments)
+    # every update of the case, in order (this saved history predates the peer reviews: the
+    # quick run below checks a live case's 11)
+    assert [s.update for s in least] == [s.update for s in segments if s.update]
+    # one local activity that does nothing per step, and the one draft render
+    assert all(s.activities[0] == MINIMAL_STEP and s.local == s.activities for s in least)
+    assert sum(len(s.activities) for s in least) == len(least) + 1
+    assert [s.update for s in least if DRAFT_RENDER in s.activities] == ["accept_invitation"]
+
+
 @pytest.mark.bench
 def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
     run = subprocess.run(
@@ -55,6 +71,8 @@ def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
         assert any(row.startswith(f"K={k} ours/floor: throughput") for row in lines), out
         assert any(row.startswith(f"K={k} ours/minimal: CPU per case") for row in lines), out
     assert "shape of the minimal floor: open_case: minimal_step; " in out
+    least = next(r for r in lines if r.startswith("shape of the minimal floor: "))
+    assert least.count("minimal_step") == 11 and least.count("peer_review: ") == 2, least
     cpu = [row for row in lines if row.startswith("  CPU per case")]
     assert len(cpu) == 6 and all("document rendering" in row for row in cpu), out
     assert sum("HTTP layer (API process)" in row for row in cpu) == 2, out
