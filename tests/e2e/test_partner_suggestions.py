@@ -18,6 +18,13 @@ NEEDS = {
     "wanted_technologies": ["computer_vision"],
     "wanted_sectors": ["mfg_wood"],
 }
+# the same need asked of the matching's own endpoint
+ASKED = {
+    "services": NEEDS["wanted_services"],
+    "technologies": NEEDS["wanted_technologies"],
+    "sectors": NEEDS["wanted_sectors"],
+    "need": f"{NEEDS['title']}. {NEEDS['need']}",
+}
 
 
 async def test_a_joint_service_opens_with_partners_suggested_by_the_matching(
@@ -36,13 +43,7 @@ async def test_a_joint_service_opens_with_partners_suggested_by_the_matching(
     assert not any(s["invited"] for s in suggested)
 
     # the same ranking as the matching's own endpoint for the same need, asked by the lead
-    asked = {
-        "services": NEEDS["wanted_services"],
-        "technologies": NEEDS["wanted_technologies"],
-        "sectors": NEEDS["wanted_sectors"],
-        "need": f"{NEEDS['title']}. {NEEDS['need']}",
-    }
-    r = await stack.http.post("/v1/matches", json=asked, headers=stack.auth(LEAD_MEMBER))
+    r = await stack.http.post("/v1/matches", json=ASKED, headers=stack.auth(LEAD_MEMBER))
     assert r.status_code == 200, r.text
     matches = r.json()["items"]
     assert ids == [m["hub_id"] for m in matches]
@@ -79,13 +80,7 @@ async def test_a_matchmaking_case_ranks_with_the_same_needs(stack: Stack) -> Non
     case = r.json()
     candidates = case["matchmaking"]["candidates"]
     suggested = [c["hub_id"] for c in candidates]
-    asked = {
-        "services": NEEDS["wanted_services"],
-        "technologies": NEEDS["wanted_technologies"],
-        "sectors": NEEDS["wanted_sectors"],
-        "need": f"{NEEDS['title']}. {NEEDS['need']}",
-    }
-    r = await stack.http.post("/v1/matches", json=asked, headers=stack.auth(LEAD_MEMBER))
+    r = await stack.http.post("/v1/matches", json=ASKED, headers=stack.auth(LEAD_MEMBER))
     assert suggested == [m["hub_id"] for m in r.json()["items"]]
     assert all(c["components"] and c["reasons"] for c in candidates)
     assert case["suggested_partners"] == []
