@@ -191,4 +191,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from base.process import run_then_leave
+
+    run_then_leave(main)

@@ -24,6 +24,7 @@ import gc
 import sys
 
 from base import logs
+from base.process import run_then_leave
 from base.settings import Settings, SettingsError
 from dihflow import hubs_cli, reports
 from domain.cases import Role
@@ -427,5 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """The installed ``dihflow`` command: ``main``, then the process ends by
+    ``base.process.leave`` (tests call ``main`` in their own process)."""
+    run_then_leave(main)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

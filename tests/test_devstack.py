@@ -69,6 +69,14 @@ class Stack:
                 return line
         raise AssertionError(f"{text!r} never printed; output so far:\n" + "\n".join(self.seen))
 
+    def rest(self) -> list[str]:
+        """What the stack printed and nobody waited for yet (its reader given time to finish)."""
+        self.reader.join(timeout=10)
+        left = []
+        while not self.lines.empty():
+            left.append(self.lines.get())
+        return left
+
     def engine_pid(self) -> int:
         return int(json.loads((self.var_dir / "temporal.pid").read_text())["pid"])
 
@@ -136,7 +144,8 @@ def test_a_dead_engine_is_restarted_then_the_stack_gives_up_with_a_message(
     os.killpg(stack.engine_pid(), signal.SIGKILL)  # one more death than it restarts
     line = stack.wait_for("dihflow dev stops")
     assert "2 times" in line and "temporal.log" in line
-    assert stack.proc.wait(timeout=60) == 1
+    code = stack.proc.wait(timeout=60)
+    assert code == 1, f"exit {code}; output:\n" + "\n".join(stack.seen + stack.rest())
     assert not (tmp_path / "var" / "temporal.pid").exists()
 
 
