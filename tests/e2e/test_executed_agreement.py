@@ -21,6 +21,7 @@ from typing import Any
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from domain.dossier import verify_dossier
@@ -188,12 +189,16 @@ async def test_the_executed_docx_is_the_signed_agreement_plus_the_certificate(
     assert f"Case timeline head hash at execution: {head_at_execution}" in text
     assert "simple electronic signatures" in text and "eIDAS" in text
 
-    # the certificate alone says the same
+    # the certificate alone is the copy's last page, and nothing of the agreement
     cert = executed.document("signature_certificate")
     assert cert is not None
-    cert_paragraphs, cert_tables = docx_lines(await download(stack, cert))
+    cert_content = await download(stack, cert)
+    cert_paragraphs, cert_tables = docx_lines(cert_content)
     assert cert_tables == [certificate]
+    assert cert_paragraphs == after
     assert head_at_execution in "\n".join(cert_paragraphs)
+    body = docx.Document(io.BytesIO(cert_content)).element.body
+    assert not [br for br in body.iter(qn("w:br")) if br.get(qn("w:type")) == "page"]
 
 
 async def test_the_executed_copy_says_where_its_pdf_is(executed: Executed) -> None:
@@ -453,8 +458,7 @@ async def test_producing_the_executed_copy_again_finds_or_remakes_the_same_files
     from activities.executed import (
         ExecutedActivities,
         _certificate,
-        certificate_docx,
-        executed_docx,
+        executed_documents,
     )
     from activities.payloads import ExecuteInput
     from store.db import session_scope
@@ -477,9 +481,9 @@ async def test_producing_the_executed_copy_again_finds_or_remakes_the_same_files
         executed.document("signature_certificate"),
     )
     assert copy is not None and cert_doc is not None
-    remade = executed_docx((root / signed.path).read_bytes(), cert)
+    remade, remade_cert = executed_documents((root / signed.path).read_bytes(), cert)
     assert hashlib.sha256(remade).hexdigest() == copy["sha256"]
-    assert hashlib.sha256(certificate_docx(cert)).hexdigest() == cert_doc["sha256"]
+    assert hashlib.sha256(remade_cert).hexdigest() == cert_doc["sha256"]
 
     again = ExecutedActivities(stack.settings).produce_executed_agreement(
         ExecuteInput(facts=facts, executed_at=at_execution.at, pdf=False)
