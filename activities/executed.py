@@ -424,7 +424,7 @@ def _cell_text(tc: Any, text: str, bold: bool = False) -> None:
     ``add_run``, ``bold`` and ``font.size`` write, made with plain lxml calls (through
     python-docx's element classes a cell cost about 0.2 ms, the certificate's table 6 ms)."""
     if any(c in text for c in "\t\n\r"):  # tabs and breaks: python-docx makes their elements
-        slow = Paragraph(tc.p_lst[0], None).add_run(text)
+        slow = Paragraph(tc.p_lst[0], None).add_run(text)  # type: ignore[arg-type]
         slow.bold = bold
         slow.font.size = Pt(8)
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from domain.cases import CaseFacts
@@ -121,14 +122,25 @@ def sync_quality(session: Session, facts: CaseFacts) -> None:
                 session.add(old)
 
 
+_PHASE = CasePhase.__table__  # type: ignore[attr-defined]
+_PHASE_AT = sa.select(_PHASE.c.entered_seq).where(
+    _PHASE.c.case_id == sa.bindparam("case_id"), _PHASE.c.entered_seq == sa.bindparam("seq")
+)
+_LEAVE_PHASE = (
+    sa.update(_PHASE)
+    .where(_PHASE.c.case_id == sa.bindparam("case_id_"), _PHASE.c.left_at.is_(None))
+    .values(left_at=sa.bindparam("at"))
+)
+
+
 def enter_phase(session: Session, case_id: str, state: str, seq: int, at: datetime) -> None:
-    """The case moved into ``state`` at ``at`` (the event ``seq``): close the phase it was in."""
-    if session.get(CasePhase, (case_id, seq)) is not None:
+    """The case moved into ``state`` at ``at`` (the event ``seq``): close the phase it was in.
+    Core statements on the session's connection (``store.records.project_case`` says why)."""
+    conn = session.connection()
+    if conn.execute(_PHASE_AT, {"case_id": case_id, "seq": seq}).first() is not None:
         return
-    current = session.exec(
-        select(CasePhase).where(CasePhase.case_id == case_id, CasePhase.left_at == None)  # noqa: E711
-    ).first()
-    if current is not None:
-        current.left_at = at
-        session.add(current)
-    session.add(CasePhase(case_id=case_id, entered_seq=seq, state=state, entered_at=at))
+    conn.execute(_LEAVE_PHASE, {"case_id_": case_id, "at": at})
+    conn.execute(
+        sa.insert(_PHASE),
+        {"case_id": case_id, "entered_seq": seq, "state": state, "entered_at": at},
+    )

@@ -7,8 +7,8 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from domain.cases import ENDINGS, CaseFacts
 from domain.digests import sha256_hex
@@ -31,6 +31,28 @@ from store.quality import enter_phase, sync_quality
 from store.summary import hub_country_changed, summarise_cases
 
 KEY_PREFIX = "dfk"
+
+_CASE = Case.__table__  # type: ignore[attr-defined]
+_EVENT = TimelineEntry.__table__  # type: ignore[attr-defined]
+_PARTY = CaseParty.__table__  # type: ignore[attr-defined]
+# The projection's statements, built once (their cache keys with them): building a statement
+# costs more than running it on a primary key.
+_STORED_SEQS = sa.select(_EVENT.c.seq).where(
+    _EVENT.c.case_id == sa.bindparam("case_id"),
+    _EVENT.c.seq.in_(sa.bindparam("seqs", expanding=True)),
+)
+_CASE_NOW = sa.select(_CASE.c.seq, _CASE.c.state, _CASE.c.state_since, _CASE.c.created_at).where(
+    _CASE.c.id == sa.bindparam("case_id")
+)
+_UPDATE_CASE = sa.update(_CASE).where(_CASE.c.id == sa.bindparam("case_id_"))
+_PARTIES = sa.select(_PARTY.c.hub_id, _PARTY.c.role).where(
+    _PARTY.c.case_id == sa.bindparam("case_id")
+)
+_SET_ROLE = (
+    sa.update(_PARTY)
+    .where(_PARTY.c.case_id == sa.bindparam("case_id_"), _PARTY.c.hub_id == sa.bindparam("hub_id_"))
+    .values(role=sa.bindparam("role"))
+)
 
 
 def hash_secret(raw: str) -> str:
@@ -100,53 +122,74 @@ def project_case(session: Session, facts: CaseFacts, events: list[TimelineEvent]
     Keyed by (case id, event seq): a retried or replayed projection changes nothing. A step
     of a case in its ending (the ending itself, or a later review) rewrites the case's
     summary rows (``store.summary``) in the same transaction.
+
+    Written with Core statements on the session's connection (the same transaction), not
+    through ORM objects: the case row is read as the four columns the step needs (not its
+    facts, which it replaces), the events are inserted in one statement, and nothing waits
+    for a unit-of-work flush (``bench/projection.py``: the ORM's share was most of a step's
+    projection).
     """
-    stored = {
-        seq
-        for seq in session.exec(
-            select(TimelineEntry.seq).where(
-                TimelineEntry.case_id == facts.case_id,
-                TimelineEntry.seq.in_([e.seq for e in events]),  # type: ignore[attr-defined]
+    conn = session.connection()
+    stored = set(
+        conn.execute(
+            _STORED_SEQS, {"case_id": facts.case_id, "seqs": [e.seq for e in events]}
+        ).scalars()
+    )
+    case = conn.execute(_CASE_NOW, {"case_id": facts.case_id}).first()
+    if case is None:
+        now = utcnow()
+        conn.execute(
+            sa.insert(_CASE).values(
+                id=facts.case_id,
+                scenario=facts.scenario,
+                state=facts.state,
+                title=facts.title,
+                lead_hub_id=facts.lead_hub_id,
+                facts={},
+                head_hash=facts.head_hash,
+                seq=-1,
+                overdue=False,
+                created_at=now,
+                updated_at=now,
             )
         )
-    }
-    case = session.get(Case, facts.case_id)
-    if case is None:
-        case = Case(
-            id=facts.case_id,
-            scenario=facts.scenario,
-            state=facts.state,
-            title=facts.title,
-            lead_hub_id=facts.lead_hub_id,
-            facts={},
-            head_hash=facts.head_hash,
-            seq=-1,
-        )
-        session.add(case)
+        seq, state, state_since, created_at = -1, facts.state, None, now
+    else:
+        seq, state, state_since, created_at = case
+    new = [{"case_id": facts.case_id, **e.model_dump()} for e in events if e.seq not in stored]
+    if new:
+        conn.execute(sa.insert(_EVENT), new)
+    if facts.seq <= seq:
+        return
+    if state_since is None or state != facts.state:
+        moved = events[-1].at if events else None
+        state_since = datetime.fromisoformat(moved) if moved else utcnow()
+        enter_phase(session, facts.case_id, facts.state, facts.seq, state_since)
+    sync_quality(session, facts)
+    deadlines = [datetime.fromisoformat(d) for d in facts.deadlines.values()]
+    conn.execute(
+        _UPDATE_CASE,
+        {
+            "case_id_": facts.case_id,
+            "state": facts.state,
+            "outcome": facts.outcome,
+            "title": facts.title,
+            "facts": facts.model_dump(mode="json"),
+            "seq": facts.seq,
+            "head_hash": facts.head_hash,
+            "updated_at": utcnow(),
+            "next_deadline": min(deadlines) if deadlines else None,
+            "overdue": is_overdue(facts),
+            "state_since": state_since,
+        },
+    )
+    _sync_parties(conn, facts, created_at)
+    if facts.state in ENDINGS:  # the case's summary, from the rows just written
         session.flush()
-    for e in events:
-        if e.seq not in stored:
-            session.add(TimelineEntry(case_id=facts.case_id, **e.model_dump()))
-    if facts.seq > case.seq:
-        if case.state_since is None or case.state != facts.state:
-            moved = events[-1].at if events else None
-            case.state_since = datetime.fromisoformat(moved) if moved else utcnow()
-            enter_phase(session, facts.case_id, facts.state, facts.seq, case.state_since)
-        sync_quality(session, facts)
-        case.state, case.outcome, case.title = facts.state, facts.outcome, facts.title
-        case.facts = facts.model_dump(mode="json")
-        case.seq, case.head_hash, case.updated_at = facts.seq, facts.head_hash, utcnow()
-        deadlines = [datetime.fromisoformat(d) for d in facts.deadlines.values()]
-        case.next_deadline = min(deadlines) if deadlines else None
-        case.overdue = is_overdue(facts)
-        session.add(case)
-        _sync_parties(session, facts, case.created_at)
-        if facts.state in ENDINGS:  # the case's summary, from the rows just written
-            session.flush()
-            summarise_cases(session.connection(), [facts.case_id])
+        summarise_cases(conn, [facts.case_id])
 
 
-def _sync_parties(session: Session, facts: CaseFacts, created_at: datetime) -> None:
+def _sync_parties(conn: sa.Connection, facts: CaseFacts, created_at: datetime) -> None:
     """Make the case's party rows match its facts, touching only the rows that change (a step
     that changes no party writes none)."""
     names = {"accepted": "partner", "pending": "invited"}  # declined and lapsed keep theirs
@@ -155,26 +198,26 @@ def _sync_parties(session: Session, facts: CaseFacts, created_at: datetime) -> N
         roles.setdefault(inv.hub_id, names.get(inv.status, inv.status))
     for intro in facts.introductions:  # matchmaking candidates see the case they are put to
         roles.setdefault(intro.hub_id, "matched" if intro.mutual else "candidate")
-    stored = {
-        row.hub_id: row
-        for row in session.exec(select(CaseParty).where(CaseParty.case_id == facts.case_id))
-    }
+    stored: dict[str, str] = dict(conn.execute(_PARTIES, {"case_id": facts.case_id}).all())
     gone = [hub_id for hub_id in stored if hub_id not in roles]
     if gone:
-        session.exec(
-            delete(CaseParty).where(  # type: ignore[call-overload]
-                col(CaseParty.case_id) == facts.case_id, col(CaseParty.hub_id).in_(gone)
-            )
+        conn.execute(
+            sa.delete(_PARTY).where(_PARTY.c.case_id == facts.case_id, _PARTY.c.hub_id.in_(gone))
         )
-    for hub_id, role in roles.items():
-        row = stored.get(hub_id)
-        if row is None:
-            session.add(
-                CaseParty(case_id=facts.case_id, hub_id=hub_id, role=role, created_at=created_at)
-            )
-        elif row.role != role:
-            row.role = role
-            session.add(row)
+    added = [
+        {"case_id": facts.case_id, "hub_id": hub_id, "role": role, "created_at": created_at}
+        for hub_id, role in roles.items()
+        if hub_id not in stored
+    ]
+    if added:
+        conn.execute(sa.insert(_PARTY), added)
+    changed = [
+        {"case_id_": facts.case_id, "hub_id_": hub_id, "role": role}
+        for hub_id, role in roles.items()
+        if hub_id in stored and stored[hub_id] != role
+    ]
+    if changed:
+        conn.execute(_SET_ROLE, changed)
 
 
 def record_signature(session: Session, row: Signature) -> None:
