@@ -22,3 +22,18 @@ def test_documents_benchmark_runs_in_quick_mode() -> None:
     assert run.returncode == 0, run.stderr
     assert "documents/s" in run.stdout and "ratio dihflow/raw throughput" in run.stdout
     assert "same inputs give the same bytes: True" in run.stdout
+
+
+@pytest.mark.bench
+def test_projection_benchmark_runs_in_quick_mode() -> None:
+    """It projects a saved case's real inputs; a retried projection adding anything fails it."""
+    run = subprocess.run(
+        [sys.executable, str(BENCH / "projection.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "12 projections per case" in run.stdout
+    assert "outbox rows per case: 15.0" in run.stdout
+    assert "CPU per case: p50" in run.stdout
