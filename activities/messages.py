@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import select
+import sqlalchemy as sa
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -142,11 +142,15 @@ def _facts(session: object, case_id: str) -> CaseFacts:
     return CaseFacts.model_validate(case.facts)
 
 
+_HUB_NAME = sa.select(Hub.__table__.c.name).where(  # type: ignore[attr-defined]
+    Hub.__table__.c.id == sa.bindparam("hub_id")  # type: ignore[attr-defined]
+)
+
+
 def _hub_name(session: object, hub_id: str) -> str:
-    """The hub's name (the name column alone: no profile JSON read), or its id if unknown."""
-    name = session.execute(  # type: ignore[attr-defined]
-        select(Hub.name).where(Hub.id == hub_id)
-    ).scalar()
+    """The hub's name (the name column alone: no profile JSON read), or its id if unknown.
+    One statement built once (a projection asks for names at every step)."""
+    name = session.execute(_HUB_NAME, {"hub_id": hub_id}).scalar()  # type: ignore[attr-defined]
     return name if name is not None else hub_id
 
 

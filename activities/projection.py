@@ -19,7 +19,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 from temporalio import activity
 
 from activities.messages import REQUESTS, _context, _hub_name
@@ -32,6 +33,12 @@ from store.db import session_scope
 from store.models import Hub
 from store.outbox import add_messages, message_id, row
 from store.records import derive_link_token, ensure_link, project_case, record_signature
+
+# a hub's name and mail address: two columns, no ORM object, no whole profile (built once)
+_HUB_CONTACT = sa.select(
+    Hub.__table__.c.name,  # type: ignore[attr-defined]
+    Hub.__table__.c.profile["email"].as_string(),  # type: ignore[attr-defined]
+).where(Hub.__table__.c.id == sa.bindparam("hub_id"))  # type: ignore[attr-defined]
 
 
 class ProjectionActivities:
@@ -155,9 +162,7 @@ def _notices(session: Session, data: ProjectInput, seq: int) -> list[dict[str, A
                 continue
             name, email = who.contact_name or who.name, who.email
         else:
-            hub = session.execute(  # two columns: no ORM object, no whole profile
-                select(Hub.name, Hub.profile["email"].as_string()).where(Hub.id == notice.to)
-            ).first()
+            hub = session.execute(_HUB_CONTACT, {"hub_id": notice.to}).first()
             if hub is None:
                 continue
             name, email = hub

@@ -36,7 +36,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -148,6 +149,14 @@ def delivery_payload(delivery: str, case_id: str, event: TimelineEvent) -> dict[
     }
 
 
+_HOOK = Webhook.__table__  # type: ignore[attr-defined]
+_ACTIVE_HOOKS = (  # the columns a delivery needs, in a statement built once
+    sa.select(_HOOK.c.id, _HOOK.c.event_types)
+    .where(_HOOK.c.hub_id.in_(sa.bindparam("hub_ids", expanding=True)), _HOOK.c.active.is_(True))
+    .order_by(_HOOK.c.id)
+)
+
+
 def insert_deliveries(
     session: Session, case_id: str, events: list[TimelineEvent], hub_ids: list[str]
 ) -> list[tuple[WebhookDelivery, bool]]:
@@ -155,11 +164,7 @@ def insert_deliveries(
     it exists; each with True when it was new."""
     if not events or not hub_ids:
         return []
-    hooks = session.exec(
-        select(Webhook)
-        .where(col(Webhook.hub_id).in_(hub_ids), col(Webhook.active).is_(True))
-        .order_by(col(Webhook.id))
-    ).all()
+    hooks = session.execute(_ACTIVE_HOOKS, {"hub_ids": hub_ids}).all()
     rows = []
     for event in events:
         for hook in hooks:
