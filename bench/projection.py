@@ -9,7 +9,7 @@ projection: it must add nothing), and timed apart.
 
     .venv/bin/python bench/projection.py                      # SQLite, 200 cases
     .venv/bin/python bench/projection.py --database-url postgresql+psycopg://...
-    .venv/bin/python bench/projection.py --quick              # a few cases: the test suite runs this
+    .venv/bin/python bench/projection.py --quick              # 3 cases: the suite runs this
 
 Prints CPU per case (process time: this is single-threaded, so it is the projection's own CPU,
 the database's included on SQLite), per projection, and for the retries.
