@@ -5,24 +5,18 @@ component named after it (``InvitePartnersBody`` for ``invite-partners``), its o
 (``POST /v1/cases/{case_id}/actions/invite-partners``, operation id ``invite_partners``) and an
 example, which ``tests/api/test_action_schemas.py`` validates against the payload class, so an
 example cannot drift from what the API accepts. A link's body is one of its actions' bodies
-(``LINK_ACTIONS``), documented as such on ``POST /v1/links/{token}``.
+(``domain.outcomes.LINK_ACTIONS``), documented as such on ``POST /v1/links/{token}``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from domain.actions import ACTIONS, LINK_ALTERNATIVES, PAYLOADS, kebab
+from domain.actions import ACTIONS, PAYLOADS, kebab
+from domain.outcomes import LINK_ACTIONS
 
 REF = "#/components/schemas/{model}"
 SHA = "9f2c" + "0" * 60  # a SHA-256 in hex: 64 characters
-LINK_ACTIONS = tuple(
-    dict.fromkeys(
-        a
-        for first in ("sign", "consent", "review")
-        for a in (first, *LINK_ALTERNATIVES.get(first, ()))
-    )
-)
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "invite_partners": {"hub_ids": ["po-valley-ai", "spree-trust"]},

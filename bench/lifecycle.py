@@ -706,6 +706,40 @@ def _activity_of(event: Any) -> tuple[str, bool]:
     return str(data.get("activity_type", "")), True
 
 
+def tally(history: Any) -> dict[str, int]:
+    """The engine's work in one case's history: events, workflow tasks, those a worker got
+    from the task queue's normal (not its sticky) queue after the first (each one replays the
+    case from its start), those that timed out or failed, and activities."""
+    from temporalio.api.enums.v1 import EventType, TaskQueueKind
+
+    counts = dict.fromkeys(("events", "tasks", "unsticky", "lost", "activities"), 0)
+    for event in history.events:
+        counts["events"] += 1
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            counts["tasks"] += 1
+            queue = event.workflow_task_scheduled_event_attributes.task_queue
+            if counts["tasks"] > 1 and queue.kind == TaskQueueKind.TASK_QUEUE_KIND_NORMAL:
+                counts["unsticky"] += 1
+        elif kind in (
+            EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        ):
+            counts["lost"] += 1
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            counts["activities"] += 1
+    return counts
+
+
+async def tally_cases(client: Client, workflow_ids: Sequence[str]) -> dict[str, float]:
+    """``tally`` averaged over the cases' histories."""
+    total: dict[str, int] = defaultdict(int)
+    for workflow_id in workflow_ids:
+        for name, n in tally(await client.get_workflow_handle(workflow_id).fetch_history()).items():
+            total[name] += n
+    return {name: n / max(1, len(workflow_ids)) for name, n in total.items()}
+
+
 def count_updates_and_activities(segments: Sequence[Any]) -> tuple[int, int]:
     return len([s for s in segments if s.update]), sum(len(s.activities) for s in segments)
 
@@ -718,6 +752,7 @@ class Figures:
     wall_s: float
     runs: list[CaseRun]
     cpu_ms: dict[str, float]  # per case, by component
+    tasks: dict[str, float] = field(default_factory=dict)  # ``tally`` per case
 
     @property
     def per_second(self) -> float:
@@ -782,7 +817,9 @@ async def run_k(
         "other": activities - documents - store - dispatch,
         "driver": used["driver"],
     }
-    return Figures(kind, k, wall, list(runs), cpu)
+    client = await connect(stack.settings)
+    ids = [r.case_id if kind != "ours" else f"case-{r.case_id}" for r in runs]
+    return Figures(kind, k, wall, list(runs), cpu, await tally_cases(client, ids))
 
 
 PARTS = (
@@ -814,6 +851,13 @@ def report(f: Figures) -> None:
     total = sum(v for k, v in f.cpu_ms.items() if k != "driver")
     parts = ", ".join(f"{label} {f.cpu_ms[key]:.1f}" for key, label in PARTS if f.cpu_ms[key])
     print(f"  CPU per case {total:.1f} ms without the driver: {parts}")
+    if f.tasks:
+        t = f.tasks
+        print(
+            f"  history per case: {t['events']:.1f} events, {t['tasks']:.1f} workflow tasks "
+            f"({t['unsticky']:.2f} from the normal queue after the first, {t['lost']:.2f} timed "
+            f"out or failed), {t['activities']:.1f} activities"
+        )
     by_step: dict[str, list[float]] = defaultdict(list)
     for run in f.runs:
         for name, ms in run.steps:

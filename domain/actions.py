@@ -35,6 +35,7 @@ from domain.cases import (
 from domain.errors import ActionRefused
 from domain.hubs import HubProfile
 from domain.lifecycle import enabled_event_names
+from domain.outcomes import LINK_ALTERNATIVES
 
 SHA256 = r"^[0-9a-f]{64}$"
 HUB_ID = r"^[a-z0-9][a-z0-9-]{1,63}$"
@@ -319,10 +320,6 @@ RULES: dict[str, Callable[[CaseFacts, Caller], bool]] = {
     "nudge": lambda f, c: c.role == Role.back_office,
 }
 assert set(RULES) == set(PAYLOADS), "every action needs a permission rule"
-
-
-# A link asks for one action; the party may also say no to it.
-LINK_ALTERNATIVES = {"sign": ("decline_to_sign",), "consent": ("decline_consent",)}
 
 
 def link_actions(link_action: str | None) -> tuple[str, ...]:

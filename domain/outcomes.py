@@ -31,16 +31,32 @@ class RenderDraft:
     """Render the next version of the agreement (then the lifecycle's ``draft_ready``)."""
 
 
+# What a link may ask an external party for, each with the other answers the same link takes
+# (saying no). Declared once: the steps issue links for these, the API documents a link's body
+# as one of ``LINK_ACTIONS`` and a link token permits only its own.
+LINK_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "sign": ("decline_to_sign",),
+    "consent": ("decline_consent",),
+    "review": (),
+}
+LINK_ACTIONS = tuple(a for asked, others in LINK_ALTERNATIVES.items() for a in (asked, *others))
+
+
 @dataclass(frozen=True)
 class IssueLink:
-    """Send an external party (``client``/``local_player``) a one-time link for ``action``;
-    ``subject`` says what it is about when the party may hold several (a candidate hub)."""
+    """Send an external party (``client``/``local_player``) a one-time link for ``action``
+    (one of ``LINK_ALTERNATIVES``); ``subject`` says what it is about when the party may hold
+    several (a candidate hub)."""
 
     action: str
     party: str
     subject: str | None = None
     again: bool = False  # a nudge: the same link sent again (its expiry renewed), with a note
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.action not in LINK_ALTERNATIVES:
+            raise ValueError(f"a link cannot ask for {self.action!r}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ HISTORIES = Path(__file__).resolve().parent / "workflows" / "histories"
 sys.path.insert(0, str(BENCH))
 
 from floor_case import DRAFT_RENDER, MINIMAL_STEP, minimal_segments  # noqa: E402
-from lifecycle import count_updates_and_activities, shape  # noqa: E402
+from lifecycle import count_updates_and_activities, shape, tally  # noqa: E402
 
 
 def test_the_shape_of_a_case_is_read_from_its_history() -> None:
@@ -36,6 +36,19 @@ def test_the_shape_of_a_case_is_read_from_its_history() -> None:
         1 for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
     )
     assert count_updates_and_activities(segments) == (len(updates), scheduled)
+
+
+def test_the_engine_work_of_a_case_is_tallied_from_its_history() -> None:
+    history = WorkflowHistory.from_json(
+        "case", (HISTORIES / "joint_service_executed_after_step.json").read_text()
+    )
+    counts = tally(history)
+    kinds = [e.WhichOneof("attributes") for e in history.events]
+    assert counts["events"] == len(history.events)
+    assert counts["tasks"] == kinds.count("workflow_task_scheduled_event_attributes") > 1
+    assert counts["activities"] == kinds.count("activity_task_scheduled_event_attributes") > 0
+    # a test worker's tasks after the first come from its sticky queue; none were lost
+    assert counts["unsticky"] == counts["lost"] == 0
 
 
 def test_the_minimal_floor_has_the_human_steps_of_a_case() -> None:
@@ -76,4 +89,9 @@ def test_lifecycle_benchmark_runs_in_quick_mode() -> None:
     cpu = [row for row in lines if row.startswith("  CPU per case")]
     assert len(cpu) == 6 and all("document rendering" in row for row in cpu), out
     assert sum("HTTP layer (API process)" in row for row in cpu) == 2, out
+    history = [row for row in lines if row.startswith("  history per case: ")]
+    assert len(history) == 6, out
+    # the minimal floor runs no regular activity; ours one per step and a few more
+    assert all(row.endswith(" 0.0 activities") for row in history[0::3]), history
+    assert all(not row.endswith(" 0.0 activities") for row in history[2::3]), history
     assert "summary (cases/s; step latency in ms; CPU per case in ms, without the drivers):" in out

@@ -11,10 +11,11 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from api.action_docs import EXAMPLES, LINK_ACTIONS, schema_name
+from api.action_docs import EXAMPLES, schema_name
 from base.settings import Settings
 from domain.actions import ACTIONS, PAYLOADS, kebab
 from domain.cases import Role
+from domain.outcomes import LINK_ACTIONS
 from store.keys import create_key
 from tests.api.conftest import store_signing_case
 

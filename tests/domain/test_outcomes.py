@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from domain.actions import ACTIONS, link_actions
 from domain.cases import CLIENT, CaseFacts, Invitation
 from domain.lifecycle import Guards, enabled_event_names, lifecycle_for
-from domain.outcomes import IssueLink, link_purpose
+from domain.outcomes import LINK_ACTIONS, IssueLink, link_purpose
 from domain.steps import on_deadline
 from tests.factories import LEGAL, NOW, PARTNER, draft, make_facts, take
 
@@ -58,3 +59,14 @@ def test_event_behind_a_failing_guard_is_not_enabled() -> None:
 
     assert "accept_invitation" not in enabled  # python-statemachine would list it on an error
     assert "cancel" in enabled
+
+
+def test_a_link_asks_only_for_what_a_link_can_carry() -> None:
+    assert IssueLink("consent", "local_player", subject="fjord-ai").action == "consent"
+    with pytest.raises(ValueError, match="cannot ask for 'approve_draft'"):
+        IssueLink("approve_draft", "client")
+    # each link action is a step with a payload, and a token for one permits its refusal too
+    assert set(LINK_ACTIONS) <= set(ACTIONS)
+    assert link_actions("sign") == ("sign", "decline_to_sign") and link_actions("review") == (
+        "review",
+    )
