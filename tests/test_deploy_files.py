@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from base.engine import DYNAMIC_CONFIG
 from base.search import SEARCH_ATTRIBUTES
 from base.settings import Settings
 
@@ -97,3 +98,13 @@ def test_the_deployment_guide_covers_what_an_operator_needs() -> None:
         assert heading in guide, heading
     for path in re.findall(r"`(deploy/[\w./@-]+)`", guide):
         assert (ROOT / path).exists(), path
+
+
+def test_the_cluster_gets_the_dev_servers_engine_settings() -> None:
+    temporal = compose()["services"]["temporal"]
+    path = temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    (mount,) = [v for v in temporal["volumes"] if "temporal-dynamic-config.yaml" in v]
+    source, target, _ = mount.split(":")
+    assert target == f"/etc/temporal/{path}"  # the image reads it relative to /etc/temporal
+    config = yaml.safe_load((DEPLOY / source).read_text())
+    assert {key: [{"value": value}] for key, value in DYNAMIC_CONFIG.items()} == config
