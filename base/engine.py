@@ -146,8 +146,8 @@ class DevServer:
         ]
         for pragma in SQLITE_PRAGMAS:
             cmd += ["--sqlite-pragma", pragma]
-        for key, value in DYNAMIC_CONFIG.items():
-            cmd += ["--dynamic-config-value", f"{key}={json.dumps(value)}"]
+        for setting, value in DYNAMIC_CONFIG.items():
+            cmd += ["--dynamic-config-value", f"{setting}={json.dumps(value)}"]
         for key in SEARCH_ATTRIBUTES:
             cmd += [
                 "--search-attribute",

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import docx
 import pytest
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined
 from pydantic import ValidationError
 
+from documents import rendering
 from documents.rendering import (
     TEMPLATES_DIR,
     RenderError,
@@ -290,3 +293,49 @@ def test_to_context_is_plain_and_orders_signatories() -> None:
 
 
 # --- committed template -------------------------------------------------------------------
+
+
+# --- compiled once --------------------------------------------------------------------------
+
+
+def test_a_template_is_compiled_once_and_renders_the_same_bytes_as_without_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context = example_variables().to_context()
+    first = render_docx(TEMPLATE, context, fixed_time=FIXED_TIME)
+    made = (rendering.COMPILED.made, rendering.PATCHED.made)
+    other = example_variables(title="Another case, the same template").to_context()
+    again = render_docx(TEMPLATE, other, fixed_time=FIXED_TIME)
+    assert (rendering.COMPILED.made, rendering.PATCHED.made) == made  # nothing compiled anew
+    assert "Another case, the same template" in docx_text(again)
+    # docxtpl's own path: a fresh environment and template class, nothing kept
+    monkeypatch.setattr(rendering, "_SHIPPED", Environment(undefined=StrictUndefined))
+    monkeypatch.setattr(rendering, "_PatchedOnce", DocxTemplate)
+    assert render_docx(TEMPLATE, context, fixed_time=FIXED_TIME) == first
+    assert render_docx(TEMPLATE, other, fixed_time=FIXED_TIME) == again
+
+
+def test_an_edited_template_is_compiled_afresh(tmp_path: Path) -> None:
+    for n, greeting in enumerate(("Dear {{ client.name }},", "Hello {{ client.name }}!")):
+        document = docx.Document()
+        document.add_paragraph(greeting)
+        path = tmp_path / f"letter{n}.docx"  # as an upload checked under the same name would be
+        document.save(str(path))
+        text = docx_text(render_docx(path, {"client": {"name": "Ana"}}, fixed_time=FIXED_TIME))
+        assert text.strip() == greeting.replace("{{ client.name }}", "Ana")
+
+
+def test_a_cached_template_still_names_a_missing_variable() -> None:
+    render_docx(TEMPLATE, example_variables().to_context(), fixed_time=FIXED_TIME)
+    context = example_variables().to_context()
+    del context["client"]
+    with pytest.raises(RenderError, match="'client'"):
+        render_docx(TEMPLATE, context, fixed_time=FIXED_TIME)
+
+
+def test_the_source_cache_keeps_the_most_recently_used() -> None:
+    cache = rendering.SourceCache(2)
+    for source in ("a", "b", "a", "c"):  # "a" used again, so "b" is the one dropped
+        cache.get(source, str.upper)
+    assert list(cache.items) == ["a", "c"] and cache.made == 3
+    assert cache.get("b", str.upper) == "B" and cache.made == 4
