@@ -93,8 +93,15 @@ class DevServer:
     server left running by a crashed earlier run (its parent killed with ``kill -9``) is found
     and stopped by the next start (``stop_leftover``)."""
 
-    def __init__(self, db_file: Path, port: int = 7233, ui_port: int | None = 8233):
+    def __init__(
+        self,
+        db_file: Path,
+        port: int = 7233,
+        ui_port: int | None = 8233,
+        dynamic_config: dict[str, Any] | None = None,  # default: DYNAMIC_CONFIG
+    ):
         self.db_file, self.port, self.ui_port = db_file, port, ui_port
+        self.dynamic_config = DYNAMIC_CONFIG if dynamic_config is None else dynamic_config
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -146,7 +153,7 @@ class DevServer:
         ]
         for pragma in SQLITE_PRAGMAS:
             cmd += ["--sqlite-pragma", pragma]
-        for setting, value in DYNAMIC_CONFIG.items():
+        for setting, value in self.dynamic_config.items():
             cmd += ["--dynamic-config-value", f"{setting}={json.dumps(value)}"]
         for key in SEARCH_ATTRIBUTES:
             cmd += [

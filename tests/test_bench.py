@@ -37,3 +37,17 @@ def test_projection_benchmark_runs_in_quick_mode() -> None:
     assert "12 projections per case" in run.stdout
     assert "outbox rows per case: 15.0" in run.stdout
     assert "CPU per case: p50" in run.stdout
+
+
+@pytest.mark.bench
+def test_engine_settings_benchmark_runs_in_quick_mode() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH / "engine_settings.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-5000:]
+    assert "eager activities on : engine" in run.stdout
+    assert "eager activities off: engine" in run.stdout
+    assert "median engine CPU per workflow: eager on" in run.stdout

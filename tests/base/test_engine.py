@@ -14,3 +14,10 @@ def test_the_dev_server_starts_with_eager_activities(tmp_path: Path) -> None:
     assert "system.enableActivityEagerExecution=true" in values
     assert len(values) == len(DYNAMIC_CONFIG)
     assert command[command.index("--port") + 1] == "7299" and "--headless" in command
+
+
+def test_a_dev_server_may_be_given_other_engine_settings(tmp_path: Path) -> None:
+    off = {"system.enableActivityEagerExecution": False}
+    command = DevServer(tmp_path / "t.db", 7299, None, dynamic_config=off).command()
+    assert "system.enableActivityEagerExecution=false" in command
+    assert "system.enableActivityEagerExecution=true" not in command
