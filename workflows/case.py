@@ -76,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.executed import ExecutedActivities
     from activities.messages import MessageActivities
     from activities.payloads import (
+        ExecutedCopy,
         ExecuteInput,
         LinkInput,
         LinkSpec,
@@ -156,6 +157,20 @@ def _step_failed(detail: str) -> ApplicationError:
     """A step that cannot be carried out: the update fails (the case stays as it was) instead
     of the workflow task retrying for ever, as an ``assert`` or any other exception would."""
     return ApplicationError(detail, type="StepFailed", non_retryable=True)
+
+
+def _copy_data(copy: ExecutedCopy, chain: int) -> dict[str, object]:
+    """The ``executed_copy_produced`` event's data: the copy by id and hashes, and from chain
+    version 2 the certificate too (older cases' events stay as they were)."""
+    data: dict[str, object] = {
+        "document_id": copy.document_id,
+        "sha256": copy.sha256,
+        "pdf_sha256": copy.pdf_sha256,
+    }
+    if chain >= 2:
+        data["certificate_id"] = copy.certificate_id
+        data["certificate_sha256"] = copy.certificate_sha256
+    return data
 
 
 @workflow.defn(name="CollaborationCase")
@@ -488,16 +503,7 @@ class CollaborationCaseWorkflow:
                 retry_policy=DOCUMENT_RETRY,
             )
             type_: str = "executed_copy_produced"
-            data: dict[str, object] = {
-                "document_id": copy.document_id,
-                "sha256": copy.sha256,
-                "pdf_sha256": copy.pdf_sha256,
-            }
-            if signed.chain >= 2:  # the certificate by hash too (older cases' events as they were)
-                data |= {
-                    "certificate_id": copy.certificate_id,
-                    "certificate_sha256": copy.certificate_sha256,
-                }
+            data = _copy_data(copy, signed.chain)
             pdfs = [copy.document_id] if copy.pdf_sha256 is None else []
         except ActivityError:  # only a non-retryable failure: never wedge the case on it
             workflow.logger.exception("the executed copy of version %s failed", version)
@@ -531,16 +537,7 @@ class CollaborationCaseWorkflow:
                 retry_policy=DOCUMENT_RETRY,
             )
             type_: str = "executed_copy_produced"
-            data: dict[str, object] = {
-                "document_id": copy.document_id,
-                "sha256": copy.sha256,
-                "pdf_sha256": copy.pdf_sha256,
-            }
-            if work.chain >= 2:
-                data |= {
-                    "certificate_id": copy.certificate_id,
-                    "certificate_sha256": copy.certificate_sha256,
-                }
+            data = _copy_data(copy, work.chain)
         except ActivityError:  # only a non-retryable failure: never wedge the case on it
             workflow.logger.exception("the executed copy of version %s failed", version)
             type_, data = "executed_copy_failed", {"version": version}
