@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from open_cases import cpu_seconds  # noqa: E402  (bench/, this script's directory)
 from temporalio import activity, workflow  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker  # noqa: E402
@@ -50,11 +50,6 @@ class TenSteps:
         return STEPS
 
 
-def process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def one_run(tmp: Path, eager: bool, n: int) -> tuple[float, float]:
     """(engine CPU ms per workflow, workflows per second) on a fresh dev server."""
     settings = {**engine.DYNAMIC_CONFIG, EAGER: eager}
@@ -74,7 +69,7 @@ async def one_run(tmp: Path, eager: bool, n: int) -> tuple[float, float]:
             ):
                 await client.execute_workflow(TenSteps.run, id="warm-up", task_queue=QUEUE)
                 assert server.process is not None
-                before, began = process_cpu(server.process.pid), time.perf_counter()
+                before, began = cpu_seconds([server.process.pid]), time.perf_counter()
                 await asyncio.gather(
                     *(
                         client.execute_workflow(TenSteps.run, id=f"w{i}", task_queue=QUEUE)
@@ -82,7 +77,7 @@ async def one_run(tmp: Path, eager: bool, n: int) -> tuple[float, float]:
                     )
                 )
                 wall = time.perf_counter() - began
-                used = process_cpu(server.process.pid) - before
+                used = cpu_seconds([server.process.pid]) - before
         return used * 1000 / n, n / wall
     finally:
         server.stop()

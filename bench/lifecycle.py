@@ -817,8 +817,10 @@ async def run_k(
         "other": activities - documents - store - dispatch,
         "driver": used["driver"],
     }
+    from api.steps import workflow_id
+
     client = await connect(stack.settings)
-    ids = [r.case_id if kind != "ours" else f"case-{r.case_id}" for r in runs]
+    ids = [workflow_id(r.case_id) if kind == "ours" else r.case_id for r in runs]
     return Figures(kind, k, wall, list(runs), cpu, await tally_cases(client, ids))
 
 
@@ -912,6 +914,7 @@ async def warm_up(stack: Stack, http: httpx.AsyncClient) -> tuple[list[Any], dic
     from sqlmodel import select
 
     from activities.documents import TEMPLATES
+    from api.steps import workflow_id
     from documents.rendering import TEMPLATES_DIR
     from domain.cases import Scenario
     from store.db import session_scope
@@ -926,7 +929,7 @@ async def warm_up(stack: Stack, http: httpx.AsyncClient) -> tuple[list[Any], dic
         ).first()
         assert draft is not None and draft.variables, "the warm-up case has no draft"
         context = draft.variables["context"]
-    history = await client.get_workflow_handle(f"case-{run.case_id}").fetch_history()
+    history = await client.get_workflow_handle(workflow_id(run.case_id)).fetch_history()
     template = TEMPLATES_DIR / f"{name}.docx"
     return shape(history), {"template": str(template), "context": context}
 
